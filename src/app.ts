@@ -1,0 +1,84 @@
+/**
+ * Builds the gateway: the one place where the order of the steps is decided.
+ *
+ *   config (invalid ⇒ 503) → canonical path (ambiguous ⇒ 400) → /_gateway/admin (bearer)
+ *   → load session → /_gateway endpoints → route policy (401 / 302 / 403) → proxy to origin
+ */
+import { Hono, type ErrorHandler } from "hono";
+import { canonicalizePath } from "./canonical-path";
+import { loadConfig } from "./config";
+import type { Env } from "./env";
+import { errorResponse, GatewayError } from "./errors";
+import { admin } from "./gateway/admin";
+import { endpoints } from "./gateway/endpoints";
+import { loadSession } from "./gateway/load-session";
+import { proxyToOrigin } from "./gateway/proxy";
+import { requireAccess } from "./gateway/require-access";
+import type { GatewayEnv } from "./gateway/types";
+import { logError, logEvent } from "./log";
+
+export function createGateway(): ExportedHandler<Env> {
+  const app = new Hono<GatewayEnv>();
+  app.use(async function withConfig(c, next) {
+    const result = await loadConfig(c.env);
+    if (!result.ok) throw new GatewayError("unavailable", "invalid configuration");
+    c.set("config", result.config);
+    c.set("canonicalPath", new URL(c.req.url).pathname);
+    await next();
+  });
+  app.route("/_gateway/admin", admin);
+  app.use(loadSession());
+  app.route("/_gateway", endpoints);
+  app.all("/_gateway/*", () => errorResponse("not_found"));
+  app.all("*", requireAccess(), proxyToOrigin());
+  app.onError(handleError);
+
+  return {
+    async fetch(request, env, ctx) {
+      try {
+        const config = await loadConfig(env);
+        if (!config.ok) return errorResponse("unavailable");
+        const canonical = canonicalRequest(request);
+        if (canonical instanceof Response) return canonical;
+        return await app.fetch(canonical, env, ctx);
+      } catch (error) {
+        logError("request.error", { error: String(error), stack: (error as Error).stack ?? null });
+        return errorResponse("internal_error");
+      }
+    },
+  };
+}
+
+/** The request with its path canonicalized (canonical-path.ts), or a 400 refusal. */
+function canonicalRequest(request: Request): Request | Response {
+  const url = new URL(request.url);
+  const rawPath = rawPathOf(request.url);
+  // A runtime that hands over the raw path could still carry a backslash WHATWG would rewrite.
+  const canonical = canonicalizePath(rawPath.includes("\\") ? rawPath : url.pathname);
+  if (!canonical.ok) {
+    logEvent("request.path_refused", { reason: canonical.reason, method: request.method });
+    return errorResponse("bad_request");
+  }
+  if (canonical.path === url.pathname) return request;
+  url.pathname = canonical.path;
+  return new Request(url, request);
+}
+
+function rawPathOf(href: string): string {
+  const afterScheme = href.indexOf("//") + 2;
+  const pathStart = href.indexOf("/", afterScheme);
+  if (pathStart === -1) return "/";
+  const end = href.search(/[?#]/);
+  return href.slice(pathStart, end === -1 ? undefined : end);
+}
+
+const handleError: ErrorHandler<GatewayEnv> = (error) => {
+  if (error instanceof GatewayError) {
+    const fields = { code: error.code, reason: error.reason };
+    if (error.status >= 500) logError("request.failed", fields);
+    else logEvent("request.refused", fields);
+    return errorResponse(error.code);
+  }
+  logError("request.error", { error: String(error), stack: error.stack ?? null });
+  return errorResponse("internal_error");
+};

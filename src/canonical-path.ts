@@ -1,0 +1,79 @@
+/**
+ * Canonicalizes a request path before any decision is made on it, so that the path that is
+ * authorized is byte for byte the path that is forwarded (SECURITY-CHECKLIST R-01..R-06).
+ *
+ * - Percent-encoded unreserved characters are decoded (`%61` → `a`, `%2e` → `.`; RFC 3986
+ *   §6.2.2.2); every other escape is kept, with upper-case hex.
+ * - Dot segments are then resolved (RFC 3986 §5.2.4).
+ * - Anything an origin could read differently from the gateway is refused: an encoded slash or
+ *   backslash (`%2f`, `%5c`), a raw backslash, an empty segment (`//`), a semicolon raw or
+ *   encoded (servlet path parameters: `/..;/admin`), a double escape (`%25` + two hex digits,
+ *   read as a second escape by origins that decode twice), a malformed escape, control bytes
+ *   raw or encoded, and non-ASCII bytes (a WHATWG URL never carries them raw).
+ */
+
+export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: string };
+
+/** Longer paths are refused; origins commonly refuse past 8 KiB of request line anyway. */
+export const MAX_PATH_LENGTH = 4096;
+
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+const HEX_PAIR = /^[0-9A-Fa-f]{2}$/;
+
+export function canonicalizePath(pathname: string): CanonicalPath {
+  if (!pathname.startsWith("/")) return refuse("path does not start with /");
+  if (pathname.length > MAX_PATH_LENGTH) return refuse("path too long");
+
+  const decoded = decodeUnreserved(pathname);
+  if (!decoded.ok) return decoded;
+
+  const segments = decoded.path.split("/").slice(1);
+  if (segments.slice(0, -1).includes("")) return refuse("empty path segment (//)");
+  return { ok: true, path: resolveDotSegments(segments) };
+}
+
+function decodeUnreserved(pathname: string): CanonicalPath {
+  let out = "";
+  for (let i = 0; i < pathname.length; i++) {
+    const char = pathname[i]!;
+    const code = pathname.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return refuse("control byte or space");
+    if (code > 0x7e) return refuse("raw non-ASCII byte");
+    if (char === "\\") return refuse("backslash");
+    if (char === ";") return refuse("semicolon");
+    if (char !== "%") {
+      out += char;
+      continue;
+    }
+    const hex = pathname.slice(i + 1, i + 3);
+    if (!HEX_PAIR.test(hex)) return refuse("malformed percent-encoding");
+    const byte = Number.parseInt(hex, 16);
+    if (byte < 0x20 || byte === 0x7f) return refuse("encoded control byte");
+    if (byte === 0x2f || byte === 0x5c) return refuse("encoded slash or backslash");
+    if (byte === 0x3b) return refuse("encoded semicolon");
+    if (byte === 0x25 && HEX_PAIR.test(pathname.slice(i + 3, i + 5))) return refuse("double percent-encoding");
+    const decodedChar = String.fromCharCode(byte);
+    out += UNRESERVED.test(decodedChar) ? decodedChar : `%${hex.toUpperCase()}`;
+    i += 2;
+  }
+  return { ok: true, path: out };
+}
+
+/** RFC 3986 §5.2.4; `..` above the root stays at the root, as WHATWG URL does. */
+function resolveDotSegments(segments: readonly string[]): string {
+  const output: string[] = [];
+  segments.forEach((segment, index) => {
+    const last = index === segments.length - 1;
+    if (segment === "." || segment === "..") {
+      if (segment === "..") output.pop();
+      if (last) output.push("");
+      return;
+    }
+    output.push(segment);
+  });
+  return `/${output.join("/")}`;
+}
+
+function refuse(reason: string): CanonicalPath {
+  return { ok: false, reason };
+}

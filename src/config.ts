@@ -1,0 +1,260 @@
+/**
+ * env → ResolvedConfig, once per isolate. Every problem is collected and reported together,
+ * naming the setting, quoting the bad value (never a secret's) and stating the rule. An
+ * invalid configuration fails closed: app.ts answers 503 to every request and proxies nothing.
+ */
+import * as v from "valibot";
+import type { Env } from "./env";
+import { logError, logWarning } from "./log";
+import { compilePathSet, compileRulePattern, compileRoutePolicy, type Access, type RoutePolicy, type RouteRule } from "./routes";
+import { importSessionKeys, type SessionKeys } from "./session/token";
+
+export interface ResolvedConfig {
+  /** Sends a request to the origin: the ORIGIN service binding, or fetch() to ORIGIN_URL. */
+  readonly originFetch: (request: Request) => Promise<Response>;
+  /** Where forwarded requests go: ORIGIN_URL, or the gateway's own origin for a binding. */
+  readonly originBaseUrl: URL | null;
+  readonly routePolicy: RoutePolicy;
+  readonly isLoginRoute: (canonicalPath: string) => boolean;
+  readonly caseInsensitivePaths: boolean;
+  readonly idleTimeoutSeconds: number;
+  readonly absoluteTimeoutSeconds: number;
+  readonly cookieName: string;
+  readonly loginUrl: string;
+  readonly authMode: "delegated";
+  readonly sessionKeys: SessionKeys;
+  /** null: the admin API answers 404. */
+  readonly adminToken: string | null;
+}
+
+export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
+
+export const DEFAULTS = {
+  DEFAULT_ACCESS: "session",
+  IDLE_TIMEOUT_SECONDS: 1800,
+  ABSOLUTE_TIMEOUT_SECONDS: 28800,
+  COOKIE_NAME: "__Host-session",
+  LOGIN_URL: "/login",
+  LOGIN_ROUTES: ["/login"],
+  AUTH_MODE: "delegated",
+} as const;
+
+/** Browsers cap cookie lifetimes at 400 days (RFC 6265bis §5.5). */
+const MAX_ABSOLUTE_TIMEOUT_SECONDS = 400 * 24 * 3600;
+const MIN_SECRET_LENGTH = 32;
+
+const cache = new WeakMap<Env, Promise<ConfigResult>>();
+
+export function loadConfig(env: Env): Promise<ConfigResult> {
+  let result = cache.get(env);
+  if (!result) {
+    result = resolveConfig(env);
+    cache.set(env, result);
+  }
+  return result;
+}
+
+export async function resolveConfig(env: Env): Promise<ConfigResult> {
+  const problems: string[] = [];
+  const caseInsensitivePaths = parseSetting(problems, "CASE_INSENSITIVE_PATHS", env.CASE_INSENSITIVE_PATHS, BooleanSetting, false);
+  const rules = parseSetting(problems, "ROUTES", env.ROUTES, RoutesSetting, []);
+  const defaultAccess = parseSetting(problems, "DEFAULT_ACCESS", env.DEFAULT_ACCESS, AccessSetting, toAccess(DEFAULTS.DEFAULT_ACCESS));
+  const idleTimeoutSeconds = parseSetting(problems, "IDLE_TIMEOUT_SECONDS", env.IDLE_TIMEOUT_SECONDS, PositiveInteger, DEFAULTS.IDLE_TIMEOUT_SECONDS);
+  const absoluteTimeoutSeconds = parseSetting(problems, "ABSOLUTE_TIMEOUT_SECONDS", env.ABSOLUTE_TIMEOUT_SECONDS, PositiveInteger, DEFAULTS.ABSOLUTE_TIMEOUT_SECONDS);
+  const cookieName = parseSetting(problems, "COOKIE_NAME", env.COOKIE_NAME, CookieNameSetting, DEFAULTS.COOKIE_NAME);
+  const loginUrl = parseSetting(problems, "LOGIN_URL", env.LOGIN_URL, LocalPathSetting, DEFAULTS.LOGIN_URL);
+  const loginRoutes = parseSetting(problems, "LOGIN_ROUTES", env.LOGIN_ROUTES, PathListSetting, [...DEFAULTS.LOGIN_ROUTES]);
+  const authMode = parseSetting(problems, "AUTH_MODE", env.AUTH_MODE, AuthModeSetting, DEFAULTS.AUTH_MODE);
+
+  if (absoluteTimeoutSeconds < idleTimeoutSeconds) {
+    problems.push(`ABSOLUTE_TIMEOUT_SECONDS (${absoluteTimeoutSeconds}) must be at least IDLE_TIMEOUT_SECONDS (${idleTimeoutSeconds})`);
+  }
+  if (absoluteTimeoutSeconds > MAX_ABSOLUTE_TIMEOUT_SECONDS) {
+    problems.push(`ABSOLUTE_TIMEOUT_SECONDS (${absoluteTimeoutSeconds}) must be at most ${MAX_ABSOLUTE_TIMEOUT_SECONDS} (400 days)`);
+  }
+  rules.forEach((rule, index) => checkPattern(problems, `ROUTES[${index}].path`, rule.path, caseInsensitivePaths));
+  loginRoutes.forEach((path, index) => checkPattern(problems, `LOGIN_ROUTES[${index}]`, path, caseInsensitivePaths));
+
+  const origin = resolveOrigin(problems, env);
+  const secrets = resolveSecrets(problems, env.SESSION_SECRET);
+  const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
+
+  if (problems.length > 0 || !origin || !secrets) {
+    logError("config.invalid", { problems });
+    return { ok: false, problems };
+  }
+  if (idleTimeoutSeconds < 60) {
+    logWarning("config.short_idle_timeout", { IDLE_TIMEOUT_SECONDS: idleTimeoutSeconds, note: "under 60 s: for tests and demos" });
+  }
+  return {
+    ok: true,
+    config: {
+      ...origin,
+      routePolicy: compileRoutePolicy({ rules, defaultAccess, caseInsensitivePaths }),
+      isLoginRoute: compilePathSet(loginRoutes, caseInsensitivePaths),
+      caseInsensitivePaths,
+      idleTimeoutSeconds,
+      absoluteTimeoutSeconds,
+      cookieName,
+      loginUrl,
+      authMode,
+      sessionKeys: await importSessionKeys(secrets),
+      adminToken,
+    },
+  };
+}
+
+// ---- schemas: each accepts the TOML value or the same value as a JSON string ----------------
+
+const fromJsonString = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return JSON.parse(dataset.value) as unknown;
+    } catch {
+      addIssue({ message: "must be valid JSON" });
+      return NEVER;
+    }
+  }),
+);
+
+const AccessSchema = v.union(
+  [
+    v.picklist(["public", "session"]),
+    v.strictObject({ roles: v.pipe(v.array(v.pipe(v.string(), v.regex(/^[^\s,]+$/))), v.minLength(1)) }),
+  ],
+  'must be "public", "session" or {"roles": ["<role>", …]} (roles without spaces or commas)',
+);
+
+const AccessSetting = v.pipe(
+  v.union([AccessSchema, v.pipe(v.string(), v.check((s) => s.trim().startsWith("{")), fromJsonString, AccessSchema)], AccessSchema.message),
+  v.transform(toAccess),
+);
+
+const RuleSchema = v.strictObject(
+  {
+    path: v.pipe(v.string("must be a string"), v.startsWith("/", "must start with /")),
+    methods: v.optional(
+      v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Z]+$/, "must be an upper-case HTTP method"))), v.minLength(1, "must not be empty")),
+    ),
+    access: AccessSchema,
+  },
+  "must be an object {path, methods?, access} with no other keys",
+);
+
+const RoutesSetting = v.pipe(
+  v.union([v.array(v.unknown()), v.pipe(fromJsonString, v.array(v.unknown()))], "must be an array of rules (TOML array or JSON string)"),
+  v.array(RuleSchema),
+  v.transform((rules): RouteRule[] => rules.map((rule) => ({ ...rule, access: toAccess(rule.access) }))),
+);
+
+const PathListSetting = v.pipe(
+  v.union([v.array(v.unknown()), v.pipe(fromJsonString, v.array(v.unknown()))], "must be an array of paths (TOML array or JSON string)"),
+  v.array(v.pipe(v.string("must be a string"), v.startsWith("/", "must start with /"))),
+);
+
+const BooleanSetting = v.union(
+  [v.boolean(), v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true"))],
+  "must be true or false",
+);
+
+const PositiveInteger = v.pipe(
+  v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], "must be a whole number of seconds"),
+  v.integer("must be a whole number of seconds"),
+  v.minValue(1, "must be at least 1"),
+);
+
+// RFC 6265bis §4.1.1 cookie-name (a token), with the __Host- prefix the contract requires.
+const CookieNameSetting = v.pipe(
+  v.string("must be a string"),
+  v.regex(/^__Host-[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a cookie-name token starting with "__Host-"'),
+);
+
+const LocalPathSetting = v.pipe(
+  v.string("must be a string"),
+  v.regex(/^\/(?![/\\])[^\s\\]*$/, "must be a path on this site, starting with a single /"),
+);
+
+const AuthModeSetting = v.picklist(["delegated"], 'must be "delegated" (OIDC mode is not available yet)');
+
+function toAccess(access: "public" | "session" | { roles: string[] }): Access {
+  return typeof access === "string" ? { kind: access } : { kind: "roles", roles: access.roles };
+}
+
+function parseSetting<TSchema extends v.GenericSchema, TDefault>(
+  problems: string[],
+  name: string,
+  value: unknown,
+  schema: TSchema,
+  fallback: TDefault,
+): v.InferOutput<TSchema> | TDefault {
+  if (value === undefined || value === "") return fallback;
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  for (const issue of deepestIssues(result.issues)) {
+    const where = (issue.path ?? []).map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`)).join("");
+    problems.push(`${name}${where} (${quote(issue.input)}) ${issue.message}`);
+  }
+  return fallback;
+}
+
+/** A union failure nests the real reasons; report those when there are some. */
+function deepestIssues(issues: readonly v.BaseIssue<unknown>[]): v.BaseIssue<unknown>[] {
+  return issues.flatMap((issue) => issue.issues && issue.type !== "union" ? deepestIssues(issue.issues) : [issue]);
+}
+
+function checkPattern(problems: string[], name: string, path: string, caseInsensitive: boolean): void {
+  try {
+    compileRulePattern(path, caseInsensitive);
+  } catch (error) {
+    problems.push(`${name} (${quote(path)}) is not a valid URLPattern pathname: ${(error as Error).message}`);
+  }
+}
+
+function resolveOrigin(problems: string[], env: Env): Pick<ResolvedConfig, "originFetch" | "originBaseUrl"> | null {
+  const binding = env.ORIGIN;
+  if (binding) return { originFetch: (request) => binding.fetch(request), originBaseUrl: null };
+  if (!env.ORIGIN_URL) {
+    problems.push("ORIGIN_URL is not set and there is no ORIGIN service binding: one of them must name the origin");
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(env.ORIGIN_URL);
+  } catch {
+    problems.push(`ORIGIN_URL (${quote(env.ORIGIN_URL)}) must be an absolute http(s) URL`);
+    return null;
+  }
+  if (!["http:", "https:"].includes(url.protocol) || url.username || url.password || url.pathname !== "/" || url.search || url.hash) {
+    problems.push(`ORIGIN_URL (${quote(env.ORIGIN_URL)}) must be http(s)://host[:port] with no path, query, fragment or credentials`);
+    return null;
+  }
+  return { originFetch: (request) => fetch(request), originBaseUrl: url };
+}
+
+function resolveSecrets(problems: string[], value: string | undefined): string[] | null {
+  if (!value) {
+    problems.push("SESSION_SECRET is not set: `wrangler secret put SESSION_SECRET` (or .dev.vars locally)");
+    return null;
+  }
+  const secrets = value.split(",").map((secret) => secret.trim());
+  const short = secrets.flatMap((secret, index) => (secret.length < MIN_SECRET_LENGTH ? [`#${index + 1} has ${secret.length}`] : []));
+  if (short.length > 0) {
+    problems.push(`SESSION_SECRET keys must be at least ${MIN_SECRET_LENGTH} characters each (key ${short.join(", key ")} characters)`);
+    return null;
+  }
+  return secrets;
+}
+
+function resolveAdminToken(problems: string[], value: string | undefined): string | null {
+  if (!value) return null;
+  if (value.length < MIN_SECRET_LENGTH) {
+    problems.push(`ADMIN_TOKEN must be at least ${MIN_SECRET_LENGTH} characters (it has ${value.length})`);
+  }
+  return value;
+}
+
+function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

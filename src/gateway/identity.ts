@@ -1,0 +1,49 @@
+/**
+ * Identity headers: strip every client copy, then inject ours (oauth2-proxy's "strip before
+ * inject"; SECURITY-CHECKLIST I-01, I-02). A header counts as an identity header when its
+ * name, with `_` read as `-` (as CGI-style origins read it), starts with `x-auth-` or
+ * `x-gateway-`.
+ */
+import type { SessionView } from "../session/types";
+
+export function isIdentityHeaderName(name: string): boolean {
+  const normalized = name.toLowerCase().replaceAll("_", "-");
+  return normalized.startsWith("x-auth-") || normalized.startsWith("x-gateway-");
+}
+
+export function stripIdentityHeaders(headers: Headers): void {
+  for (const name of [...headers.keys()]) {
+    if (isIdentityHeaderName(name)) headers.delete(name);
+  }
+}
+
+export function injectIdentityHeaders(headers: Headers, session: SessionView): void {
+  const { user } = session;
+  headers.set("X-Auth-User", headerValue(user.sub));
+  if (user.email) headers.set("X-Auth-Email", headerValue(user.email));
+  if (user.name) headers.set("X-Auth-Name", headerValue(user.name));
+  headers.set("X-Auth-Roles", user.roles.map(headerValue).join(","));
+  headers.set("X-Auth-Session", session.id);
+}
+
+/**
+ * Header values are printable ASCII: `%` and anything outside printable ASCII is sent as
+ * UTF-8 percent-encoding, so an origin gets the exact value back with decodeURIComponent and
+ * a plain ASCII value arrives unchanged.
+ */
+export function headerValue(value: string): string {
+  return value.replace(/[^\x20-\x24\x26-\x7e]+/gu, (run) => encodeURIComponent(run));
+}
+
+/**
+ * X-Forwarded-* come from the gateway alone: the client's copies and `Forwarded` are
+ * dropped, and the client address is `CF-Connecting-IP`, which Cloudflare sets itself.
+ */
+export function setForwardingHeaders(headers: Headers, request: Request): void {
+  const url = new URL(request.url);
+  for (const name of ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"]) headers.delete(name);
+  headers.set("X-Forwarded-Host", url.host);
+  headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
+  const clientIp = request.headers.get("cf-connecting-ip");
+  if (clientIp) headers.set("X-Forwarded-For", clientIp);
+}

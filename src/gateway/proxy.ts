@@ -1,0 +1,57 @@
+/**
+ * Forwards an allowed request to the origin: same method, canonical path, query and streamed
+ * body; client identity and forwarding headers replaced by ours; the session cookie removed.
+ * WebSocket upgrades go through fetch() directly (hono/proxy drops `Upgrade`); the session was
+ * checked at the handshake like any request. An unreachable origin is a 502.
+ */
+import type { Context, Handler } from "hono";
+import { proxy } from "hono/proxy";
+import { GatewayError } from "../errors";
+import { cookieHeaderWithout } from "../session/cookie";
+import { injectIdentityHeaders, setForwardingHeaders, stripIdentityHeaders } from "./identity";
+import { applyOriginControl } from "./origin-control";
+import type { GatewayEnv } from "./types";
+
+// RFC 9110 §7.6.1: connection-specific fields are not forwarded.
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
+
+export function proxyToOrigin(): Handler<GatewayEnv> {
+  return async function proxyToOrigin(c) {
+    const websocket = c.req.header("upgrade")?.toLowerCase() === "websocket";
+    const target = originUrl(c);
+    const headers = forwardHeaders(c, websocket);
+    let upstream: Response;
+    try {
+      upstream = websocket
+        ? await c.var.config.originFetch(new Request(target, { method: c.req.method, headers }))
+        : await proxy(target, { raw: c.req.raw, headers, redirect: "manual", customFetch: c.var.config.originFetch });
+    } catch (error) {
+      throw new GatewayError("bad_gateway", `origin unreachable: ${String(error)}`);
+    }
+    if (upstream.status === 101) return upstream;
+    return applyOriginControl(c, new Response(upstream.body, upstream));
+  };
+}
+
+function originUrl(c: Context<GatewayEnv>): URL {
+  const url = new URL(c.req.url);
+  const base = c.var.config.originBaseUrl;
+  return base ? new URL(`${c.var.canonicalPath}${url.search}`, base) : url;
+}
+
+function forwardHeaders(c: Context<GatewayEnv>, websocket: boolean): Headers {
+  const { config, session } = c.var;
+  const headers = new Headers(c.req.raw.headers);
+  const listedByConnection = (headers.get("connection") ?? "").split(",").map((name) => name.trim().toLowerCase());
+  for (const name of [...HOP_BY_HOP, ...listedByConnection]) {
+    if (websocket && (name === "upgrade" || name === "connection")) continue;
+    if (name) headers.delete(name);
+  }
+  stripIdentityHeaders(headers);
+  const cookie = cookieHeaderWithout(headers.get("cookie"), [config.cookieName]);
+  if (cookie) headers.set("cookie", cookie);
+  else headers.delete("cookie");
+  setForwardingHeaders(headers, c.req.raw);
+  if (session) injectIdentityHeaders(headers, session);
+  return headers;
+}

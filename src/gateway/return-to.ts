@@ -1,0 +1,22 @@
+/**
+ * `return_to` is honoured only as a same-site relative path (RFC 9700 §4.11.1, open
+ * redirectors): `/x`, never `//x`, `/\x`, an absolute URL or a scheme; anything else is `/`.
+ */
+export const MAX_RETURN_TO_LENGTH = 2048;
+
+const PROBE_ORIGIN = "https://gateway.invalid";
+
+export function safeReturnTo(value: string | null | undefined): string {
+  if (!value || value.length > MAX_RETURN_TO_LENGTH) return "/";
+  if (!value.startsWith("/") || value.startsWith("//")) return "/";
+  // Browsers read `\` as `/` and drop tabs and newlines, so `/\evil` and `/\t/evil` are off-site.
+  if (/[\\\x00-\x20\x7f]/.test(value)) return "/";
+  let url: URL;
+  try {
+    url = new URL(value, PROBE_ORIGIN);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== PROBE_ORIGIN) return "/";
+  return `${url.pathname}${url.search}${url.hash}`;
+}

@@ -1,0 +1,21 @@
+import type { ResolvedConfig } from "../config";
+import type { Env } from "../env";
+import type { SessionView } from "../session/types";
+
+/** What the middleware chain knows about a request, in the order it learns it. */
+export interface GatewayVariables {
+  config: ResolvedConfig;
+  /** The canonical path (canonical-path.ts): what is authorized is what is forwarded. */
+  canonicalPath: string;
+  /** The live session after touch, or null. */
+  session: SessionView | null;
+  /** The public id of a cookie whose signature verified, live or not (login revokes it). */
+  presentedPublicId: string | null;
+  /** A session cookie was sent but gave no session: refusals clear it. */
+  staleCookie: boolean;
+}
+
+export interface GatewayEnv {
+  Bindings: Env;
+  Variables: GatewayVariables;
+}

@@ -1,0 +1,77 @@
+/**
+ * Route policy: which access a (method, path) needs. Rules are URLPattern pathnames, matched in
+ * order against the canonical path — the very path that is forwarded — first match wins, and
+ * DEFAULT_ACCESS (deny by default) applies otherwise.
+ */
+
+export type Access =
+  | { readonly kind: "public" }
+  | { readonly kind: "session" }
+  | { readonly kind: "roles"; readonly roles: readonly string[] };
+
+export interface RouteRule {
+  /** URLPattern pathname syntax: `/api/*`, `/users/:id`, `/admin{/*}?`. */
+  readonly path: string;
+  /** Upper-case HTTP methods; absent means every method. `HEAD` follows `GET`. */
+  readonly methods?: readonly string[];
+  readonly access: Access;
+}
+
+export interface RoutePolicyOptions {
+  readonly rules: readonly RouteRule[];
+  readonly defaultAccess: Access;
+  /** Match ignoring case, for origins that ignore it. Default false. */
+  readonly caseInsensitivePaths: boolean;
+}
+
+export interface RoutePolicy {
+  accessFor(method: string, canonicalPath: string): Access;
+}
+
+interface CompiledRule {
+  readonly pattern: URLPattern;
+  readonly methods: ReadonlySet<string> | null;
+  readonly access: Access;
+}
+
+/**
+ * Compiles the rules once. A rule path that does not end in `/` or `*` also matches the same
+ * path with one trailing slash (`/admin` covers `/admin/`), because most origin routers treat
+ * the two alike and a rule must not be side-stepped by a slash.
+ */
+export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
+  const compiled = options.rules.map((rule) => compileRule(rule, options.caseInsensitivePaths));
+  return {
+    accessFor(method: string, canonicalPath: string): Access {
+      for (const rule of compiled) {
+        if (rule.methods && !methodListed(rule.methods, method)) continue;
+        if (rule.pattern.test({ pathname: canonicalPath })) return rule.access;
+      }
+      return options.defaultAccess;
+    },
+  };
+}
+
+/** Throws a TypeError for a pattern URLPattern refuses; config.ts reports it. */
+export function compileRulePattern(path: string, caseInsensitive: boolean): URLPattern {
+  const tolerant = path.endsWith("/") || path.endsWith("*") ? path : `${path}{/}?`;
+  return new URLPattern({ pathname: tolerant }, { ignoreCase: caseInsensitive });
+}
+
+function compileRule(rule: RouteRule, caseInsensitive: boolean): CompiledRule {
+  return {
+    pattern: compileRulePattern(rule.path, caseInsensitive),
+    methods: rule.methods ? new Set(rule.methods) : null,
+    access: rule.access,
+  };
+}
+
+function methodListed(methods: ReadonlySet<string>, method: string): boolean {
+  return methods.has(method) || (method === "HEAD" && methods.has("GET"));
+}
+
+/** Whether a canonical path matches any of the given URLPattern pathnames (LOGIN_ROUTES). */
+export function compilePathSet(paths: readonly string[], caseInsensitive: boolean): (path: string) => boolean {
+  const patterns = paths.map((path) => compileRulePattern(path, caseInsensitive));
+  return (path) => patterns.some((pattern) => pattern.test({ pathname: path }));
+}

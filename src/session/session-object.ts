@@ -1,0 +1,132 @@
+/**
+ * SessionObject: one Durable Object per session, named by the session's public id. It is the
+ * only code that reads or writes the session's state (docs/storage.md), so create, touch and
+ * revoke are strongly consistent: once revoke has answered, every later touch fails.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { logEvent, logError } from "../log";
+import { timingSafeEqualStrings } from "../timing-safe";
+import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
+import type { CreateSessionInput, EndReason, SessionRecord, SessionView, TouchResult } from "./types";
+import { userSessionsStub } from "./stubs";
+
+const RECORD_KEY = "session";
+
+export class SessionObject extends DurableObject<Env> {
+  #record: SessionRecord | null = null;
+  /** `lastSeenAt` as storage holds it; touches between writes only change memory. */
+  #storedLastSeenAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#record = (await ctx.storage.get<SessionRecord>(RECORD_KEY)) ?? null;
+      this.#storedLastSeenAt = this.#record?.lastSeenAt ?? 0;
+    });
+  }
+
+  async create(input: CreateSessionInput): Promise<SessionView> {
+    if (this.#record) throw new Error("session already exists");
+    const now = Date.now();
+    const record: SessionRecord = {
+      publicId: input.publicId,
+      secretHash: input.secretHash,
+      user: input.user,
+      createdAt: now,
+      lastSeenAt: now,
+      idleTimeoutMs: input.idleTimeoutSeconds * 1000,
+      absoluteExpiresAt: now + input.absoluteTimeoutSeconds * 1000,
+      ...(input.clientIp ? { clientIp: input.clientIp } : {}),
+      ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+    };
+    // Memory first: a revoke that arrives while the index call below is in flight sees it.
+    this.#record = record;
+    await this.#persist(record);
+    try {
+      await userSessionsStub(this.env, record.user.sub).add(record.publicId, record.absoluteExpiresAt);
+    } catch (error) {
+      await this.#end("index-unavailable", { notifyIndex: false });
+      throw error;
+    }
+    if (this.#record !== record) throw new Error("session revoked while it was being created");
+    logEvent("session.created", { session: record.publicId, sub: record.user.sub, ip: record.clientIp ?? null });
+    return toView(record);
+  }
+
+  /** Checks the secret, extends the idle deadline (never past the absolute one). */
+  async touch(secretHash: string): Promise<TouchResult> {
+    const record = this.#record;
+    if (!record) return { ok: false, reason: "unknown" };
+    if (!(await timingSafeEqualStrings(record.secretHash, secretHash))) return { ok: false, reason: "secret-mismatch" };
+    const now = Date.now();
+    const state = expiryState(record, now);
+    if (state !== "live") {
+      await this.#end(state);
+      return { ok: false, reason: state };
+    }
+    record.lastSeenAt = now;
+    if (touchNeedsWrite(record, this.#storedLastSeenAt, now)) await this.#persist(record);
+    return { ok: true, session: toView(record) };
+  }
+
+  /** The session's metadata without touching it, or null when it is not live. */
+  async read(): Promise<SessionView | null> {
+    const record = this.#record;
+    if (!record) return null;
+    const state = expiryState(record, Date.now());
+    if (state !== "live") {
+      await this.#end(state);
+      return null;
+    }
+    return toView(record);
+  }
+
+  /**
+   * Ends the session now. Idempotent: true when it was live. `notifyIndex: false` is for the
+   * user index itself, which forgets the session on its own.
+   */
+  async revoke(reason: EndReason, options: { notifyIndex?: boolean } = {}): Promise<boolean> {
+    if (!this.#record) return false;
+    await this.#end(reason, { notifyIndex: options.notifyIndex ?? true });
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    const record = this.#record;
+    if (!record) {
+      await this.ctx.storage.deleteAll();
+      return;
+    }
+    const state = expiryState(record, Date.now());
+    if (state !== "live") {
+      await this.#end(state);
+      return;
+    }
+    // Touched since the last write: the deadline moved, so write it and wait again.
+    await this.#persist(record);
+  }
+
+  async #persist(record: SessionRecord): Promise<void> {
+    await this.ctx.storage.put(RECORD_KEY, record);
+    await this.ctx.storage.setAlarm(idleExpiresAt(record));
+    this.#storedLastSeenAt = record.lastSeenAt;
+  }
+
+  async #end(reason: EndReason, { notifyIndex = true }: { notifyIndex?: boolean } = {}): Promise<void> {
+    const record = this.#record;
+    this.#record = null;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    if (!record) return;
+    const expired = reason === "idle-timeout" || reason === "absolute-timeout";
+    logEvent(expired ? "session.expired" : "session.revoked", { session: record.publicId, sub: record.user.sub, reason });
+    if (!notifyIndex) return;
+    try {
+      await userSessionsStub(this.env, record.user.sub).remove(record.publicId);
+    } catch (error) {
+      // The session is gone either way; the index drops ids whose session is not live.
+      logError("user_index.remove_failed", { session: record.publicId, error: String(error) });
+    }
+  }
+}

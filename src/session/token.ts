@@ -1,0 +1,101 @@
+/**
+ * The session token: `<publicId>.<secret>.<mac>`, each part base64url without padding.
+ *
+ * - `publicId` (128 random bits) names the session: it locates the SessionObject and is shown
+ *   in logs, `X-Auth-Session` and the admin API. Knowing it never lets anyone use the session.
+ * - `secret` (128 random bits, OWASP ASVS 5.0 §7.2.3) is what proves possession; the Durable
+ *   Object keeps only its SHA-256.
+ * - `mac` is HMAC-SHA-256 over `v1:<publicId>.<secret>` with the first SESSION_SECRET key, so
+ *   a forged, truncated or garbage token is refused here, before any Durable Object is woken.
+ *
+ * Only WebCrypto: `crypto.getRandomValues` and `crypto.subtle` (whose verify is constant-time).
+ */
+
+export interface SessionKeys {
+  /** Signs new tokens: the first key of SESSION_SECRET. */
+  readonly signing: CryptoKey;
+  /** Verify tokens: every key of SESSION_SECRET, the signing key first. */
+  readonly verifying: readonly CryptoKey[];
+}
+
+export interface TokenParts {
+  readonly publicId: string;
+  readonly secret: string;
+}
+
+export interface MintedToken extends TokenParts {
+  readonly token: string;
+}
+
+const ID_BYTES = 16;
+const SECRET_BYTES = 16;
+const encoder = new TextEncoder();
+
+// Canonical base64url only: the last character of a 16-byte value carries 4 unused bits and
+// of a 32-byte value 2, which must be zero, so no two strings decode to the same bytes.
+const B64_16 = "[A-Za-z0-9_-]{21}[AQgw]";
+const B64_32 = "[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]";
+const TOKEN_SHAPE = new RegExp(`^(${B64_16})\\.(${B64_16})\\.(${B64_32})$`);
+const PUBLIC_ID_SHAPE = new RegExp(`^${B64_16}$`);
+
+/** A token is exactly this long; anything else is refused before parsing. */
+export const TOKEN_LENGTH = 22 + 1 + 22 + 1 + 43;
+
+export async function importSessionKeys(secrets: readonly string[]): Promise<SessionKeys> {
+  const keys = await Promise.all(
+    secrets.map((secret) =>
+      crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]),
+    ),
+  );
+  const [signing] = keys;
+  if (!signing) throw new Error("importSessionKeys needs at least one secret");
+  return { signing, verifying: keys };
+}
+
+export async function mintToken(keys: SessionKeys): Promise<MintedToken> {
+  const publicId = randomBase64url(ID_BYTES);
+  const secret = randomBase64url(SECRET_BYTES);
+  const mac = await crypto.subtle.sign("HMAC", keys.signing, macInput(publicId, secret));
+  return { publicId, secret, token: `${publicId}.${secret}.${base64url(new Uint8Array(mac))}` };
+}
+
+/** The token's parts when its MAC verifies under any key, otherwise null. Never throws. */
+export async function verifyToken(keys: SessionKeys, token: string): Promise<TokenParts | null> {
+  if (token.length !== TOKEN_LENGTH) return null;
+  const match = TOKEN_SHAPE.exec(token);
+  if (!match) return null;
+  const [, publicId, secret, mac] = match as unknown as [string, string, string, string];
+  const macBytes = fromBase64url(mac);
+  const data = macInput(publicId, secret);
+  for (const key of keys.verifying) {
+    if (await crypto.subtle.verify("HMAC", key, macBytes, data)) return { publicId, secret };
+  }
+  return null;
+}
+
+export function isPublicId(value: string): boolean {
+  return PUBLIC_ID_SHAPE.test(value);
+}
+
+/** What the SessionObject stores instead of the secret: hex SHA-256. */
+export async function hashSecret(secret: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(secret));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function macInput(publicId: string, secret: string): Uint8Array {
+  return encoder.encode(`v1:${publicId}.${secret}`);
+}
+
+function randomBase64url(byteLength: number): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(byteLength)));
+}
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function fromBase64url(text: string): Uint8Array {
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}

@@ -1,0 +1,42 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/** Settings every test file starts from; tests that need others pass their own env. */
+export const testBindings = {
+  SESSION_SECRET: "test-signing-key-0123456789abcdef0123456789,test-old-key-0123456789abcdef0123456789abc",
+  ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789",
+  IDLE_TIMEOUT_SECONDS: "600",
+  ABSOLUTE_TIMEOUT_SECONDS: "3600",
+  ROUTES: JSON.stringify([
+    { path: "/public/*", access: "public" },
+    { path: "/login", access: "public" },
+    { path: "/not-login", access: "public" },
+    { path: "/admin{/*}?", access: { roles: ["admin"] } },
+    { path: "/reports/*", methods: ["GET"], access: { roles: ["analyst", "admin"] } },
+    { path: "/reports/*", methods: ["POST"], access: { roles: ["admin"] } },
+    { path: "/ws", access: "session" },
+  ]),
+};
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: testBindings,
+        serviceBindings: { ORIGIN: "echo-origin" },
+        workers: [
+          {
+            name: "echo-origin",
+            modules: true,
+            scriptPath: "./test/fixtures/echo-origin.js",
+            compatibilityDate: "2026-08-01",
+          },
+        ],
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+  },
+});
