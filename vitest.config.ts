@@ -38,5 +38,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Logs (one JSON line per event) only for failing tests.
+    silent: "passed-only",
   },
 });

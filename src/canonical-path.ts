@@ -51,11 +51,12 @@ function decodeUnreserved(pathname: string): CanonicalPath {
     if (byte < 0x20 || byte === 0x7f) return refuse("encoded control byte");
     if (byte === 0x2f || byte === 0x5c) return refuse("encoded slash or backslash");
     if (byte === 0x3b) return refuse("encoded semicolon");
-    if (byte === 0x25 && HEX_PAIR.test(pathname.slice(i + 3, i + 5))) return refuse("double percent-encoding");
     const decodedChar = String.fromCharCode(byte);
     out += UNRESERVED.test(decodedChar) ? decodedChar : `%${hex.toUpperCase()}`;
     i += 2;
   }
+  // Checked on the output, so `%25%36%31` (which becomes `%2561`) is caught as well as `%2561`.
+  if (/%25[0-9A-Fa-f]{2}/.test(out)) return refuse("double percent-encoding");
   return { ok: true, path: out };
 }
 

@@ -106,13 +106,16 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
 
 // ---- schemas: each accepts the TOML value or the same value as a JSON string ----------------
 
-const fromJsonString = v.pipe(
-  v.string(),
+/** A TOML value as it is, or the same value as a JSON string. */
+const valueOrJson = v.pipe(
+  v.unknown(),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    // "public" and "session" are plain strings; arrays and tables arrive as JSON text.
+    if (typeof dataset.value !== "string" || !/^\s*[[{]/.test(dataset.value)) return dataset.value;
     try {
       return JSON.parse(dataset.value) as unknown;
     } catch {
-      addIssue({ message: "must be valid JSON" });
+      addIssue({ message: "is not valid JSON (a string value must hold the setting as JSON)" });
       return NEVER;
     }
   }),
@@ -126,10 +129,7 @@ const AccessSchema = v.union(
   'must be "public", "session" or {"roles": ["<role>", …]} (roles without spaces or commas)',
 );
 
-const AccessSetting = v.pipe(
-  v.union([AccessSchema, v.pipe(v.string(), v.check((s) => s.trim().startsWith("{")), fromJsonString, AccessSchema)], AccessSchema.message),
-  v.transform(toAccess),
-);
+const AccessSetting = v.pipe(valueOrJson, AccessSchema, v.transform(toAccess));
 
 const RuleSchema = v.strictObject(
   {
@@ -143,14 +143,14 @@ const RuleSchema = v.strictObject(
 );
 
 const RoutesSetting = v.pipe(
-  v.union([v.array(v.unknown()), v.pipe(fromJsonString, v.array(v.unknown()))], "must be an array of rules (TOML array or JSON string)"),
-  v.array(RuleSchema),
+  valueOrJson,
+  v.array(RuleSchema, "must be an array of rules {path, methods?, access}"),
   v.transform((rules): RouteRule[] => rules.map((rule) => ({ ...rule, access: toAccess(rule.access) }))),
 );
 
 const PathListSetting = v.pipe(
-  v.union([v.array(v.unknown()), v.pipe(fromJsonString, v.array(v.unknown()))], "must be an array of paths (TOML array or JSON string)"),
-  v.array(v.pipe(v.string("must be a string"), v.startsWith("/", "must start with /"))),
+  valueOrJson,
+  v.array(v.pipe(v.string("must be a string"), v.startsWith("/", "must start with /")), "must be an array of paths"),
 );
 
 const BooleanSetting = v.union(

@@ -18,5 +18,8 @@ export function safeReturnTo(value: string | null | undefined): string {
     return "/";
   }
   if (url.origin !== PROBE_ORIGIN) return "/";
-  return `${url.pathname}${url.search}${url.hash}`;
+  // Resolving dot segments can leave a `//` path (`/.//evil.com` → `//evil.com`), which a
+  // browser reads as another host: the result is checked, not only the input.
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return path.startsWith("//") ? "/" : path;
 }

@@ -1,0 +1,83 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cookie, gatewayFetchWith, login, uniqueUser } from "./helpers";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** An origin that records whether anything reached it. */
+function recordingOrigin() {
+  const seen: string[] = [];
+  return {
+    seen,
+    binding: { fetch: async (request: Request) => (seen.push(request.url), new Response("origin")) } as unknown as Fetcher,
+  };
+}
+
+describe("invalid configuration", () => {
+  it("answers 503 to every request, proxies nothing, and logs every problem at once", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const origin = recordingOrigin();
+    const broken = {
+      ORIGIN: origin.binding,
+      ROUTES: "[{ not json",
+      IDLE_TIMEOUT_SECONDS: "soon",
+      COOKIE_NAME: "session",
+      SESSION_SECRET: "short",
+    };
+    for (const path of ["/public/x", "/admin", "/_gateway/session", "/_gateway/admin/users/a/sessions"]) {
+      const response = await gatewayFetchWith(broken, path);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ error: "unavailable" });
+    }
+    expect(origin.seen).toEqual([]);
+    const logged = errors.mock.calls.map(([line]) => JSON.parse(String(line)) as { event: string; problems?: string[] });
+    const problems = logged.find((entry) => entry.event === "config.invalid")!.problems!;
+    expect(problems).toEqual([
+      expect.stringMatching(/^ROUTES \("\[{ not json"\) is not valid JSON/),
+      expect.stringMatching(/^IDLE_TIMEOUT_SECONDS \("soon"\)/),
+      expect.stringMatching(/^COOKIE_NAME \("session"\) must be a cookie-name token starting with "__Host-"/),
+      expect.stringMatching(/^SESSION_SECRET keys must be at least 32 characters/),
+    ]);
+    expect(JSON.stringify(logged)).not.toContain('"short"');
+  });
+});
+
+describe("session store failures", () => {
+  function failingNamespace(failure: () => Promise<never>): DurableObjectNamespace {
+    return {
+      idFromName: (name: string) => env.SESSIONS.idFromName(name),
+      get: () => new Proxy({}, { get: () => failure }),
+    } as unknown as DurableObjectNamespace;
+  }
+
+  it.each([
+    ["throws", () => Promise.reject(new Error("storage exploded"))],
+    ["is reset mid-request", () => Promise.reject(new Error("Durable Object reset because its code was updated."))],
+  ])("answers 503 and forwards nothing when the session object %s", async (_, failure) => {
+    const { token } = await login(uniqueUser());
+    const origin = recordingOrigin();
+    const response = await gatewayFetchWith({ SESSIONS: failingNamespace(failure), ORIGIN: origin.binding } as never, "/public/x", {
+      headers: { cookie: cookie(token) },
+    });
+    expect(response.status).toBe(503);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: "unavailable" });
+    expect(text).not.toContain("exploded");
+    expect(origin.seen).toEqual([]);
+  });
+
+  it("answers 503 when login cannot create the session, and sets no cookie", async () => {
+    const origin = {
+      fetch: async () => new Response("ok", { headers: { "X-Gateway-Login": JSON.stringify({ sub: "alice" }) } }),
+    } as unknown as Fetcher;
+    const response = await gatewayFetchWith(
+      { SESSIONS: failingNamespace(() => Promise.reject(new Error("down"))), ORIGIN: origin } as never,
+      "/login",
+      { method: "POST" },
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});

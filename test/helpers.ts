@@ -1,0 +1,85 @@
+/** Shared helpers for the tests that go through the Worker's fetch handler. */
+import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../src/index";
+import type { Env } from "../src/env";
+import type { SessionUser } from "../src/session/types";
+
+export const BASE = "https://gateway.test";
+export const COOKIE_NAME = "__Host-session";
+export const ADMIN_TOKEN = (env as unknown as Env).ADMIN_TOKEN!;
+
+export interface EchoBody {
+  method: string;
+  url: string;
+  path: string;
+  search: string;
+  headers: [string, string][];
+  body: string;
+}
+
+/** A request through the Worker's own fetch handler, with the test bindings. */
+export function gatewayFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${BASE}${path}`, { redirect: "manual", ...init }));
+}
+
+/** The same handler with other settings: `{ ...env, ...overrides }`. */
+export async function gatewayFetchWith(overrides: Partial<Env> & Record<string, unknown>, path: string, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch!(
+    new Request(`${BASE}${path}`, { redirect: "manual", ...init }) as Request<unknown, IncomingRequestCfProperties>,
+    { ...(env as unknown as Env), ...overrides } as Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+let counter = 0;
+/** A fresh subject per call, so each test has its own sessions (STYLE.md habit 7). */
+export function uniqueUser(overrides: Partial<SessionUser> = {}): SessionUser {
+  counter += 1;
+  const sub = `user-${counter}-${crypto.randomUUID().slice(0, 8)}`;
+  return { sub, email: `${sub}@example.com`, name: `User ${counter}`, roles: ["user"], ...overrides };
+}
+
+/** Logs in through the delegated flow: the echo origin answers /login with X-Gateway-Login. */
+export async function login(user: SessionUser, init: { cookie?: string; path?: string } = {}): Promise<{ token: string; response: Response }> {
+  const headers = new Headers({ "x-echo-respond": JSON.stringify({ "X-Gateway-Login": JSON.stringify(user) }) });
+  if (init.cookie) headers.set("cookie", init.cookie);
+  const response = await gatewayFetch(init.path ?? "/login", { method: "POST", headers });
+  const token = sessionTokenFrom(response);
+  if (!token) throw new Error(`login did not set a session cookie (status ${response.status})`);
+  return { token, response };
+}
+
+/** The session token a response sets, or null. */
+export function sessionTokenFrom(response: Response): string | null {
+  for (const line of response.headers.getSetCookie()) {
+    const match = new RegExp(`^${COOKIE_NAME}=([^;]*)`).exec(line);
+    if (match && match[1]) return match[1];
+  }
+  return null;
+}
+
+export function cookie(token: string): string {
+  return `${COOKIE_NAME}=${token}`;
+}
+
+/** GET through the gateway with the session cookie; the echo body when the origin answered. */
+export function fetchWithSession(token: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("cookie", [headers.get("cookie"), cookie(token)].filter(Boolean).join("; "));
+  return gatewayFetch(path, { ...init, headers });
+}
+
+export function echoHeader(body: EchoBody, name: string): string | null {
+  const found = body.headers.find(([key]) => key.toLowerCase() === name.toLowerCase());
+  return found ? found[1] : null;
+}
+
+export function adminFetch(path: string, init: RequestInit = {}, token = ADMIN_TOKEN): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("authorization", `Bearer ${token}`);
+  return gatewayFetch(`/_gateway/admin${path}`, { ...init, headers });
+}
