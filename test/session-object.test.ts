@@ -1,0 +1,92 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { SessionObject } from "../src/session/session-object";
+import { sessionStub, userSessionsStub } from "../src/session/stubs";
+import { hashSecret } from "../src/session/token";
+import type { CreateSessionInput } from "../src/session/types";
+import { uniqueUser } from "./helpers";
+
+let sequence = 0;
+async function newSession(overrides: Partial<CreateSessionInput> = {}) {
+  sequence += 1;
+  const publicId = `test-session-${sequence}-${crypto.randomUUID()}`;
+  const secretHash = await hashSecret(`secret-${publicId}`);
+  const input: CreateSessionInput = {
+    publicId,
+    secretHash,
+    user: uniqueUser(),
+    idleTimeoutSeconds: 600,
+    absoluteTimeoutSeconds: 3600,
+    ...overrides,
+  };
+  const stub = sessionStub(env, publicId);
+  await stub.create(input);
+  return { stub, input };
+}
+
+describe("SessionObject", () => {
+  it("stores the record under `session` with a hash of the secret, never the secret", async () => {
+    const { stub, input } = await newSession({ clientIp: "203.0.113.7", userAgent: "test-agent" });
+    const stored = await runInDurableObject(stub, async (instance: SessionObject, state) => {
+      expect(instance).toBeInstanceOf(SessionObject);
+      return state.storage.list();
+    });
+    expect([...stored.keys()]).toEqual(["session"]);
+    const record = stored.get("session") as Record<string, unknown>;
+    expect(record).toMatchObject({ publicId: input.publicId, secretHash: input.secretHash, clientIp: "203.0.113.7", userAgent: "test-agent" });
+    expect(JSON.stringify(record)).not.toContain(`secret-${input.publicId}"`);
+  });
+
+  it("refuses a touch with the wrong secret hash and keeps the session", async () => {
+    const { stub, input } = await newSession();
+    expect(await stub.touch(await hashSecret("wrong"))).toEqual({ ok: false, reason: "secret-mismatch" });
+    expect((await stub.touch(input.secretHash)).ok).toBe(true);
+  });
+
+  it("answers unknown for a session that was never created, without storing anything", async () => {
+    const stub = sessionStub(env, `never-created-${crypto.randomUUID()}`);
+    expect(await stub.touch("0".repeat(64))).toEqual({ ok: false, reason: "unknown" });
+    expect(await runInDurableObject(stub, async (_, state) => (await state.storage.list()).size)).toBe(0);
+  });
+
+  it("registers with the user index on create and leaves it on revoke", async () => {
+    const { stub, input } = await newSession();
+    const index = userSessionsStub(env, input.user.sub);
+    expect((await index.list()).map((view) => view.id)).toEqual([input.publicId]);
+    expect(await stub.revoke("logout")).toBe(true);
+    expect(await index.list()).toEqual([]);
+    expect(await runInDurableObject(index, async (_, state) => (await state.storage.list()).size)).toBe(0);
+  });
+
+  it("deletes its storage and alarm on revoke, and revoke is idempotent", async () => {
+    const { stub, input } = await newSession();
+    await stub.revoke("admin");
+    expect(await runInDurableObject(stub, async (_, state) => [(await state.storage.list()).size, await state.storage.getAlarm()])).toEqual([0, null]);
+    expect(await stub.revoke("admin")).toBe(false);
+    expect(await stub.touch(input.secretHash)).toEqual({ ok: false, reason: "unknown" });
+  });
+});
+
+describe("UserSessions", () => {
+  it("revokes every session of the user before answering and forgets them", async () => {
+    const user = uniqueUser();
+    const sessions = await Promise.all([newSession({ user }), newSession({ user }), newSession({ user })]);
+    const index = userSessionsStub(env, user.sub);
+    expect(await index.revokeAll("admin-user")).toBe(3);
+    for (const { stub, input } of sessions) {
+      expect(await stub.touch(input.secretHash)).toEqual({ ok: false, reason: "unknown" });
+    }
+    expect(await index.list()).toEqual([]);
+  });
+
+  it("drops ids whose session is no longer live when listing", async () => {
+    const user = uniqueUser();
+    const live = await newSession({ user });
+    const index = userSessionsStub(env, user.sub);
+    await index.add("ghost-session-id", Date.now() + 60_000);
+    expect((await index.list()).map((view) => view.id)).toEqual([live.input.publicId]);
+    const ids = await runInDurableObject(index, (_, state) => state.storage.sql.exec("SELECT public_id FROM sessions").toArray());
+    expect(ids).toEqual([{ public_id: live.input.publicId }]);
+  });
+});
