@@ -3,6 +3,13 @@ import { defineConfig } from "vitest/config";
 
 /** Settings every test file starts from; tests that need others pass their own env. */
 export const testBindings = {
+  // Every setting the tests rely on is named here, so a developer's .dev.vars cannot change them.
+  DEFAULT_ACCESS: "session",
+  CASE_INSENSITIVE_PATHS: "false",
+  COOKIE_NAME: "__Host-session",
+  LOGIN_URL: "/login",
+  LOGIN_ROUTES: JSON.stringify(["/login"]),
+  AUTH_MODE: "delegated",
   SESSION_SECRET: "test-signing-key-0123456789abcdef0123456789,test-old-key-0123456789abcdef0123456789abc",
   ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789",
   IDLE_TIMEOUT_SECONDS: "600",

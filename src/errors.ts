@@ -35,10 +35,46 @@ export class GatewayError extends Error {
   }
 }
 
+/** Headers on every response the gateway writes itself (not on proxied ones). */
+export function gatewayHeaders(init: HeadersInit = {}): Headers {
+  const headers = new Headers(init);
+  headers.set("Cache-Control", "no-store");
+  headers.set("X-Content-Type-Options", "nosniff");
+  return headers;
+}
+
+/** A gateway-owned JSON answer: never cached, never sniffed. */
+export function jsonResponse(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+  return Response.json(body, { status, headers: gatewayHeaders(headers) });
+}
+
 /** The one public response for an error code: a JSON body naming only the code. */
 export function errorResponse(code: ErrorCode, headers: HeadersInit = {}): Response {
-  const response = Response.json({ error: code }, { status: errorStatus[code], headers });
-  response.headers.set("Cache-Control", "no-store");
-  response.headers.set("X-Content-Type-Options", "nosniff");
-  return response;
+  return jsonResponse({ error: code }, errorStatus[code], headers);
+}
+
+const PAGE_TEXT: Partial<Record<ErrorCode, { title: string; text: string }>> = {
+  forbidden: { title: "Access denied", text: "Your account does not have access to this page." },
+};
+
+// A strict CSP for the gateway's own pages: no scripts, no external resources, no framing.
+const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/**
+ * The same refusal as a small HTML page, for a browser navigation. The page holds only fixed
+ * text (nothing from the request), so there is nothing to escape.
+ */
+export function errorPage(code: ErrorCode): Response {
+  const { title, text } = PAGE_TEXT[code] ?? { title: `Error ${errorStatus[code]}`, text: "The request could not be completed." };
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title>
+<style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}a{color:#1d4ed8}</style></head>
+<body><h1>${title}</h1><p>${text}</p><p><a href="/">Home</a> · <a href="/_gateway/login">Sign in as someone else</a></p></body></html>`;
+  const headers = gatewayHeaders({ "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP });
+  return new Response(html, { status: errorStatus[code], headers });
+}
+
+/** A GET/HEAD that asks for HTML: a browser navigation, which gets redirects and pages. */
+export function wantsHtmlNavigation(request: Request): boolean {
+  if (request.method !== "GET" && request.method !== "HEAD") return false;
+  return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
 }

@@ -53,6 +53,16 @@ describe("roles and methods", () => {
     expect(await (await fetchWithSession(user, "/admin")).json()).toEqual({ error: "forbidden" });
   });
 
+  it("shows a browser without the role an HTML page with a strict CSP", async () => {
+    const user = (await login(uniqueUser({ roles: ["user"] }))).token;
+    const response = await fetchWithSession(user, "/admin", { headers: { accept: "text/html" } });
+    expect(response.status).toBe(403);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await response.text()).toContain("Access denied");
+  });
+
   it("applies each rule to its own methods, HEAD following GET", async () => {
     const analyst = (await login(uniqueUser({ roles: ["analyst"] }))).token;
     const admin = (await login(uniqueUser({ roles: ["admin"] }))).token;

@@ -142,6 +142,7 @@ describe("GET /_gateway/session", () => {
     const response = await fetchWithSession(token, "/_gateway/session");
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     const session = await response.json<Record<string, unknown>>();
     expect(session).toEqual({
       id: token.split(".")[0],

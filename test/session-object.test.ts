@@ -64,7 +64,7 @@ describe("SessionObject", () => {
     await stub.revoke("admin");
     expect(await runInDurableObject(stub, async (_, state) => [(await state.storage.list()).size, await state.storage.getAlarm()])).toEqual([0, null]);
     expect(await stub.revoke("admin")).toBe(false);
-    expect(await stub.touch(input.secretHash)).toEqual({ ok: false, reason: "unknown" });
+    expect(await stub.touch(input.secretHash)).toEqual({ ok: false, reason: "revoked" });
   });
 });
 
@@ -75,7 +75,7 @@ describe("UserSessions", () => {
     const index = userSessionsStub(env, user.sub);
     expect(await index.revokeAll("admin-user")).toBe(3);
     for (const { stub, input } of sessions) {
-      expect(await stub.touch(input.secretHash)).toEqual({ ok: false, reason: "unknown" });
+      expect(await stub.touch(input.secretHash)).toEqual({ ok: false, reason: "revoked" });
     }
     expect(await index.list()).toEqual([]);
   });

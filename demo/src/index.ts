@@ -27,13 +27,27 @@ function htmlResponse(markup: string, status = 200): Response {
 type Viewer = { sub: string; name: string; roles: string[] };
 
 function viewerOf(c: Context): Viewer | undefined {
-  const sub = c.req.header("X-Auth-User");
+  const sub = authHeader(c, "X-Auth-User");
   if (!sub) return undefined;
   const roles = (c.req.header("X-Auth-Roles") ?? "")
     .split(",")
-    .map((role) => role.trim())
+    .map((role) => decodeHeaderValue(role.trim()))
     .filter((role) => role !== "");
-  return { sub, name: c.req.header("X-Auth-Name") || sub, roles };
+  return { sub, name: authHeader(c, "X-Auth-Name") || sub, roles };
+}
+
+/** The gateway percent-encodes `%` and anything outside printable ASCII in identity values. */
+function authHeader(c: Context, name: string): string | undefined {
+  const value = c.req.header(name);
+  return value === undefined ? undefined : decodeHeaderValue(value);
+}
+
+function decodeHeaderValue(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /** The X-Auth-* request headers, sorted, with names cased as in the docs (`X-Auth-User`). */
@@ -47,6 +61,8 @@ function authHeadersOf(headers: Headers): [string, string][] {
 const app = new Hono();
 
 app.get("/health", (c) => c.json({ ok: true }));
+// Public in the gateway's default ROUTES; an empty answer keeps browser consoles quiet.
+app.get("/favicon.ico", () => new Response(null, { status: 204, headers: { "Cache-Control": "max-age=86400" } }));
 
 app.get("/login", (c) => {
   const returnTo = safeReturnTo(c.req.query("return_to"));

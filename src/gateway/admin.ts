@@ -4,7 +4,7 @@
  * no token configured ⇒ 404, as if the API did not exist.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { errorResponse, GatewayError } from "../errors";
+import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../errors";
 import { logEvent, logWarning } from "../log";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
 import { isPublicId } from "../session/token";
@@ -21,27 +21,27 @@ admin.get("/sessions/:id", async function getSession(c) {
   const id = sessionIdParam(c.req.param("id"));
   const session = await readSession(c.env, id);
   if (!session) return errorResponse("not_found");
-  return Response.json(session, { headers: { "Cache-Control": "no-store" } });
+  return jsonResponse(session);
 });
 
 admin.delete("/sessions/:id", async function deleteSession(c) {
   const id = sessionIdParam(c.req.param("id"));
   const wasLive = await revokeSession(c.env, id, "admin");
   logEvent("admin.session_revoked", { session: id, wasLive });
-  return new Response(null, { status: 204 });
+  return new Response(null, { status: 204, headers: gatewayHeaders() });
 });
 
 admin.get("/users/:sub/sessions", async function listSessions(c) {
   const sub = subParam(c.req.param("sub"));
   const sessions = await listUserSessions(c.env, sub);
-  return Response.json({ sessions }, { headers: { "Cache-Control": "no-store" } });
+  return jsonResponse({ sessions });
 });
 
 admin.delete("/users/:sub/sessions", async function deleteUserSessions(c) {
   const sub = subParam(c.req.param("sub"));
   const revoked = await revokeUserSessions(c.env, sub, "admin-user");
   logEvent("admin.user_sessions_revoked", { sub, revoked });
-  return new Response(null, { status: 204 });
+  return new Response(null, { status: 204, headers: gatewayHeaders() });
 });
 
 function adminAuth(): MiddlewareHandler<GatewayEnv> {

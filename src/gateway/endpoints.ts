@@ -3,7 +3,7 @@
  * login redirect, logout, and the caller's session as JSON.
  */
 import { Hono } from "hono";
-import { errorResponse } from "../errors";
+import { errorResponse, gatewayHeaders, jsonResponse } from "../errors";
 import { logEvent, logWarning } from "../log";
 import { clearedSessionSetCookie } from "../session/cookie";
 import { revokeSession } from "../session/store";
@@ -17,7 +17,7 @@ export const endpoints = new Hono<GatewayEnv>();
 endpoints.get("/login", function loginRedirect(c) {
   const returnTo = safeReturnTo(c.req.query("return_to"));
   const location = `${c.var.config.loginUrl}?return_to=${encodeURIComponent(returnTo)}`;
-  return new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store" } });
+  return new Response(null, { status: 302, headers: gatewayHeaders({ Location: location }) });
 });
 
 endpoints.post("/logout", async function logout(c) {
@@ -28,9 +28,8 @@ endpoints.post("/logout", async function logout(c) {
   const publicId = c.var.session?.id ?? c.var.presentedPublicId;
   if (publicId) await revokeSession(c.env, publicId, "logout");
   logEvent("logout", { session: publicId, by: "user" });
-  const headers = new Headers({
+  const headers = gatewayHeaders({
     "Set-Cookie": clearedSessionSetCookie(c.var.config.cookieName),
-    "Cache-Control": "no-store",
     // Not "cookies": that would clear every cookie of the site (SECURITY-CHECKLIST T-02).
     "Clear-Site-Data": '"cache", "storage"',
   });
@@ -44,7 +43,7 @@ endpoints.all("/logout", () => errorResponse("method_not_allowed", { Allow: "POS
 endpoints.get("/session", function currentSession(c) {
   const { session } = c.var;
   if (!session) return unauthenticated(c);
-  return Response.json(session, { headers: { "Cache-Control": "no-store" } });
+  return jsonResponse(session);
 });
 
 /** An HTML form post (navigation) gets a redirect; fetch() and curl get 204. */

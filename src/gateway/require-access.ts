@@ -4,7 +4,7 @@
  * without any of the rule's roles ⇒ 403.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { errorResponse } from "../errors";
+import { errorPage, errorResponse, gatewayHeaders, wantsHtmlNavigation } from "../errors";
 import { logEvent } from "../log";
 import { clearedSessionSetCookie } from "../session/cookie";
 import type { GatewayEnv } from "./types";
@@ -17,7 +17,7 @@ export function requireAccess(): MiddlewareHandler<GatewayEnv> {
     if (!session) return unauthenticated(c);
     if (access.kind === "roles" && !access.roles.some((role) => session.user.roles.includes(role))) {
       logEvent("access.forbidden", { session: session.id, path: canonicalPath, method: c.req.method, needs: access.roles });
-      return errorResponse("forbidden");
+      return wantsHtmlNavigation(c.req.raw) ? errorPage("forbidden") : errorResponse("forbidden");
     }
     return next();
   };
@@ -25,7 +25,7 @@ export function requireAccess(): MiddlewareHandler<GatewayEnv> {
 
 /** The one answer for no session, expired, revoked or unknown alike (DESIGN.md "Sessions"). */
 export function unauthenticated(c: Context<GatewayEnv>): Response {
-  const headers = new Headers({ "Cache-Control": "no-store" });
+  const headers = gatewayHeaders();
   if (c.var.staleCookie) headers.append("Set-Cookie", clearedSessionSetCookie(c.var.config.cookieName));
   if (wantsHtmlNavigation(c.req.raw)) {
     const url = new URL(c.req.url);
@@ -34,9 +34,4 @@ export function unauthenticated(c: Context<GatewayEnv>): Response {
     return new Response(null, { status: 302, headers });
   }
   return errorResponse("unauthenticated", headers);
-}
-
-function wantsHtmlNavigation(request: Request): boolean {
-  if (request.method !== "GET" && request.method !== "HEAD") return false;
-  return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
 }

@@ -17,6 +17,8 @@ export class SessionObject extends DurableObject<Env> {
   #record: SessionRecord | null = null;
   /** `lastSeenAt` as storage holds it; touches between writes only change memory. */
   #storedLastSeenAt = 0;
+  /** Why the session ended, while this instance lives: only for the log ("the log says which"). */
+  #endedBecause: EndReason | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,7 +59,7 @@ export class SessionObject extends DurableObject<Env> {
   /** Checks the secret, extends the idle deadline (never past the absolute one). */
   async touch(secretHash: string): Promise<TouchResult> {
     const record = this.#record;
-    if (!record) return { ok: false, reason: "unknown" };
+    if (!record) return { ok: false, reason: this.#whyNotLive() };
     if (!(await timingSafeEqualStrings(record.secretHash, secretHash))) return { ok: false, reason: "secret-mismatch" };
     const now = Date.now();
     const state = expiryState(record, now);
@@ -107,6 +109,12 @@ export class SessionObject extends DurableObject<Env> {
     await this.#persist(record);
   }
 
+  #whyNotLive(): "unknown" | "revoked" | "idle-timeout" | "absolute-timeout" {
+    const reason = this.#endedBecause;
+    if (reason === null) return "unknown";
+    return reason === "idle-timeout" || reason === "absolute-timeout" ? reason : "revoked";
+  }
+
   async #persist(record: SessionRecord): Promise<void> {
     await this.ctx.storage.put(RECORD_KEY, record);
     await this.ctx.storage.setAlarm(idleExpiresAt(record));
@@ -116,6 +124,7 @@ export class SessionObject extends DurableObject<Env> {
   async #end(reason: EndReason, { notifyIndex = true }: { notifyIndex?: boolean } = {}): Promise<void> {
     const record = this.#record;
     this.#record = null;
+    this.#endedBecause = reason;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     if (!record) return;

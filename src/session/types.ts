@@ -46,4 +46,4 @@ export type EndReason = "idle-timeout" | "absolute-timeout" | "logout" | "login-
 
 export type TouchResult =
   | { readonly ok: true; readonly session: SessionView }
-  | { readonly ok: false; readonly reason: "unknown" | "secret-mismatch" | "idle-timeout" | "absolute-timeout" };
+  | { readonly ok: false; readonly reason: "unknown" | "revoked" | "secret-mismatch" | "idle-timeout" | "absolute-timeout" };
