@@ -59,21 +59,22 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const caseInsensitivePaths = parseSetting(problems, "CASE_INSENSITIVE_PATHS", env.CASE_INSENSITIVE_PATHS, BooleanSetting, false);
   const rules = parseSetting(problems, "ROUTES", env.ROUTES, RoutesSetting, []);
   const defaultAccess = parseSetting(problems, "DEFAULT_ACCESS", env.DEFAULT_ACCESS, AccessSetting, toAccess(DEFAULTS.DEFAULT_ACCESS));
+  const problemsBeforeTimeouts = problems.length;
   const idleTimeoutSeconds = parseSetting(problems, "IDLE_TIMEOUT_SECONDS", env.IDLE_TIMEOUT_SECONDS, PositiveInteger, DEFAULTS.IDLE_TIMEOUT_SECONDS);
   const absoluteTimeoutSeconds = parseSetting(problems, "ABSOLUTE_TIMEOUT_SECONDS", env.ABSOLUTE_TIMEOUT_SECONDS, PositiveInteger, DEFAULTS.ABSOLUTE_TIMEOUT_SECONDS);
+  const timeoutsParsed = problems.length === problemsBeforeTimeouts;
   const cookieName = parseSetting(problems, "COOKIE_NAME", env.COOKIE_NAME, CookieNameSetting, DEFAULTS.COOKIE_NAME);
   const loginUrl = parseSetting(problems, "LOGIN_URL", env.LOGIN_URL, LocalPathSetting, DEFAULTS.LOGIN_URL);
   const loginRoutes = parseSetting(problems, "LOGIN_ROUTES", env.LOGIN_ROUTES, PathListSetting, [...DEFAULTS.LOGIN_ROUTES]);
   const authMode = parseSetting(problems, "AUTH_MODE", env.AUTH_MODE, AuthModeSetting, DEFAULTS.AUTH_MODE);
 
-  if (absoluteTimeoutSeconds < idleTimeoutSeconds) {
+  // Compared only when both parsed: a default standing in for a bad value would mislead.
+  if (timeoutsParsed && absoluteTimeoutSeconds < idleTimeoutSeconds) {
     problems.push(`ABSOLUTE_TIMEOUT_SECONDS (${absoluteTimeoutSeconds}) must be at least IDLE_TIMEOUT_SECONDS (${idleTimeoutSeconds})`);
   }
   if (absoluteTimeoutSeconds > MAX_ABSOLUTE_TIMEOUT_SECONDS) {
     problems.push(`ABSOLUTE_TIMEOUT_SECONDS (${absoluteTimeoutSeconds}) must be at most ${MAX_ABSOLUTE_TIMEOUT_SECONDS} (400 days)`);
   }
-  rules.forEach((rule, index) => checkPattern(problems, `ROUTES[${index}].path`, rule.path, caseInsensitivePaths));
-  loginRoutes.forEach((path, index) => checkPattern(problems, `LOGIN_ROUTES[${index}]`, path, caseInsensitivePaths));
 
   const origin = resolveOrigin(problems, env);
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
@@ -131,9 +132,24 @@ const AccessSchema = v.union(
 
 const AccessSetting = v.pipe(valueOrJson, AccessSchema, v.transform(toAccess));
 
+// Checked inside the schema, so a bad pattern is reported even when another rule of the same
+// list is wrong too (a list that fails its schema is never compiled).
+const PatternPath = v.pipe(
+  v.string("must be a string"),
+  v.startsWith("/", "must start with /"),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.issues) return;
+    try {
+      compileRulePattern(dataset.value, false);
+    } catch (error) {
+      addIssue({ message: `is not a valid URLPattern pathname: ${(error as Error).message}` });
+    }
+  }),
+);
+
 const RuleSchema = v.strictObject(
   {
-    path: v.pipe(v.string("must be a string"), v.startsWith("/", "must start with /")),
+    path: PatternPath,
     methods: v.optional(
       v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Z]+$/, "must be an upper-case HTTP method"))), v.minLength(1, "must not be empty")),
     ),
@@ -150,7 +166,7 @@ const RoutesSetting = v.pipe(
 
 const PathListSetting = v.pipe(
   valueOrJson,
-  v.array(v.pipe(v.string("must be a string"), v.startsWith("/", "must start with /")), "must be an array of paths"),
+  v.array(PatternPath, "must be an array of paths"),
 );
 
 const BooleanSetting = v.union(
@@ -201,14 +217,6 @@ function parseSetting<TSchema extends v.GenericSchema, TDefault>(
 /** A union failure nests the real reasons; report those when there are some. */
 function deepestIssues(issues: readonly v.BaseIssue<unknown>[]): v.BaseIssue<unknown>[] {
   return issues.flatMap((issue) => issue.issues && issue.type !== "union" ? deepestIssues(issue.issues) : [issue]);
-}
-
-function checkPattern(problems: string[], name: string, path: string, caseInsensitive: boolean): void {
-  try {
-    compileRulePattern(path, caseInsensitive);
-  } catch (error) {
-    problems.push(`${name} (${quote(path)}) is not a valid URLPattern pathname: ${(error as Error).message}`);
-  }
 }
 
 function resolveOrigin(problems: string[], env: Env): Pick<ResolvedConfig, "originFetch" | "originBaseUrl"> | null {

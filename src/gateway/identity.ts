@@ -32,7 +32,9 @@ export function injectIdentityHeaders(headers: Headers, session: SessionView): v
  * a plain ASCII value arrives unchanged.
  */
 export function headerValue(value: string): string {
-  return value.replace(/[^\x20-\x24\x26-\x7e]+/gu, (run) => encodeURIComponent(run));
+  // A lone surrogate cannot be encoded (URIError); it becomes U+FFFD rather than a 500.
+  const wellFormed = value.replace(/[\uD800-\uDFFF]/gu, "\uFFFD");
+  return wellFormed.replace(/[^\x20-\x24\x26-\x7e]+/gu, (run) => encodeURIComponent(run));
 }
 
 /**

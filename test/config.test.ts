@@ -1,0 +1,332 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { DEFAULTS, loadConfig, resolveConfig, type ResolvedConfig } from "../src/config";
+import type { Env } from "../src/env";
+import type { Access } from "../src/routes";
+
+const SECRET = "config-test-signing-key-0123456789abcdef";
+const OLD_SECRET = "config-test-old-key-0123456789abcdef0123";
+const ADMIN_TOKEN = "config-test-admin-token-0123456789abcdef";
+
+/** The test bindings (an ORIGIN service binding among them) with known secrets. */
+const base: Env = { ...(env as unknown as Env), SESSION_SECRET: SECRET, ADMIN_TOKEN };
+
+/** Every plain setting unset, so the defaults apply. */
+const unset = {
+  ROUTES: undefined,
+  DEFAULT_ACCESS: undefined,
+  CASE_INSENSITIVE_PATHS: undefined,
+  IDLE_TIMEOUT_SECONDS: undefined,
+  ABSOLUTE_TIMEOUT_SECONDS: undefined,
+  COOKIE_NAME: undefined,
+  LOGIN_URL: undefined,
+  LOGIN_ROUTES: undefined,
+  AUTH_MODE: undefined,
+  ADMIN_TOKEN: undefined,
+} satisfies Partial<Env>;
+
+const RULES = [
+  { path: "/public/*", access: "public" },
+  { path: "/admin{/*}?", access: { roles: ["admin"] } },
+  { path: "/reports/*", methods: ["GET"], access: { roles: ["analyst", "admin"] } },
+  { path: "/reports/*", methods: ["POST"], access: { roles: ["admin"] } },
+];
+
+const PROBES: [string, string][] = [
+  ["GET", "/public/x"],
+  ["GET", "/admin"],
+  ["GET", "/admin/"],
+  ["GET", "/admin/x"],
+  ["GET", "/ADMIN"],
+  ["HEAD", "/reports/q1"],
+  ["POST", "/reports/q1"],
+  ["PUT", "/reports/q1"],
+  ["GET", "/zzz"],
+];
+
+let consoleError: MockInstance;
+let consoleWarn: MockInstance;
+
+beforeEach(() => {
+  consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
+  consoleWarn = vi.spyOn(console, "warn").mockImplementation(() => {});
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function resolved(overrides: Partial<Env>): Promise<ResolvedConfig> {
+  const result = await resolveConfig({ ...base, ...overrides });
+  if (!result.ok) throw new Error(`expected a valid configuration, got: ${result.problems.join("; ")}`);
+  return result.config;
+}
+
+async function problemsOf(overrides: Partial<Env>): Promise<string[]> {
+  const result = await resolveConfig({ ...base, ...overrides });
+  if (result.ok) throw new Error("expected an invalid configuration");
+  return result.problems;
+}
+
+function decisions(config: ResolvedConfig): Access[] {
+  return PROBES.map(([method, path]) => config.routePolicy.accessFor(method, path));
+}
+
+describe("resolveConfig: a valid configuration", () => {
+  it("accepts the test bindings", async () => {
+    const config = await resolved({});
+    expect(config.idleTimeoutSeconds).toBe(600);
+    expect(config.absoluteTimeoutSeconds).toBe(3600);
+    expect(config.adminToken).toBe(ADMIN_TOKEN);
+    expect(config.originBaseUrl).toBeNull();
+  });
+
+  it("applies the defaults when nothing is set", async () => {
+    const config = await resolved(unset);
+    expect(config).toMatchObject({
+      caseInsensitivePaths: false,
+      idleTimeoutSeconds: DEFAULTS.IDLE_TIMEOUT_SECONDS,
+      absoluteTimeoutSeconds: DEFAULTS.ABSOLUTE_TIMEOUT_SECONDS,
+      cookieName: "__Host-session",
+      loginUrl: "/login",
+      authMode: "delegated",
+      adminToken: null,
+    });
+    expect(config.idleTimeoutSeconds).toBe(1800);
+    expect(config.absoluteTimeoutSeconds).toBe(28800);
+    expect(config.routePolicy.accessFor("GET", "/anything")).toEqual({ kind: "session" });
+    expect(config.routePolicy.accessFor("GET", "/")).toEqual({ kind: "session" });
+    expect(config.isLoginRoute("/login")).toBe(true);
+    expect(config.isLoginRoute("/login/")).toBe(true);
+    expect(config.isLoginRoute("/other")).toBe(false);
+  });
+
+  it("treats an empty string as unset", async () => {
+    const config = await resolved(Object.fromEntries(Object.keys(unset).map((name) => [name, ""])));
+    expect(config.idleTimeoutSeconds).toBe(1800);
+    expect(config.cookieName).toBe("__Host-session");
+    expect(config.adminToken).toBeNull();
+    expect(config.routePolicy.accessFor("GET", "/x")).toEqual({ kind: "session" });
+  });
+
+  it("reads ROUTES as a TOML array and as a JSON string alike", async () => {
+    const fromToml = await resolved({ ROUTES: RULES });
+    const fromJson = await resolved({ ROUTES: JSON.stringify(RULES) });
+    expect(decisions(fromJson)).toEqual(decisions(fromToml));
+    expect(decisions(fromToml)).toEqual([
+      { kind: "public" },
+      { kind: "roles", roles: ["admin"] },
+      { kind: "roles", roles: ["admin"] },
+      { kind: "roles", roles: ["admin"] },
+      { kind: "session" },
+      { kind: "roles", roles: ["analyst", "admin"] },
+      { kind: "roles", roles: ["admin"] },
+      { kind: "session" },
+      { kind: "session" },
+    ]);
+  });
+
+  it.each<[string, Partial<Env>, Access]>([
+    ["a TOML string", { DEFAULT_ACCESS: "public" }, { kind: "public" }],
+    ["a TOML table", { DEFAULT_ACCESS: { roles: ["admin"] } }, { kind: "roles", roles: ["admin"] }],
+    ["a JSON string", { DEFAULT_ACCESS: '{"roles": ["admin"]}' }, { kind: "roles", roles: ["admin"] }],
+  ])("reads DEFAULT_ACCESS as %s", async (_, overrides, expected) => {
+    const config = await resolved({ ...overrides, ROUTES: [] });
+    expect(config.routePolicy.accessFor("GET", "/zzz")).toEqual(expected);
+  });
+
+  it.each<[string, Partial<Env>]>([
+    ["TOML numbers", { IDLE_TIMEOUT_SECONDS: 60, ABSOLUTE_TIMEOUT_SECONDS: 120 }],
+    ["strings", { IDLE_TIMEOUT_SECONDS: "60", ABSOLUTE_TIMEOUT_SECONDS: "120" }],
+  ])("reads the timeouts as %s", async (_, overrides) => {
+    const config = await resolved(overrides);
+    expect([config.idleTimeoutSeconds, config.absoluteTimeoutSeconds]).toEqual([60, 120]);
+  });
+
+  it.each([true, "true"])("matches routes ignoring case when CASE_INSENSITIVE_PATHS is %j", async (value) => {
+    const config = await resolved({ ROUTES: RULES, CASE_INSENSITIVE_PATHS: value, LOGIN_ROUTES: ["/login"] });
+    expect(config.caseInsensitivePaths).toBe(true);
+    expect(config.routePolicy.accessFor("GET", "/ADMIN")).toEqual({ kind: "roles", roles: ["admin"] });
+    expect(config.isLoginRoute("/LOGIN")).toBe(true);
+  });
+
+  it.each([false, "false"])("matches routes with case when CASE_INSENSITIVE_PATHS is %j", async (value) => {
+    const config = await resolved({ ROUTES: RULES, CASE_INSENSITIVE_PATHS: value });
+    expect(config.routePolicy.accessFor("GET", "/ADMIN")).toEqual({ kind: "session" });
+  });
+
+  it("reads LOGIN_ROUTES as a TOML array and as a JSON string alike", async () => {
+    for (const value of [["/signin", "/sso/*"], '["/signin", "/sso/*"]']) {
+      const config = await resolved({ LOGIN_ROUTES: value });
+      expect([config.isLoginRoute("/signin"), config.isLoginRoute("/sso/cb"), config.isLoginRoute("/login")]).toEqual([true, true, false]);
+    }
+  });
+
+  it("accepts an idle timeout under 60 s, with a warning", async () => {
+    const config = await resolved({ IDLE_TIMEOUT_SECONDS: "2", ABSOLUTE_TIMEOUT_SECONDS: "4" });
+    expect(config.idleTimeoutSeconds).toBe(2);
+    expect(consoleWarn).toHaveBeenCalledWith(expect.stringContaining("config.short_idle_timeout"));
+  });
+
+  it("accepts an absolute timeout equal to the idle timeout", async () => {
+    const config = await resolved({ IDLE_TIMEOUT_SECONDS: "600", ABSOLUTE_TIMEOUT_SECONDS: "600" });
+    expect(config.absoluteTimeoutSeconds).toBe(600);
+  });
+
+  it("uses ORIGIN_URL when there is no ORIGIN binding", async () => {
+    const config = await resolved({ ORIGIN: undefined, ORIGIN_URL: "https://origin.example:8443" });
+    expect(config.originBaseUrl?.href).toBe("https://origin.example:8443/");
+  });
+
+  it("prefers the ORIGIN binding to ORIGIN_URL", async () => {
+    const config = await resolved({ ORIGIN_URL: "https://origin.example" });
+    expect(config.originBaseUrl).toBeNull();
+  });
+
+  it("verifies with every SESSION_SECRET key, the first one signing", async () => {
+    const config = await resolved({ SESSION_SECRET: `${SECRET}, ${OLD_SECRET}` });
+    expect(config.sessionKeys.verifying).toHaveLength(2);
+    expect(config.sessionKeys.signing).toBe(config.sessionKeys.verifying[0]);
+  });
+});
+
+describe("resolveConfig: problems", () => {
+  // [setting, overrides, texts the problem must contain]
+  it.each<[string, Partial<Env>, string[]]>([
+    ["IDLE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: "abc" }, ['IDLE_TIMEOUT_SECONDS ("abc")', "whole number of seconds"]],
+    ["IDLE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: "0" }, ["IDLE_TIMEOUT_SECONDS", "at least 1"]],
+    ["IDLE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: 1.5 }, ["IDLE_TIMEOUT_SECONDS (1.5)", "whole number"]],
+    ["IDLE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: "-5" }, ['IDLE_TIMEOUT_SECONDS ("-5")']],
+    ["ABSOLUTE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: "600", ABSOLUTE_TIMEOUT_SECONDS: "300" }, ["ABSOLUTE_TIMEOUT_SECONDS (300) must be at least IDLE_TIMEOUT_SECONDS (600)"]],
+    ["ABSOLUTE_TIMEOUT_SECONDS", { ABSOLUTE_TIMEOUT_SECONDS: String(401 * 24 * 3600) }, [`ABSOLUTE_TIMEOUT_SECONDS (${401 * 24 * 3600})`, "400 days"]],
+    ["CASE_INSENSITIVE_PATHS", { CASE_INSENSITIVE_PATHS: "yes" }, ['CASE_INSENSITIVE_PATHS ("yes")', "true or false"]],
+    ["ROUTES", { ROUTES: "not json" }, ['ROUTES ("not json")', "array of rules"]],
+    ["ROUTES", { ROUTES: "[{oops" }, ['ROUTES ("[{oops")', "not valid JSON"]],
+    ["ROUTES", { ROUTES: { path: "/a", access: "public" } }, ["ROUTES (", "array of rules"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", methods: ["get"], access: "public" }] }, ['ROUTES[0].methods[0] ("get")', "upper-case HTTP method"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", methods: [], access: "public" }] }, ["ROUTES[0].methods ([])", "must not be empty"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", acess: "public" }] }, ["ROUTES[0].acess", "no other keys"]],
+    ["ROUTES", { ROUTES: [{ path: "/ok", access: "public" }, { path: "/a/(", access: "public" }] }, ['ROUTES[1].path ("/a/(")', "not a valid URLPattern"]],
+    ["ROUTES", { ROUTES: [{ path: "a", access: "public" }] }, ['ROUTES[0].path ("a")', "must start with /"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: "private" }] }, ['ROUTES[0].access ("private")', '"public", "session"']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { roles: ["a,b"] } }] }, ['ROUTES[0].access.roles[0] ("a,b")']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { roles: [] } }] }, ["ROUTES[0].access.roles ([])"]],
+    ["DEFAULT_ACCESS", { DEFAULT_ACCESS: "allow" }, ['DEFAULT_ACCESS ("allow")', '"public", "session"']],
+    ["DEFAULT_ACCESS", { DEFAULT_ACCESS: '{"roles": "admin"}' }, ["DEFAULT_ACCESS"]],
+    ["COOKIE_NAME", { COOKIE_NAME: "session" }, ['COOKIE_NAME ("session")', '"__Host-"']],
+    ["COOKIE_NAME", { COOKIE_NAME: "__host-session" }, ['COOKIE_NAME ("__host-session")']],
+    ["COOKIE_NAME", { COOKIE_NAME: "__Host-a;b" }, ['COOKIE_NAME ("__Host-a;b")']],
+    ["LOGIN_URL", { LOGIN_URL: "//evil" }, ['LOGIN_URL ("//evil")', "single /"]],
+    ["LOGIN_URL", { LOGIN_URL: "https://evil.example/login" }, ['LOGIN_URL ("https://evil.example/login")']],
+    ["LOGIN_URL", { LOGIN_URL: "/\\evil" }, ["LOGIN_URL"]],
+    ["LOGIN_ROUTES", { LOGIN_ROUTES: "login" }, ['LOGIN_ROUTES ("login")', "array of paths"]],
+    ["LOGIN_ROUTES", { LOGIN_ROUTES: ["/login", "signin"] }, ['LOGIN_ROUTES[1] ("signin")', "must start with /"]],
+    ["LOGIN_ROUTES", { LOGIN_ROUTES: ["/a/("] }, ['LOGIN_ROUTES[0] ("/a/(")', "not a valid URLPattern"]],
+    ["AUTH_MODE", { AUTH_MODE: "magic" }, ['AUTH_MODE ("magic")', '"delegated"']],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: undefined }, ["ORIGIN_URL is not set", "ORIGIN service binding"]],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/app" }, ['ORIGIN_URL ("https://origin.example/app")', "no path"]],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/?x=1" }, ['ORIGIN_URL ("https://origin.example/?x=1")']],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "ftp://origin.example" }, ['ORIGIN_URL ("ftp://origin.example")']],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "origin.example" }, ['ORIGIN_URL ("origin.example")', "absolute http(s) URL"]],
+    ["SESSION_SECRET", { SESSION_SECRET: undefined }, ["SESSION_SECRET is not set"]],
+    ["SESSION_SECRET", { SESSION_SECRET: "too-short" }, ["SESSION_SECRET", "at least 32 characters", "key #1 has 9"]],
+    ["SESSION_SECRET", { SESSION_SECRET: `${SECRET},short` }, ["SESSION_SECRET", "key #2 has 5"]],
+    ["ADMIN_TOKEN", { ADMIN_TOKEN: "short-admin" }, ["ADMIN_TOKEN must be at least 32 characters (it has 11)"]],
+  ])("reports a bad %s, quoting the value: %j", async (name, overrides, texts) => {
+    const problems = await problemsOf(overrides);
+    for (const problem of problems) expect(problem.startsWith(name)).toBe(true);
+    expect(problems.filter((problem) => texts.every((text) => problem.includes(text)))).toHaveLength(1);
+  });
+
+  it("reports a misspelt rule key by name, with the missing one", async () => {
+    const problems = await problemsOf({ ROUTES: [{ path: "/a", acess: "public" }] });
+    expect(problems).toHaveLength(2);
+    expect(problems.some((problem) => problem.startsWith("ROUTES[0].acess"))).toBe(true);
+    expect(problems.some((problem) => problem.startsWith("ROUTES[0].access"))).toBe(true);
+  });
+
+  it("reports every problem together, one for each bad setting", async () => {
+    const problems = await problemsOf({
+      ORIGIN: undefined,
+      ORIGIN_URL: undefined,
+      IDLE_TIMEOUT_SECONDS: "abc",
+      CASE_INSENSITIVE_PATHS: "yes",
+      ROUTES: [
+        { path: "/a", methods: ["get"], access: "public" },
+        { path: "/b", acess: "public" },
+        { path: "/c/(", access: "public" },
+        { path: "/d", access: "private" },
+      ],
+      DEFAULT_ACCESS: "allow",
+      COOKIE_NAME: "session",
+      LOGIN_URL: "//evil",
+      LOGIN_ROUTES: "login",
+      AUTH_MODE: "magic",
+      SESSION_SECRET: "short-secret-value",
+      ADMIN_TOKEN: "short-admin",
+    });
+    const expected = [
+      'IDLE_TIMEOUT_SECONDS ("abc")',
+      'CASE_INSENSITIVE_PATHS ("yes")',
+      'ROUTES[0].methods[0] ("get")',
+      "ROUTES[1].acess",
+      'ROUTES[2].path ("/c/(")',
+      'ROUTES[3].access ("private")',
+      'DEFAULT_ACCESS ("allow")',
+      'COOKIE_NAME ("session")',
+      'LOGIN_URL ("//evil")',
+      'LOGIN_ROUTES ("login")',
+      'AUTH_MODE ("magic")',
+      "ORIGIN_URL is not set",
+      "SESSION_SECRET keys must be at least 32 characters",
+      "ADMIN_TOKEN must be at least 32 characters",
+    ];
+    for (const text of expected) expect(problems.filter((problem) => problem.includes(text)), text).toHaveLength(1);
+    expect(problems.length).toBeGreaterThanOrEqual(expected.length);
+  });
+
+  it("reports the timeouts' order against the values that were set", async () => {
+    const problems = await problemsOf({ IDLE_TIMEOUT_SECONDS: 7200, ABSOLUTE_TIMEOUT_SECONDS: "3600", COOKIE_NAME: "bad" });
+    expect(problems).toContain("ABSOLUTE_TIMEOUT_SECONDS (3600) must be at least IDLE_TIMEOUT_SECONDS (7200)");
+    expect(problems).toHaveLength(2);
+  });
+
+  it("never quotes a secret's value, in a problem or in the log", async () => {
+    const secrets = ["short-secret-value", "another-short-one", "tiny"];
+    const problems = await problemsOf({ SESSION_SECRET: `${SECRET},${secrets.join(",")}`, ADMIN_TOKEN: "short-admin-token", IDLE_TIMEOUT_SECONDS: "abc" });
+    const logged = consoleError.mock.calls.flat().join("\n");
+    expect(logged).toContain("config.invalid");
+    for (const text of [...problems, logged]) {
+      for (const value of [SECRET, ...secrets, "short-admin-token"]) expect(text).not.toContain(value);
+    }
+  });
+
+  it("logs the problems as one config.invalid line", async () => {
+    const problems = await problemsOf({ AUTH_MODE: "magic" });
+    expect(consoleError).toHaveBeenCalledTimes(1);
+    const line = JSON.parse(String(consoleError.mock.calls[0]![0])) as { event: string; problems: string[] };
+    expect(line.event).toBe("config.invalid");
+    expect(line.problems).toEqual(problems);
+  });
+
+  it("shortens a long quoted value", async () => {
+    const [problem] = await problemsOf({ COOKIE_NAME: `bad-${"x".repeat(500)}` });
+    expect(problem!.length).toBeLessThan(250);
+    expect(problem).toContain("...");
+  });
+});
+
+describe("loadConfig", () => {
+  it("resolves once per env object", async () => {
+    const first: Env = { ...base };
+    const second: Env = { ...base };
+    expect(loadConfig(first)).toBe(loadConfig(first));
+    expect(loadConfig(second)).not.toBe(loadConfig(first));
+    expect((await loadConfig(first)).ok).toBe(true);
+  });
+
+  it("leaves resolveConfig uncached", () => {
+    const same: Env = { ...base };
+    expect(resolveConfig(same)).not.toBe(resolveConfig(same));
+  });
+});
