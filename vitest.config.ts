@@ -26,26 +26,47 @@ export const testBindings = {
 };
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: testBindings,
-        serviceBindings: { ORIGIN: "echo-origin" },
-        workers: [
-          {
-            name: "echo-origin",
-            modules: true,
-            scriptPath: "./test/fixtures/echo-origin.js",
-            compatibilityDate: "2026-08-01",
-          },
-        ],
-      },
-    }),
-  ],
   test: {
-    include: ["test/**/*.test.ts"],
     // Logs (one JSON line per event) only for failing tests.
     silent: "passed-only",
+    projects: [
+      {
+        // Unit and integration tests inside workerd, through the Worker's fetch handler.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: testBindings,
+              serviceBindings: { ORIGIN: "echo-origin" },
+              workers: [
+                {
+                  name: "echo-origin",
+                  modules: true,
+                  scriptPath: "./test/fixtures/echo-origin.js",
+                  compatibilityDate: "2026-08-01",
+                },
+              ],
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/e2e/**"],
+        },
+      },
+      {
+        // Black-box tests: the gateway as a real HTTP server (wrangler dev) on loopback.
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Each file starts its own wrangler dev; two cores fit one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });

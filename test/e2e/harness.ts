@@ -1,0 +1,241 @@
+/**
+ * Black-box harness: the gateway as a real HTTP server on a loopback port (`wrangler dev`, the
+ * same workerd the project runs on) in front of a Node origin on loopback. Requests are sent
+ * with node:http so raw paths reach the gateway exactly as written (curl --path-as-is style).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http, { type IncomingHttpHeaders } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "node_modules/.bin");
+
+export const E2E_SECRET = "e2e-signing-key-0123456789abcdef0123456789abcdef";
+export const E2E_ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef0123456789abcdef";
+
+export interface GatewayProcess {
+  readonly url: string;
+  readonly port: number;
+  /** Everything wrangler printed (the gateway's JSON log lines among it). */
+  readonly output: string[];
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /** Settings as `[vars]` (TOML-like values or strings); merged over the e2e defaults. */
+  readonly vars?: Record<string, unknown>;
+  readonly originUrl: string;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "gateway-e2e-"));
+  const config = {
+    name: `gateway-e2e-${port}`,
+    main: join(ROOT, "src/index.ts"),
+    compatibility_date: "2026-08-01",
+    durable_objects: {
+      bindings: [
+        { name: "SESSIONS", class_name: "SessionObject" },
+        { name: "USER_SESSIONS", class_name: "UserSessions" },
+      ],
+    },
+    migrations: [{ tag: "v1", new_sqlite_classes: ["SessionObject", "UserSessions"] }],
+    vars: {
+      ORIGIN_URL: options.originUrl,
+      SESSION_SECRET: E2E_SECRET,
+      ADMIN_TOKEN: E2E_ADMIN_TOKEN,
+      ...options.vars,
+    },
+  };
+  writeFileSync(join(dir, "wrangler.json"), JSON.stringify(config, null, 2));
+
+  const child = spawn(
+    join(BIN, "wrangler"),
+    ["dev", "-c", join(dir, "wrangler.json"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", join(dir, "state"), "--show-interactive-dev-session=false"],
+    {
+      cwd: dir,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+    },
+  );
+  const output: string[] = [];
+  await waitForReady(child, port, output);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    output,
+    async stop() {
+      await killGroup(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function waitForReady(child: ChildProcess, port: number, output: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      void killGroup(child);
+      reject(new Error(`wrangler dev did not get ready in 90 s:\n${output.join("")}`));
+    }, 90_000);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output.push(text);
+      // Its own port: a busy port can look ready to a generic check (PLATFORM-NOTES).
+      if (output.join("").includes(`Ready on http://127.0.0.1:${port}`)) {
+        clearTimeout(timer);
+        resolvePromise();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wrangler dev exited with ${code}:\n${output.join("")}`));
+    });
+  });
+}
+
+async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timeout = new Promise((done) => setTimeout(done, 5000));
+  await Promise.race([exited, timeout]);
+  if (child.exitCode === null) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
+// ---- the origin --------------------------------------------------------------------------
+
+export interface EchoRecord {
+  method: string;
+  /** The request target exactly as it arrived on the wire. */
+  rawPath: string;
+  /** Header names and values as they arrived (names lower-cased by Node). */
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: string;
+}
+
+export interface EchoOrigin {
+  readonly url: string;
+  readonly port: number;
+  /** Every request the origin received, in order. */
+  readonly received: EchoRecord[];
+  close(): Promise<void>;
+}
+
+/**
+ * Echoes what it received as JSON. `x-echo-respond: {"Header": "v" | ["v1","v2"]}` and
+ * `x-echo-status: N` shape the response; `/slow?ms=N` waits; `/big?bytes=N` streams N bytes.
+ */
+export function startEchoOrigin(): Promise<EchoOrigin> {
+  const received: EchoRecord[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const record: EchoRecord = {
+        method: req.method ?? "",
+        rawPath: req.url ?? "",
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks).toString(),
+      };
+      received.push(record);
+      const respond = req.headers["x-echo-respond"];
+      const headers: Record<string, string | string[]> = { "content-type": "application/json" };
+      if (typeof respond === "string") Object.assign(headers, JSON.parse(respond));
+      const status = Number(req.headers["x-echo-status"] ?? 200);
+      const url = new URL(record.rawPath, "http://origin.invalid");
+      if (url.pathname === "/slow") {
+        setTimeout(() => {
+          res.writeHead(status, headers).end(JSON.stringify(record));
+        }, Number(url.searchParams.get("ms") ?? 1000));
+        return;
+      }
+      if (url.pathname === "/reset") {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(status, headers).end(JSON.stringify(record));
+    });
+  });
+  return new Promise((resolvePromise) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolvePromise({
+        url: `http://127.0.0.1:${port}`,
+        port,
+        received,
+        close: () => new Promise((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+// ---- raw requests --------------------------------------------------------------------------
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A request whose path goes on the wire exactly as given (no URL normalization). */
+export function rawRequest(
+  port: number,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string | string[]> = {},
+  body?: string,
+): Promise<RawResponse> {
+  return new Promise((resolvePromise, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path: rawPath, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${method} ${rawPath}`)));
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** Logs in through delegated login: the echo origin returns X-Gateway-Login on /login. */
+export async function loginAs(port: number, identity: { sub: string; roles?: string[]; email?: string; name?: string }, headers: Record<string, string> = {}): Promise<{ token: string; setCookie: string; response: RawResponse }> {
+  const response = await rawRequest(port, "POST", "/login", {
+    ...headers,
+    "x-echo-respond": JSON.stringify({ "X-Gateway-Login": JSON.stringify({ roles: [], ...identity }) }),
+  });
+  const setCookie = (response.headers["set-cookie"] ?? []).find((line) => line.startsWith("__Host-session="));
+  if (!setCookie) throw new Error(`login failed: ${response.status} ${response.body}`);
+  return { token: setCookie.slice("__Host-session=".length).split(";")[0]!, setCookie, response };
+}
