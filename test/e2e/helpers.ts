@@ -158,3 +158,19 @@ export const ROUTES = [
   { path: "/login", access: "public" },
   { path: "/admin{/*}?", access: { roles: ["admin"] } },
 ];
+
+// ---- the gateway's log ------------------------------------------------------------------------
+
+/**
+ * The gateway's output once it contains `expected`. Log lines reach wrangler's stdout a little
+ * after the response, so a test that reads the log waits for a line it knows must come.
+ */
+export async function outputContaining(gateway: GatewayProcess, expected: string | RegExp, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const output = gateway.output.join("");
+    if (typeof expected === "string" ? output.includes(expected) : expected.test(output)) return output;
+    if (Date.now() > deadline) throw new Error(`the gateway did not log ${String(expected)} within ${timeoutMs} ms:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
