@@ -125,7 +125,7 @@ describe("I-05 tokens go only where needed", () => {
 
   it.each<[string, string, boolean]>([
     ["a session route", "/zzz", true],
-    ["a public route, anonymous", "/public/x", false],
+    ["a public route for an anonymous client", "/public/x", false],
   ])("drops an origin Set-Cookie for the session cookie on %s and passes the origin's other cookies", async (_case, path, loggedIn) => {
     const cookie: Record<string, string> = loggedIn ? { cookie: sessionCookie((await loginAs(port, { sub: "i05-planted" })).token) } : {};
     const response = await rawRequest(port, "GET", path, {

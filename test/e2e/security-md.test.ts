@@ -1,0 +1,48 @@
+/**
+ * SECURITY.md stays true to the tests: every checklist ID has its row, in the checklist's order,
+ * and every test it names (`file` › "name") exists under that name.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const SECURITY_MD = readFileSync(join(ROOT, "SECURITY.md"), "utf8");
+
+/** SECURITY-CHECKLIST.md's IDs in order, with the two its numbering skips (T-07, I-04). */
+const IDS = [
+  ...["C-01", "C-02", "C-03", "C-04", "C-05", "C-06", "C-07"],
+  ...["LT-01", "LT-02", "LT-03"],
+  ...["T-01", "T-02", "T-03", "T-04", "T-05", "T-06", "T-07", "T-08"],
+  ...["F-01", "F-02", "F-03", "F-04", "F-05"],
+  ...["I-01", "I-02", "I-03", "I-04", "I-05", "I-06"],
+  ...["R-01", "R-02", "R-03", "R-04", "R-05", "R-06", "R-07", "R-08"],
+  ...["L-01", "L-02", "L-03", "L-04", "L-05", "L-06", "L-07", "L-08", "L-09"],
+  ...["A-01", "A-02", "A-03", "A-04"],
+  ...["D-01", "D-02", "D-03", "D-04", "D-05"],
+];
+
+const rows = SECURITY_MD.split("\n")
+  .filter((line) => /^\| [A-Z]+-\d{2} \|/.test(line))
+  .map((line) => line.split(" | ").map((cell) => cell.replace(/^\| |\s\|$/g, "").trim()));
+
+describe("SECURITY.md", () => {
+  it("has one row per checklist ID, in the checklist's order, none of them empty", () => {
+    expect(IDS).toHaveLength(55);
+    expect(rows.map(([id]) => id)).toEqual(IDS);
+    for (const [id, requirement, proof] of rows) {
+      expect(requirement, id).toBeTruthy();
+      expect(proof, id).toBeTruthy();
+    }
+  });
+
+  it("names only tests that exist, by their names", () => {
+    const references = [...SECURITY_MD.matchAll(/`(test\/[\w./-]+\.test\.ts)` › "([^"]+)"/g)];
+    expect(references.length).toBeGreaterThan(50);
+    for (const [, file, name] of references) {
+      const path = join(ROOT, file!);
+      expect(existsSync(path), file).toBe(true);
+      expect(readFileSync(path, "utf8").includes(name!), `${file} › "${name}"`).toBe(true);
+    }
+  });
+});
