@@ -33,10 +33,16 @@ export default defineConfig({
       {
         // Unit and integration tests inside workerd, through the Worker's fetch handler.
         plugins: [
-          cloudflareTest({
+          cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: testBindings,
+              bindings: {
+                ...testBindings,
+                // The OpenID Providers that test/oidc/global-setup.mjs starts (test/oidc/helpers.ts).
+                TEST_OIDC_PROVIDER_ISSUER: inject<string>("oidcProviderIssuer"),
+                TEST_FAKE_PROVIDER_ISSUER: inject<string>("fakeProviderIssuer"),
+                TEST_FAKE_PROVIDER_SIGNING_JWK: inject<string>("fakeProviderSigningJwk"),
+              },
               serviceBindings: { ORIGIN: "echo-origin" },
               workers: [
                 {
@@ -47,10 +53,11 @@ export default defineConfig({
                 },
               ],
             },
-          }),
+          })),
         ],
         test: {
           name: "workers",
+          globalSetup: ["./test/oidc/global-setup.mjs"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
         },

@@ -2,7 +2,8 @@
  * Builds the gateway: the one place where the order of the steps is decided.
  *
  *   config (invalid ⇒ 503) → canonical path (ambiguous ⇒ 400) → /_gateway/admin (bearer)
- *   → load session → /_gateway endpoints → route policy (401 / 302 / 403) → proxy to origin
+ *   → /_gateway/backchannel-logout (OIDC; no session) → load session → /_gateway/callback
+ *   (OIDC) → /_gateway endpoints → route policy (401 / 302 / 403) → proxy to origin
  */
 import { Hono, type ErrorHandler } from "hono";
 import { canonicalizePath } from "./canonical-path";
@@ -16,6 +17,8 @@ import { proxyToOrigin } from "./gateway/proxy";
 import { requireAccess } from "./gateway/require-access";
 import type { GatewayEnv } from "./gateway/types";
 import { logError, logEvent } from "./log";
+import { backchannelLogout } from "./oidc/backchannel";
+import { oidcCallback } from "./oidc/callback";
 
 export function createGateway(): ExportedHandler<Env> {
   const app = new Hono<GatewayEnv>();
@@ -27,7 +30,11 @@ export function createGateway(): ExportedHandler<Env> {
     await next();
   });
   app.route("/_gateway/admin", admin);
+  // Before the session load: the provider's call carries no cookie, and junk never wakes a DO.
+  app.post("/_gateway/backchannel-logout", backchannelLogout());
+  app.all("/_gateway/backchannel-logout", (c) => errorResponse(c.var.config.oidc ? "method_not_allowed" : "not_found", { Allow: "POST" }));
   app.use(loadSession());
+  app.get("/_gateway/callback", oidcCallback());
   app.route("/_gateway", endpoints);
   app.all("/_gateway/*", () => errorResponse("not_found"));
   app.all("*", requireAccess(), proxyToOrigin());
@@ -77,7 +84,8 @@ const handleError: ErrorHandler<GatewayEnv> = (error) => {
     const fields = { code: error.code, reason: error.reason };
     if (error.status >= 500) logError("request.failed", fields);
     else logEvent("request.refused", fields);
-    return errorResponse(error.code);
+    // The limiter's window is a minute (wrangler.toml `period`).
+    return errorResponse(error.code, error.code === "rate_limited" ? { "Retry-After": "60" } : {});
   }
   logError("request.error", { error: String(error), stack: error.stack ?? null });
   return errorResponse("internal_error");

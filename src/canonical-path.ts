@@ -19,6 +19,7 @@ export const MAX_PATH_LENGTH = 4096;
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 const HEX_PAIR = /^[0-9A-Fa-f]{2}$/;
+const WHATWG_ENCODED = '"<>`{}^';
 
 export function canonicalizePath(pathname: string): CanonicalPath {
   if (!pathname.startsWith("/")) return refuse("path does not start with /");
@@ -41,6 +42,13 @@ function decodeUnreserved(pathname: string): CanonicalPath {
     if (code > 0x7e) return refuse("raw non-ASCII byte");
     if (char === "\\") return refuse("backslash");
     if (char === ";") return refuse("semicolon");
+    // A parsed URL never has these raw in its path: `?`/`#` would end it, the rest WHATWG
+    // percent-encodes (the path percent-encode set), so they are encoded here the same way.
+    if (char === "?" || char === "#") return refuse("raw ? or # in the path");
+    if (WHATWG_ENCODED.includes(char)) {
+      out += `%${code.toString(16).toUpperCase()}`;
+      continue;
+    }
     if (char !== "%") {
       out += char;
       continue;

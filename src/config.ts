@@ -8,6 +8,8 @@ import type { Env } from "./env";
 import { logError, logWarning } from "./log";
 import { compilePathSet, compileRulePattern, compileRoutePolicy, type Access, type RoutePolicy, type RouteRule } from "./routes";
 import { importSessionKeys, type SessionKeys } from "./session/token";
+import { parseOidcSettings, type ResolvedOidcConfig } from "./oidc/settings";
+import { importTransactionKeys } from "./oidc/transaction";
 
 export interface ResolvedConfig {
   /** Sends a request to the origin: the ORIGIN service binding, or fetch() to ORIGIN_URL. */
@@ -21,10 +23,18 @@ export interface ResolvedConfig {
   readonly absoluteTimeoutSeconds: number;
   readonly cookieName: string;
   readonly loginUrl: string;
-  readonly authMode: "delegated";
+  readonly authMode: "delegated" | "oidc";
+  /** OIDC mode's settings (src/oidc/settings.ts); null in delegated mode. */
+  readonly oidc: ResolvedOidcConfig | null;
   readonly sessionKeys: SessionKeys;
   /** null: the admin API answers 404. */
   readonly adminToken: string | null;
+  /** How long to wait for the origin's response headers before answering 504. */
+  readonly originTimeoutSeconds: number;
+  /** Live sessions per user; the oldest is revoked when a login exceeds it. 0: no cap. */
+  readonly maxSessionsPerUser: number;
+  /** End a session when a request comes with another User-Agent than the login's. */
+  readonly endSessionOnUserAgentChange: boolean;
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
@@ -37,6 +47,9 @@ export const DEFAULTS = {
   LOGIN_URL: "/login",
   LOGIN_ROUTES: ["/login"],
   AUTH_MODE: "delegated",
+  ORIGIN_TIMEOUT_SECONDS: 30,
+  MAX_SESSIONS_PER_USER: 10,
+  END_SESSION_ON_USER_AGENT_CHANGE: false,
 } as const;
 
 /** Browsers cap cookie lifetimes at 400 days (RFC 6265bis §5.5). */
@@ -67,6 +80,15 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const loginUrl = parseSetting(problems, "LOGIN_URL", env.LOGIN_URL, LocalPathSetting, DEFAULTS.LOGIN_URL);
   const loginRoutes = parseSetting(problems, "LOGIN_ROUTES", env.LOGIN_ROUTES, PathListSetting, [...DEFAULTS.LOGIN_ROUTES]);
   const authMode = parseSetting(problems, "AUTH_MODE", env.AUTH_MODE, AuthModeSetting, DEFAULTS.AUTH_MODE);
+  const originTimeoutSeconds = parseSetting(problems, "ORIGIN_TIMEOUT_SECONDS", env.ORIGIN_TIMEOUT_SECONDS, PositiveInteger, DEFAULTS.ORIGIN_TIMEOUT_SECONDS);
+  const maxSessionsPerUser = parseSetting(problems, "MAX_SESSIONS_PER_USER", env.MAX_SESSIONS_PER_USER, WholeNumber, DEFAULTS.MAX_SESSIONS_PER_USER);
+  const endSessionOnUserAgentChange = parseSetting(
+    problems,
+    "END_SESSION_ON_USER_AGENT_CHANGE",
+    env.END_SESSION_ON_USER_AGENT_CHANGE,
+    BooleanSetting,
+    DEFAULTS.END_SESSION_ON_USER_AGENT_CHANGE,
+  );
 
   // Compared only when both parsed: a default standing in for a bad value would mislead.
   if (timeoutsParsed && absoluteTimeoutSeconds < idleTimeoutSeconds) {
@@ -79,6 +101,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const origin = resolveOrigin(problems, env);
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
+  const oidc = authMode === "oidc" ? parseOidcSettings(problems, env) : null;
 
   if (problems.length > 0 || !origin || !secrets) {
     logError("config.invalid", { problems });
@@ -99,8 +122,12 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       cookieName,
       loginUrl,
       authMode,
+      oidc: oidc ? { ...oidc, transactionKeys: await importTransactionKeys(secrets) } : null,
       sessionKeys: await importSessionKeys(secrets),
       adminToken,
+      originTimeoutSeconds,
+      maxSessionsPerUser,
+      endSessionOnUserAgentChange,
     },
   };
 }
@@ -174,6 +201,12 @@ const BooleanSetting = v.union(
   "must be true or false",
 );
 
+const WholeNumber = v.pipe(
+  v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], "must be a whole number"),
+  v.integer("must be a whole number"),
+  v.minValue(0, "must be 0 or more"),
+);
+
 const PositiveInteger = v.pipe(
   v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], "must be a whole number of seconds"),
   v.integer("must be a whole number of seconds"),
@@ -191,13 +224,13 @@ const LocalPathSetting = v.pipe(
   v.regex(/^\/(?![/\\])[^\s\\]*$/, "must be a path on this site, starting with a single /"),
 );
 
-const AuthModeSetting = v.picklist(["delegated"], 'must be "delegated" (OIDC mode is not available yet)');
+const AuthModeSetting = v.picklist(["delegated", "oidc"], 'must be "delegated" or "oidc"');
 
 function toAccess(access: "public" | "session" | { roles: string[] }): Access {
   return typeof access === "string" ? { kind: access } : { kind: "roles", roles: access.roles };
 }
 
-function parseSetting<TSchema extends v.GenericSchema, TDefault>(
+export function parseSetting<TSchema extends v.GenericSchema, TDefault>(
   problems: string[],
   name: string,
   value: unknown,
@@ -262,7 +295,7 @@ function resolveAdminToken(problems: string[], value: string | undefined): strin
   return value;
 }
 
-function quote(value: unknown): string {
+export function quote(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

@@ -1,3 +1,5 @@
+import type { IdpSessions } from "./oidc/idp-sessions";
+import type { LogoutTokenReplay } from "./oidc/logout-token-replay";
 import type { SessionObject } from "./session/session-object";
 import type { UserSessions } from "./session/user-sessions";
 
@@ -8,6 +10,10 @@ import type { UserSessions } from "./session/user-sessions";
 export interface Env {
   SESSIONS: DurableObjectNamespace<SessionObject>;
   USER_SESSIONS: DurableObjectNamespace<UserSessions>;
+  /** OIDC mode: the sessions behind a provider `sid` or `sub` (back-channel logout). */
+  IDP_SESSIONS: DurableObjectNamespace<IdpSessions>;
+  /** OIDC mode: logout token ids already used (replay cache). */
+  LOGOUT_TOKENS: DurableObjectNamespace<LogoutTokenReplay>;
   /** The origin as a service binding; used instead of ORIGIN_URL when present. */
   ORIGIN?: Fetcher;
   ORIGIN_URL?: string;
@@ -20,6 +26,22 @@ export interface Env {
   LOGIN_URL?: unknown;
   LOGIN_ROUTES?: unknown;
   AUTH_MODE?: unknown;
+  ORIGIN_TIMEOUT_SECONDS?: unknown;
+  MAX_SESSIONS_PER_USER?: unknown;
+  END_SESSION_ON_USER_AGENT_CHANGE?: unknown;
+  /** Workers rate-limiting binding: forged-cookie attempts per client IP (optional). */
+  COOKIE_FAILURE_LIMITER?: RateLimit;
   SESSION_SECRET?: string;
   ADMIN_TOKEN?: string;
+  // OIDC mode (src/oidc/settings.ts)
+  OIDC_ISSUER?: unknown;
+  OIDC_CLIENT_ID?: unknown;
+  OIDC_CLIENT_SECRET?: string;
+  OIDC_REDIRECT_URI?: unknown;
+  OIDC_POST_LOGOUT_REDIRECT_URI?: unknown;
+  OIDC_SCOPES?: unknown;
+  OIDC_SUB_CLAIM?: unknown;
+  OIDC_EMAIL_CLAIM?: unknown;
+  OIDC_NAME_CLAIM?: unknown;
+  OIDC_ROLES_CLAIM?: unknown;
 }

@@ -62,10 +62,10 @@ const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors
 
 /**
  * The same refusal as a small HTML page, for a browser navigation. The page holds only fixed
- * text (nothing from the request), so there is nothing to escape.
+ * text (nothing from the request), so there is nothing to escape; `page` is fixed text too.
  */
-export function errorPage(code: ErrorCode): Response {
-  const { title, text } = PAGE_TEXT[code] ?? { title: `Error ${errorStatus[code]}`, text: "The request could not be completed." };
+export function errorPage(code: ErrorCode, page?: { title: string; text: string }): Response {
+  const { title, text } = page ?? PAGE_TEXT[code] ?? { title: `Error ${errorStatus[code]}`, text: "The request could not be completed." };
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title>
 <style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}a{color:#1d4ed8}</style></head>
 <body><h1>${title}</h1><p>${text}</p><p><a href="/">Home</a> · <a href="/_gateway/login">Sign in as someone else</a></p></body></html>`;

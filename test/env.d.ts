@@ -4,7 +4,7 @@ type GatewayWorkerEnv = import("../src/env").Env;
 declare namespace Cloudflare {
   interface GlobalProps {
     mainModule: typeof import("../src/index");
-    durableNamespaces: "SessionObject" | "UserSessions";
+    durableNamespaces: "SessionObject" | "UserSessions" | "IdpSessions" | "LogoutTokenReplay";
   }
   interface Env extends GatewayWorkerEnv {}
 }

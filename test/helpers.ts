@@ -1,5 +1,5 @@
 /** Shared helpers for the tests that go through the Worker's fetch handler. */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../src/index";
 import type { Env } from "../src/env";
@@ -18,19 +18,24 @@ export interface EchoBody {
   body: string;
 }
 
-/** A request through the Worker's own fetch handler, with the test bindings. */
+/**
+ * A request through the Worker's own fetch handler, with the test bindings. The handler is
+ * called directly rather than through `exports.default.fetch`, whose loopback slows down with
+ * every call in this pool version (measured: 100 requests took 0.35 s, then 1 s, 2.6 s, 5.2 s).
+ */
 export function gatewayFetch(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`${BASE}${path}`, { redirect: "manual", ...init }));
+  return callHandler(env as unknown as Env, path, init);
 }
 
 /** The same handler with other settings: `{ ...env, ...overrides }`. */
-export async function gatewayFetchWith(overrides: Partial<Env> & Record<string, unknown>, path: string, init: RequestInit = {}): Promise<Response> {
+export function gatewayFetchWith(overrides: Partial<Env> & Record<string, unknown>, path: string, init: RequestInit = {}): Promise<Response> {
+  return callHandler({ ...(env as unknown as Env), ...overrides } as Env, path, init);
+}
+
+async function callHandler(bindings: Env, path: string, init: RequestInit): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch!(
-    new Request(`${BASE}${path}`, { redirect: "manual", ...init }) as Request<unknown, IncomingRequestCfProperties>,
-    { ...(env as unknown as Env), ...overrides } as Env,
-    ctx,
-  );
+  const request = new Request(`${BASE}${path}`, { redirect: "manual", ...init }) as Request<unknown, IncomingRequestCfProperties>;
+  const response = await worker.fetch!(request, bindings, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

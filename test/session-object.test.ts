@@ -7,6 +7,8 @@ import { hashSecret } from "../src/session/token";
 import type { CreateSessionInput } from "../src/session/types";
 import { uniqueUser } from "./helpers";
 
+const ANY_CLIENT = { endOnUserAgentChange: false };
+
 let sequence = 0;
 async function newSession(overrides: Partial<CreateSessionInput> = {}) {
   sequence += 1;
@@ -18,6 +20,7 @@ async function newSession(overrides: Partial<CreateSessionInput> = {}) {
     user: uniqueUser(),
     idleTimeoutSeconds: 600,
     absoluteTimeoutSeconds: 3600,
+    maxSessionsPerUser: 0,
     ...overrides,
   };
   const stub = sessionStub(env, publicId);
@@ -40,13 +43,13 @@ describe("SessionObject", () => {
 
   it("refuses a touch with the wrong secret hash and keeps the session", async () => {
     const { stub, input } = await newSession();
-    expect(await stub.touch(await hashSecret("wrong"))).toEqual({ ok: false, reason: "secret-mismatch" });
-    expect((await stub.touch(input.secretHash)).ok).toBe(true);
+    expect(await stub.touch(await hashSecret("wrong"), ANY_CLIENT)).toEqual({ ok: false, reason: "secret-mismatch" });
+    expect((await stub.touch(input.secretHash, ANY_CLIENT)).ok).toBe(true);
   });
 
   it("answers unknown for a session that was never created, without storing anything", async () => {
     const stub = sessionStub(env, `never-created-${crypto.randomUUID()}`);
-    expect(await stub.touch("0".repeat(64))).toEqual({ ok: false, reason: "unknown" });
+    expect(await stub.touch("0".repeat(64), ANY_CLIENT)).toEqual({ ok: false, reason: "unknown" });
     expect(await runInDurableObject(stub, async (_, state) => (await state.storage.list()).size)).toBe(0);
   });
 
@@ -64,7 +67,7 @@ describe("SessionObject", () => {
     await stub.revoke("admin");
     expect(await runInDurableObject(stub, async (_, state) => [(await state.storage.list()).size, await state.storage.getAlarm()])).toEqual([0, null]);
     expect(await stub.revoke("admin")).toBe(false);
-    expect(await stub.touch(input.secretHash)).toEqual({ ok: false, reason: "revoked" });
+    expect(await stub.touch(input.secretHash, ANY_CLIENT)).toEqual({ ok: false, reason: "revoked" });
   });
 });
 
@@ -75,7 +78,7 @@ describe("UserSessions", () => {
     const index = userSessionsStub(env, user.sub);
     expect(await index.revokeAll("admin-user")).toBe(3);
     for (const { stub, input } of sessions) {
-      expect(await stub.touch(input.secretHash)).toEqual({ ok: false, reason: "revoked" });
+      expect(await stub.touch(input.secretHash, ANY_CLIENT)).toEqual({ ok: false, reason: "revoked" });
     }
     expect(await index.list()).toEqual([]);
   });
@@ -84,7 +87,7 @@ describe("UserSessions", () => {
     const user = uniqueUser();
     const live = await newSession({ user });
     const index = userSessionsStub(env, user.sub);
-    await index.add("ghost-session-id", Date.now() + 60_000);
+    await index.add("ghost-session-id", Date.now() + 60_000, 0);
     expect((await index.list()).map((view) => view.id)).toEqual([live.input.publicId]);
     const ids = await runInDurableObject(index, (_, state) => state.storage.sql.exec("SELECT public_id FROM sessions").toArray());
     expect(ids).toEqual([{ public_id: live.input.publicId }]);

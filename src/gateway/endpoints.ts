@@ -1,12 +1,15 @@
 /**
  * The gateway's own user-facing endpoints under /_gateway (DESIGN.md "Gateway endpoints"):
- * login redirect, logout, and the caller's session as JSON.
+ * login redirect, logout, and the caller's session as JSON. In OIDC mode login goes to the
+ * provider (src/oidc/login.ts) and logout continues at the provider (src/oidc/rp-logout.ts).
  */
 import { Hono } from "hono";
 import { errorResponse, gatewayHeaders, jsonResponse } from "../errors";
 import { logEvent, logWarning } from "../log";
-import { clearedSessionSetCookie } from "../session/cookie";
-import { revokeSession } from "../session/store";
+import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../session/cookie";
+import { startOidcLogin } from "../oidc/login";
+import { providerLogoutUrl } from "../oidc/rp-logout";
+import { logoutSession } from "../session/store";
 import { isCrossSite } from "./csrf";
 import { unauthenticated } from "./require-access";
 import { safeReturnTo } from "./return-to";
@@ -15,6 +18,8 @@ import type { GatewayEnv } from "./types";
 export const endpoints = new Hono<GatewayEnv>();
 
 endpoints.get("/login", function loginRedirect(c) {
+  const { oidc } = c.var.config;
+  if (oidc) return startOidcLogin(c, oidc);
   const returnTo = safeReturnTo(c.req.query("return_to"));
   const location = `${c.var.config.loginUrl}?return_to=${encodeURIComponent(returnTo)}`;
   return new Response(null, { status: 302, headers: gatewayHeaders({ Location: location }) });
@@ -26,15 +31,22 @@ endpoints.post("/logout", async function logout(c) {
     return errorResponse("forbidden");
   }
   const publicId = c.var.session?.id ?? c.var.presentedPublicId;
-  if (publicId) await revokeSession(c.env, publicId, "logout");
+  const { idTokenHint } = publicId ? await logoutSession(c.env, publicId) : { idTokenHint: null };
   logEvent("logout", { session: publicId, by: "user" });
   const headers = gatewayHeaders({
     "Set-Cookie": clearedSessionSetCookie(c.var.config.cookieName),
-    // Not "cookies": that would clear every cookie of the site (SECURITY-CHECKLIST T-02).
-    "Clear-Site-Data": '"cache", "storage"',
+    "Clear-Site-Data": CLEAR_SITE_DATA,
   });
-  if (!isFormSubmission(c.req.raw)) return new Response(null, { status: 204, headers });
-  headers.set("Location", "/");
+  const { oidc } = c.var.config;
+  const form = isFormSubmission(c.req.raw);
+  // A script gets the provider's logout URL without the ID token, which it has no need to read.
+  const providerLogout = oidc ? await providerLogoutUrl(oidc, form ? idTokenHint : null) : null;
+  if (!form) {
+    if (providerLogout) headers.set("X-Idp-Logout-Url", providerLogout);
+    return new Response(null, { status: 204, headers });
+  }
+  headers.set("Location", providerLogout ?? "/");
+  headers.set("Referrer-Policy", "no-referrer");
   return new Response(null, { status: 303, headers });
 });
 

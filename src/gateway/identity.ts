@@ -41,9 +41,34 @@ export function headerValue(value: string): string {
  * X-Forwarded-* come from the gateway alone: the client's copies and `Forwarded` are
  * dropped, and the client address is `CF-Connecting-IP`, which Cloudflare sets itself.
  */
+/**
+ * Request headers the client may not set because an origin could act on them: forwarding
+ * information, and the method and path overrides that some frameworks honour (IIS, Symfony,
+ * Express method-override), which would run another method or path than the one authorized
+ * (checklist I-02, R-07). Matched with `_` read as `-`, like identity headers.
+ */
+const CLIENT_FORBIDDEN = new Set([
+  "forwarded",
+  "x-real-ip",
+  "x-client-ip",
+  "x-original-url",
+  "x-original-uri",
+  "x-rewrite-url",
+  "x-http-method-override",
+  "x-http-method",
+  "x-method-override",
+]);
+
+function isClientForbidden(name: string): boolean {
+  const normalized = name.toLowerCase().replaceAll("_", "-");
+  return CLIENT_FORBIDDEN.has(normalized) || normalized.startsWith("x-forwarded-");
+}
+
 export function setForwardingHeaders(headers: Headers, request: Request): void {
   const url = new URL(request.url);
-  for (const name of ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"]) headers.delete(name);
+  for (const name of [...headers.keys()]) {
+    if (isClientForbidden(name)) headers.delete(name);
+  }
   headers.set("X-Forwarded-Host", url.host);
   headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
   const clientIp = request.headers.get("cf-connecting-ip");

@@ -5,6 +5,7 @@
  * verification and no Durable Object call.
  */
 import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../errors";
 import { logEvent } from "../log";
 import { readSessionCookie } from "../session/cookie";
 import { touchSession } from "../session/store";
@@ -26,10 +27,16 @@ export function loadSession(): MiddlewareHandler<GatewayEnv> {
       const parts = await verifyToken(config.sessionKeys, cookie.value);
       if (!parts) {
         c.set("staleCookie", true);
-        logEvent("session.cookie_invalid", { ip: clientIp(c.req.raw) });
+        await limitCookieFailures(c.env.COOKIE_FAILURE_LIMITER, clientIp(c.req.raw));
       } else {
         c.set("presentedPublicId", parts.publicId);
-        const result = await touchSession(c.env, parts);
+        const userAgent = c.req.header("user-agent");
+        const ip = clientIp(c.req.raw);
+        const result = await touchSession(c.env, parts, {
+          ...(ip ? { clientIp: ip } : {}),
+          ...(userAgent ? { userAgent: userAgent.slice(0, MAX_USER_AGENT_LENGTH) } : {}),
+          endOnUserAgentChange: config.endSessionOnUserAgentChange,
+        });
         if (result.ok) {
           c.set("session", result.session);
         } else {
@@ -42,6 +49,23 @@ export function loadSession(): MiddlewareHandler<GatewayEnv> {
   };
 }
 
+/**
+ * Forged-cookie floods (token guessing; checklist D-01): each cookie that fails its signature
+ * check counts against the client's address in the Workers rate-limiting binding, and past the
+ * limit the client gets 429 — still without any Durable Object call. Without the binding,
+ * failures are only logged.
+ */
+async function limitCookieFailures(limiter: RateLimit | undefined, ip: string | null): Promise<void> {
+  logEvent("session.cookie_invalid", { ip });
+  if (!limiter) return;
+  const { success } = await limiter.limit({ key: `cookie-failure:${ip ?? "unknown"}` });
+  if (!success) throw new GatewayError("rate_limited", `too many invalid session cookies from ${ip ?? "an unknown address"}`);
+}
+
+/** What is recorded of a User-Agent (at login and when compared later). */
+export const MAX_USER_AGENT_LENGTH = 512;
+
+/** The client's address as Cloudflare saw it; never X-Forwarded-For (checklist F-03). */
 export function clientIp(request: Request): string | null {
   return request.headers.get("cf-connecting-ip");
 }

@@ -3,17 +3,18 @@
  * so the client never sees them:
  * - `X-Gateway-Login: {json identity}` on a response to a LOGIN_ROUTES path creates a new
  *   session, sets its cookie and revokes the one the request presented (no fixation; OWASP
- *   ASVS 5.0 §7.2.4). Anywhere else it is ignored and logged.
+ *   ASVS 5.0 §7.2.4). Anywhere else, and always in OIDC mode (where only the provider logs
+ *   users in), it is ignored and logged.
  * - `X-Gateway-Logout: 1` revokes the request's session and clears the cookie.
  * An origin `Set-Cookie` for the session cookie's name is dropped: only the gateway sets it.
  */
 import type { Context } from "hono";
 import { GatewayError } from "../errors";
 import { logEvent, logWarning } from "../log";
-import { clearedSessionSetCookie, sessionSetCookie } from "../session/cookie";
-import { createSession, revokeSession } from "../session/store";
+import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../session/cookie";
+import { revokeSession } from "../session/store";
 import { parseLoginHeader } from "../session/user";
-import { clientIp } from "./load-session";
+import { beginSession } from "./begin-session";
 import { isIdentityHeaderName } from "./identity";
 import type { GatewayEnv } from "./types";
 
@@ -26,8 +27,9 @@ export async function applyOriginControl(c: Context<GatewayEnv>, response: Respo
   dropSessionSetCookie(response.headers, c.var.config.cookieName);
 
   if (login !== null) {
-    if (c.var.config.isLoginRoute(c.var.canonicalPath)) return startSession(c, response, login);
-    logWarning("login.ignored_off_route", { path: c.var.canonicalPath });
+    if (c.var.config.oidc) logWarning("login.ignored_oidc_mode", { path: c.var.canonicalPath });
+    else if (c.var.config.isLoginRoute(c.var.canonicalPath)) return startSession(c, response, login);
+    else logWarning("login.ignored_off_route", { path: c.var.canonicalPath });
   }
   if (logout !== null) return endSession(c, response);
   return response;
@@ -39,16 +41,8 @@ async function startSession(c: Context<GatewayEnv>, response: Response, header: 
     logWarning("login.refused", { reason: `X-Gateway-Login ${parsed.problem}`, path: c.var.canonicalPath });
     throw new GatewayError("bad_gateway", "origin sent an invalid X-Gateway-Login");
   }
-  const { config, presentedPublicId } = c.var;
-  if (presentedPublicId) await revokeSession(c.env, presentedPublicId, "login-replaced");
-  const ip = clientIp(c.req.raw);
-  const userAgent = c.req.header("user-agent");
-  const { token, session } = await createSession(c.env, config, parsed.user, {
-    ...(ip ? { clientIp: ip } : {}),
-    ...(userAgent ? { userAgent: userAgent.slice(0, 512) } : {}),
-  });
-  logEvent("login.succeeded", { session: session.id, sub: session.user.sub, replaced: presentedPublicId });
-  response.headers.append("Set-Cookie", sessionSetCookie(config.cookieName, token, config.absoluteTimeoutSeconds));
+  const { setCookie } = await beginSession(c, parsed.user);
+  response.headers.append("Set-Cookie", setCookie);
   response.headers.set("Cache-Control", "no-store");
   return response;
 }
@@ -58,6 +52,7 @@ async function endSession(c: Context<GatewayEnv>, response: Response): Promise<R
   if (publicId) await revokeSession(c.env, publicId, "logout");
   logEvent("logout", { session: publicId, by: "origin" });
   response.headers.append("Set-Cookie", clearedSessionSetCookie(c.var.config.cookieName));
+  response.headers.set("Clear-Site-Data", CLEAR_SITE_DATA);
   response.headers.set("Cache-Control", "no-store");
   return response;
 }

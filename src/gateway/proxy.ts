@@ -17,16 +17,38 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-aut
 
 export function proxyToOrigin(): Handler<GatewayEnv> {
   return async function proxyToOrigin(c) {
+    const { config, session } = c.var;
     const websocket = c.req.header("upgrade")?.toLowerCase() === "websocket";
     const target = originUrl(c);
     const headers = forwardHeaders(c, websocket);
+    // Bounded wait for the response headers; the body then streams for as long as it takes.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), config.originTimeoutSeconds * 1000);
+    // Raced as well as signalled: a fetcher that ignores the signal still cannot hold us.
+    const timedOut = new Promise<never>((_, reject) => {
+      deadline.signal.addEventListener("abort", () => reject(new Error("origin timeout")));
+    });
+    // A response to a request with a session is private: never from or into an edge cache
+    // (checklist F-05).
+    const cacheMode: RequestInit = session ? { cache: "no-store" } : {};
     let upstream: Response;
     try {
-      upstream = websocket
-        ? await c.var.config.originFetch(new Request(target, { method: c.req.method, headers }))
-        : await proxy(target, { raw: c.req.raw, headers, redirect: "manual", customFetch: c.var.config.originFetch });
+      const pending = websocket
+        ? config.originFetch(new Request(target, { method: c.req.method, headers, signal: deadline.signal }))
+        : proxy(target, {
+            raw: c.req.raw,
+            headers,
+            redirect: "manual",
+            signal: deadline.signal,
+            ...cacheMode,
+            customFetch: config.originFetch,
+          });
+      upstream = await Promise.race([pending, timedOut]);
     } catch (error) {
+      if (deadline.signal.aborted) throw new GatewayError("gateway_timeout", `origin sent no response in ${config.originTimeoutSeconds} s`);
       throw new GatewayError("bad_gateway", `origin unreachable: ${String(error)}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (upstream.status === 101) return upstream;
     return applyOriginControl(c, new Response(upstream.body, upstream));

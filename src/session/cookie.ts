@@ -23,10 +23,7 @@ export function readSessionCookie(cookieHeader: string | null, name: string): Se
 /** The Cookie header without the named cookies, or null when nothing is left. */
 export function cookieHeaderWithout(cookieHeader: string | null, names: readonly string[]): string | null {
   if (!cookieHeader) return null;
-  const kept = cookieHeader
-    .split(";")
-    .map((part) => part.trim())
-    .filter((part) => part !== "" && !names.includes(cookieName(part)));
+  const kept = splitPairs(cookieHeader).filter((part) => !names.includes(cookieName(part)));
   return kept.length > 0 ? kept.join("; ") : null;
 }
 
@@ -41,20 +38,30 @@ export function sessionSetCookie(name: string, token: string, maxAgeSeconds: num
   });
 }
 
+/** Sent with every logout. Not "cookies": that would clear every cookie of the site (T-02). */
+export const CLEAR_SITE_DATA = '"cache", "storage"';
+
 /** The deletion browsers accept: same name and attributes, empty value, Max-Age=0. */
 export function clearedSessionSetCookie(name: string): string {
   return serialize(name, "", { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: 0 });
 }
 
+/**
+ * Cookie pairs, split on `;` and on `,`: a runtime joins two Cookie header lines with ", "
+ * (RFC 9110 §5.3), and a cookie value cannot contain a comma (RFC 6265bis cookie-octet).
+ */
 function cookiePairs(header: string): { name: string; value: string }[] {
+  return splitPairs(header).map((part) => {
+    const eq = part.indexOf("=");
+    return eq === -1 ? { name: "", value: part } : { name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() };
+  });
+}
+
+function splitPairs(header: string): string[] {
   return header
-    .split(";")
+    .split(/[;,]/)
     .map((part) => part.trim())
-    .filter((part) => part !== "")
-    .map((part) => {
-      const eq = part.indexOf("=");
-      return eq === -1 ? { name: "", value: part } : { name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() };
-    });
+    .filter((part) => part !== "");
 }
 
 function cookieName(pair: string): string {

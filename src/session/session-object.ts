@@ -8,8 +8,9 @@ import type { Env } from "../env";
 import { logEvent, logError } from "../log";
 import { timingSafeEqualStrings } from "../timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
-import type { CreateSessionInput, EndReason, SessionRecord, SessionView, TouchResult } from "./types";
+import type { CreateSessionInput, EndReason, SessionRecord, SessionView, TouchClient, TouchResult } from "./types";
 import { userSessionsStub } from "./stubs";
+import { addToIdpIndexes, removeFromIdpIndexes } from "../oidc/idp-sessions";
 
 const RECORD_KEY = "session";
 
@@ -19,6 +20,8 @@ export class SessionObject extends DurableObject<Env> {
   #storedLastSeenAt = 0;
   /** Why the session ended, while this instance lives: only for the log ("the log says which"). */
   #endedBecause: EndReason | null = null;
+  /** The client of the last touch, so a change is logged once, not on every request. */
+  #lastClient: { clientIp?: string; userAgent?: string } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,12 +44,14 @@ export class SessionObject extends DurableObject<Env> {
       absoluteExpiresAt: now + input.absoluteTimeoutSeconds * 1000,
       ...(input.clientIp ? { clientIp: input.clientIp } : {}),
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.idp ? { idp: input.idp } : {}),
     };
     // Memory first: a revoke that arrives while the index call below is in flight sees it.
     this.#record = record;
     await this.#persist(record);
     try {
-      await userSessionsStub(this.env, record.user.sub).add(record.publicId, record.absoluteExpiresAt);
+      if (record.idp) await addToIdpIndexes(this.env, record.idp, record.publicId, record.absoluteExpiresAt);
+      await userSessionsStub(this.env, record.user.sub).add(record.publicId, record.absoluteExpiresAt, input.maxSessionsPerUser);
     } catch (error) {
       await this.#end("index-unavailable", { notifyIndex: false });
       throw error;
@@ -57,7 +62,7 @@ export class SessionObject extends DurableObject<Env> {
   }
 
   /** Checks the secret, extends the idle deadline (never past the absolute one). */
-  async touch(secretHash: string): Promise<TouchResult> {
+  async touch(secretHash: string, client: TouchClient): Promise<TouchResult> {
     const record = this.#record;
     if (!record) return { ok: false, reason: this.#whyNotLive() };
     if (!(await timingSafeEqualStrings(record.secretHash, secretHash))) return { ok: false, reason: "secret-mismatch" };
@@ -66,6 +71,10 @@ export class SessionObject extends DurableObject<Env> {
     if (state !== "live") {
       await this.#end(state);
       return { ok: false, reason: state };
+    }
+    if (this.#clientChanged(record, client) && client.endOnUserAgentChange && client.userAgent !== record.userAgent) {
+      await this.#end("user-agent-changed");
+      return { ok: false, reason: "revoked" };
     }
     record.lastSeenAt = now;
     if (touchNeedsWrite(record, this.#storedLastSeenAt, now)) await this.#persist(record);
@@ -94,6 +103,17 @@ export class SessionObject extends DurableObject<Env> {
     return true;
   }
 
+  /**
+   * Ends the session at the user's logout. Answers the ID token of an OIDC login, for the
+   * provider's logout (`id_token_hint`, RP-Initiated Logout 1.0 §2).
+   */
+  async logout(): Promise<{ wasLive: boolean; idTokenHint: string | null }> {
+    const record = this.#record;
+    if (!record) return { wasLive: false, idTokenHint: null };
+    await this.#end("logout");
+    return { wasLive: true, idTokenHint: record.idp?.idToken ?? null };
+  }
+
   override async alarm(): Promise<void> {
     const record = this.#record;
     if (!record) {
@@ -109,10 +129,27 @@ export class SessionObject extends DurableObject<Env> {
     await this.#persist(record);
   }
 
+  /**
+   * Logs when the client's IP (`CF-Connecting-IP`) or User-Agent differs from the last one
+   * seen (at first, the login's). True when the User-Agent is not the login's.
+   */
+  #clientChanged(record: SessionRecord, client: TouchClient): boolean {
+    const last = this.#lastClient ?? { clientIp: record.clientIp, userAgent: record.userAgent };
+    const ipChanged = client.clientIp !== last.clientIp;
+    const userAgentChanged = client.userAgent !== last.userAgent;
+    if (ipChanged || userAgentChanged) {
+      logEvent("session.client_changed", { session: record.publicId, ipChanged, userAgentChanged, ip: client.clientIp ?? null });
+      this.#lastClient = { clientIp: client.clientIp, userAgent: client.userAgent };
+    }
+    return client.userAgent !== record.userAgent;
+  }
+
   #whyNotLive(): "unknown" | "revoked" | "idle-timeout" | "absolute-timeout" {
     const reason = this.#endedBecause;
     if (reason === null) return "unknown";
-    return reason === "idle-timeout" || reason === "absolute-timeout" ? reason : "revoked";
+    if (reason === "idle-timeout") return "idle-timeout";
+    if (reason === "absolute-timeout") return "absolute-timeout";
+    return "revoked";
   }
 
   async #persist(record: SessionRecord): Promise<void> {
@@ -130,6 +167,7 @@ export class SessionObject extends DurableObject<Env> {
     if (!record) return;
     const expired = reason === "idle-timeout" || reason === "absolute-timeout";
     logEvent(expired ? "session.expired" : "session.revoked", { session: record.publicId, sub: record.user.sub, reason });
+    if (record.idp) await removeFromIdpIndexes(this.env, record.idp, record.publicId);
     if (!notifyIndex) return;
     try {
       await userSessionsStub(this.env, record.user.sub).remove(record.publicId);

@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { sessionStub, userSessionsStub } from "./stubs";
 import { hashSecret, mintToken, type SessionKeys, type TokenParts } from "./token";
-import type { EndReason, SessionUser, SessionView, TouchResult } from "./types";
+import type { EndReason, IdpLink, SessionUser, SessionView, TouchClient, TouchResult } from "./types";
 
 /** A session call that has not answered by then fails the request with 503. */
 export const STORE_TIMEOUT_MS = 5000;
@@ -15,6 +15,7 @@ export interface NewSessionSettings {
   readonly sessionKeys: SessionKeys;
   readonly idleTimeoutSeconds: number;
   readonly absoluteTimeoutSeconds: number;
+  readonly maxSessionsPerUser: number;
 }
 
 export interface ClientInfo {
@@ -27,6 +28,7 @@ export async function createSession(
   settings: NewSessionSettings,
   user: SessionUser,
   client: ClientInfo,
+  idp?: IdpLink,
 ): Promise<{ token: string; session: SessionView }> {
   const { token, publicId, secret } = await mintToken(settings.sessionKeys);
   const secretHash = await hashSecret(secret);
@@ -37,15 +39,17 @@ export async function createSession(
       user,
       idleTimeoutSeconds: settings.idleTimeoutSeconds,
       absoluteTimeoutSeconds: settings.absoluteTimeoutSeconds,
+      maxSessionsPerUser: settings.maxSessionsPerUser,
       ...client,
+      ...(idp ? { idp } : {}),
     }),
   );
   return { token, session };
 }
 
-export async function touchSession(env: Env, parts: TokenParts): Promise<TouchResult> {
+export async function touchSession(env: Env, parts: TokenParts, client: TouchClient): Promise<TouchResult> {
   const secretHash = await hashSecret(parts.secret);
-  return call("touch", async () => (await sessionStub(env, parts.publicId).touch(secretHash)) as TouchResult);
+  return call("touch", async () => (await sessionStub(env, parts.publicId).touch(secretHash, client)) as TouchResult);
 }
 
 export function readSession(env: Env, publicId: string): Promise<SessionView | null> {
@@ -54,6 +58,11 @@ export function readSession(env: Env, publicId: string): Promise<SessionView | n
 
 export function revokeSession(env: Env, publicId: string, reason: EndReason): Promise<boolean> {
   return call("revoke", () => sessionStub(env, publicId).revoke(reason));
+}
+
+/** Revokes at the user's logout; answers the ID token hint of an OIDC session, if any. */
+export function logoutSession(env: Env, publicId: string): Promise<{ wasLive: boolean; idTokenHint: string | null }> {
+  return call("logout", () => sessionStub(env, publicId).logout());
 }
 
 export function listUserSessions(env: Env, sub: string): Promise<SessionView[]> {

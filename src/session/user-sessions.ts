@@ -17,8 +17,18 @@ interface IndexRow extends Record<string, SqlStorageValue> {
 export class UserSessions extends DurableObject<Env> {
   #schemaReady = false;
 
-  async add(publicId: string, absoluteExpiresAt: number): Promise<void> {
+  /**
+   * Records a new session. With a cap (`maxSessions` > 0), the user's oldest sessions beyond it
+   * are revoked before this answers (OWASP ASVS 5.0 §7.1.2; checklist D-04).
+   */
+  async add(publicId: string, absoluteExpiresAt: number, maxSessions: number): Promise<void> {
     this.#sql("INSERT OR REPLACE INTO sessions (public_id, absolute_expires_at) VALUES (?, ?)", publicId, absoluteExpiresAt);
+    if (maxSessions > 0) {
+      // Oldest first: every session lives the same ABSOLUTE_TIMEOUT_SECONDS from its login.
+      const excess = this.#rows().filter((row) => row.public_id !== publicId);
+      const evicted = excess.slice(0, Math.max(0, excess.length + 1 - maxSessions));
+      await this.#revoke(evicted, "session-limit");
+    }
     await this.#scheduleCleanup();
   }
 
@@ -47,6 +57,18 @@ export class UserSessions extends DurableObject<Env> {
    */
   async revokeAll(reason: EndReason): Promise<number> {
     const rows = this.#rows();
+    await this.#revoke(rows, reason);
+    await this.#scheduleCleanup();
+    return rows.length;
+  }
+
+  override async alarm(): Promise<void> {
+    this.#sql("DELETE FROM sessions WHERE absolute_expires_at <= ?", Date.now());
+    await this.#scheduleCleanup();
+  }
+
+  /** Revokes the sessions in parallel; only those that answered leave the index. */
+  async #revoke(rows: readonly IndexRow[], reason: EndReason): Promise<void> {
     const results = await Promise.allSettled(
       rows.map((row) => sessionStub(this.env, row.public_id).revoke(reason, { notifyIndex: false })),
     );
@@ -55,14 +77,10 @@ export class UserSessions extends DurableObject<Env> {
       if (result.status === "fulfilled") this.#sql("DELETE FROM sessions WHERE public_id = ?", rows[index]!.public_id);
       else failed++;
     });
-    await this.#scheduleCleanup();
-    if (failed > 0) throw new Error(`${failed} of ${rows.length} sessions could not be revoked`);
-    return rows.length;
-  }
-
-  override async alarm(): Promise<void> {
-    this.#sql("DELETE FROM sessions WHERE absolute_expires_at <= ?", Date.now());
-    await this.#scheduleCleanup();
+    if (failed > 0) {
+      await this.#scheduleCleanup();
+      throw new Error(`${failed} of ${rows.length} sessions could not be revoked`);
+    }
   }
 
   #rows(): IndexRow[] {

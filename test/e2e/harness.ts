@@ -36,13 +36,15 @@ export interface GatewayOptions {
    * new session costs ~100 ms; on a tmpfs such as /dev/shm about 10 ms (FAST_TEMP_ROOT).
    */
   readonly tempRoot?: string;
+  /** The port to listen on; default a free one. (OIDC tests register it at the provider first.) */
+  readonly port?: number;
 }
 
 /** A tmpfs when the machine has one (Linux), else the default temporary directory. */
 export const FAST_TEMP_ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 
 export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const dir = mkdtempSync(join(options.tempRoot ?? tmpdir(), "gateway-e2e-"));
   const config = {
@@ -53,9 +55,14 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
       bindings: [
         { name: "SESSIONS", class_name: "SessionObject" },
         { name: "USER_SESSIONS", class_name: "UserSessions" },
+        { name: "IDP_SESSIONS", class_name: "IdpSessions" },
+        { name: "LOGOUT_TOKENS", class_name: "LogoutTokenReplay" },
       ],
     },
-    migrations: [{ tag: "v1", new_sqlite_classes: ["SessionObject", "UserSessions"] }],
+    migrations: [
+      { tag: "v1", new_sqlite_classes: ["SessionObject", "UserSessions"] },
+      { tag: "v2", new_sqlite_classes: ["IdpSessions", "LogoutTokenReplay"] },
+    ],
     vars: {
       ORIGIN_URL: options.originUrl,
       SESSION_SECRET: E2E_SECRET,

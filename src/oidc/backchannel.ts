@@ -1,0 +1,112 @@
+/**
+ * `POST /_gateway/backchannel-logout` (OpenID Connect Back-Channel Logout 1.0 §2.5–2.8): the
+ * provider says a user's provider session has ended; the gateway ends the sessions it created
+ * from it, everywhere at once (SECURITY-CHECKLIST T-04..T-06, D-03).
+ *
+ * - `application/x-www-form-urlencoded` with exactly one `logout_token`, at most
+ *   MAX_BODY_BYTES; anything else is 400 before any network call or Durable Object.
+ * - The token is verified (logout-token.ts), then its `jti` is claimed in the replay cache;
+ *   a replay is 400 and changes nothing.
+ * - `sid` ⇒ the sessions from that provider session; only `sub` ⇒ every session of that
+ *   provider subject. 200 also when there was nothing left to end (§2.8).
+ * - Every answer is `Cache-Control: no-store` (§2.8); errors are `{"error": "..."}`.
+ *   The provider's keys or the session store unavailable ⇒ 503, so the provider may retry.
+ */
+import type { Handler } from "hono";
+import { errorResponse, gatewayHeaders, jsonResponse } from "../errors";
+import { logEvent, logError, logWarning } from "../log";
+import type { GatewayEnv } from "../gateway/types";
+import { idpSessionsStub } from "./idp-sessions";
+import { LogoutTokenError, verifyLogoutToken, type VerifiedLogoutToken } from "./logout-token";
+import { logoutTokenReplayStub } from "./logout-token-replay";
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export function backchannelLogout(): Handler<GatewayEnv> {
+  return async function backchannelLogout(c) {
+    const oidc = c.var.config.oidc;
+    if (!oidc) return errorResponse("not_found");
+    const token = await logoutTokenOf(c.req.raw);
+    if (typeof token !== "string") return refuse(token.reason);
+
+    let verified: VerifiedLogoutToken;
+    try {
+      verified = await verifyLogoutToken(oidc, token);
+    } catch (error) {
+      if (!(error instanceof LogoutTokenError)) throw error;
+      if (error.kind === "unavailable") return unavailable(`provider keys: ${error.message}`);
+      return refuse(error.message);
+    }
+
+    const replay = logoutTokenReplayStub(c.env, verified.iss, verified.jti);
+    let first: boolean;
+    try {
+      first = await replay.claim(verified.retainUntil);
+    } catch (error) {
+      return unavailable(`replay cache: ${String(error)}`);
+    }
+    if (!first) return refuse("jti already used (replay)", { sub: verified.sub ?? null });
+
+    const index = verified.sid ? idpSessionsStub(c.env, ["sid", verified.iss, verified.sid]) : idpSessionsStub(c.env, ["sub", verified.iss, verified.sub!]);
+    let revoked: number;
+    try {
+      revoked = await index.revokeAll("backchannel-logout");
+    } catch (error) {
+      // Forget the jti, so the provider's retry of this very token is not taken for a replay.
+      await replay.release().catch(() => undefined);
+      return unavailable(`revoke: ${String(error)}`);
+    }
+    logEvent("logout.backchannel", { by: verified.sid ? "sid" : "sub", sub: verified.sub ?? null, revoked });
+    return new Response(null, { status: 200, headers: gatewayHeaders() });
+  };
+}
+
+type BodyProblem = { reason: string };
+
+async function logoutTokenOf(request: Request): Promise<string | BodyProblem> {
+  const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") return { reason: "body is not application/x-www-form-urlencoded" };
+  const body = await readBounded(request, MAX_BODY_BYTES);
+  if (body === null) return { reason: `body is larger than ${MAX_BODY_BYTES} bytes` };
+  const tokens = new URLSearchParams(body).getAll("logout_token");
+  if (tokens.length !== 1 || !tokens[0]) return { reason: "body must hold exactly one logout_token" };
+  return tokens[0];
+}
+
+/** The body as text, or null past `maxBytes` (stops reading there). */
+async function readBounded(request: Request, maxBytes: number): Promise<string | null> {
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > maxBytes) return null;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+function refuse(reason: string, fields: Record<string, unknown> = {}): Response {
+  logWarning("logout.backchannel_refused", { reason, ...fields });
+  // §2.8: 400 with an OAuth-style error code; the reason stays in the log.
+  return jsonResponse({ error: "invalid_request" }, 400);
+}
+
+function unavailable(reason: string): Response {
+  logError("logout.backchannel_failed", { reason });
+  return errorResponse("unavailable");
+}

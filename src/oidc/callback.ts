@@ -1,0 +1,155 @@
+/**
+ * `GET /_gateway/callback`: finishes a login this browser started (login.ts).
+ *
+ * 1. The sealed transaction cookie must be present, open under SESSION_SECRET, be unexpired
+ *    and name the configured issuer; it is cleared whatever happens next, so a state works
+ *    once (RFC 9700 §2.1.1; SECURITY-CHECKLIST L-01).
+ * 2. The authorization response must carry that `state` and, when the provider announces
+ *    RFC 9207, its own `iss` (mix-up defence, RFC 9700 §4.4; L-05). An `error=` answer ends
+ *    here with no session (F-02).
+ * 3. The code is exchanged with the PKCE verifier; the ID token is validated: signature by the
+ *    provider's JWKS, `iss`, `aud`/`azp`, `exp`, `iat`, and the transaction's `nonce` (OIDC
+ *    Core §3.1.3.7; L-04). A code works once at the provider, so a replayed callback fails.
+ * 4. Claims the ID token lacks are read from userinfo (its `sub` must match), mapped, and the
+ *    session created like any login (begin-session.ts), with the provider's `sid` and the ID
+ *    token kept for logout.
+ * 5. 303 to `return_to` with `Referrer-Policy: no-referrer` and `Cache-Control: no-store`:
+ *    the code never leaks through a Referer (L-08).
+ */
+import type { Context, Handler } from "hono";
+import * as oauth from "oauth4webapi";
+import { errorResponse, gatewayHeaders } from "../errors";
+import { logWarning } from "../log";
+import { beginSession } from "../gateway/begin-session";
+import type { GatewayEnv } from "../gateway/types";
+import { readSessionCookie } from "../session/cookie";
+import type { IdpLink } from "../session/types";
+import { lacksMappedClaims, mapIdentity, type Claims } from "./claims";
+import { LoginFailure, loginFailureResponse } from "./login-failure";
+import { authorizationServer, client, clientAuthentication, describe, requestOptions } from "./provider";
+import type { ResolvedOidcConfig } from "./settings";
+import { clearedTransactionSetCookie, openTransaction, TRANSACTION_COOKIE, type LoginTransaction } from "./transaction";
+
+/** An ID token longer than this is not kept for `id_token_hint` (logout then sends client_id only). */
+export const MAX_STORED_ID_TOKEN_LENGTH = 8192;
+const MAX_SID_LENGTH = 256;
+
+/** Authorization errors that mean "the user was not signed in", not "something is broken". */
+const REFUSALS = new Set(["access_denied", "login_required", "consent_required", "interaction_required", "account_selection_required"]);
+
+export function oidcCallback(): Handler<GatewayEnv> {
+  return async function oidcCallback(c) {
+    const oidc = c.var.config.oidc;
+    if (!oidc) return errorResponse("not_found");
+    try {
+      const transaction = await readTransaction(c, oidc);
+      const { user, idp } = await completeLogin(c, oidc, transaction);
+      const { setCookie } = await beginSession(c, user, idp);
+      const headers = gatewayHeaders({ Location: transaction.returnTo, "Referrer-Policy": "no-referrer" });
+      headers.append("Set-Cookie", setCookie);
+      headers.append("Set-Cookie", clearedTransactionSetCookie());
+      return new Response(null, { status: 303, headers });
+    } catch (error) {
+      if (error instanceof LoginFailure) return loginFailureResponse(c.req.raw, error);
+      throw error;
+    }
+  };
+}
+
+async function readTransaction(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig): Promise<LoginTransaction> {
+  const cookie = readSessionCookie(c.req.header("cookie") ?? null, TRANSACTION_COOKIE);
+  if (cookie.kind !== "one") throw new LoginFailure("transaction", cookie.kind === "none" ? "no login transaction cookie" : "two login transaction cookies");
+  const transaction = await openTransaction(oidc.transactionKeys, cookie.value, Math.floor(Date.now() / 1000));
+  if (!transaction) throw new LoginFailure("transaction", "login transaction cookie does not open or has expired");
+  if (transaction.issuer !== oidc.issuer) throw new LoginFailure("transaction", "login transaction was started with another issuer");
+  return transaction;
+}
+
+async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, transaction: LoginTransaction) {
+  const metadata = await provider("discovery", () => authorizationServer(oidc));
+  const oauthClient = client(oidc);
+
+  let callbackParameters: URLSearchParams;
+  try {
+    callbackParameters = oauth.validateAuthResponse(metadata, oauthClient, new URL(c.req.url), transaction.state);
+  } catch (error) {
+    if (error instanceof oauth.AuthorizationResponseError) {
+      const kind = REFUSALS.has(error.error) ? "refused" : "provider";
+      throw new LoginFailure(kind, `provider answered error=${error.error}`);
+    }
+    throw new LoginFailure("transaction", `authorization response: ${describe(error)}`);
+  }
+
+  const tokenResponse = await provider("token request", () =>
+    oauth.authorizationCodeGrantRequest(
+      metadata,
+      oauthClient,
+      clientAuthentication(metadata, oidc),
+      callbackParameters,
+      oidc.redirectUri,
+      transaction.codeVerifier,
+      requestOptions(oidc),
+    ),
+  );
+  let tokens: oauth.TokenEndpointResponse;
+  try {
+    tokens = await oauth.processAuthorizationCodeResponse(metadata, oauthClient, tokenResponse, {
+      expectedNonce: transaction.nonce,
+      requireIdToken: true,
+    });
+    // oauth4webapi checks the claims; the signature is checked here, with the cached JWKS.
+    await oauth.validateApplicationLevelSignature(metadata, tokenResponse, requestOptions(oidc));
+  } catch (error) {
+    throw tokenFailure(error);
+  }
+  const idTokenClaims = oauth.getValidatedIdTokenClaims(tokens)!;
+
+  let claims: Claims = idTokenClaims;
+  if (metadata.userinfo_endpoint && lacksMappedClaims(idTokenClaims, oidc.claims)) {
+    const userinfo = await provider("userinfo", async () => {
+      const response = await oauth.userInfoRequest(metadata, oauthClient, tokens.access_token, requestOptions(oidc));
+      // OIDC Core §5.3.4: the userinfo `sub` must be the ID token's.
+      return oauth.processUserInfoResponse(metadata, oauthClient, idTokenClaims.sub, response);
+    });
+    // The signed ID token wins over userinfo where both have a claim.
+    claims = { ...userinfo, ...idTokenClaims };
+  }
+
+  const mapped = mapIdentity(claims, oidc.claims);
+  if (!mapped.ok) throw new LoginFailure("provider", `identity: ${mapped.problem}`);
+  if (mapped.dropped.length > 0) logWarning("login.claims_dropped", { sub: mapped.user.sub, dropped: mapped.dropped });
+
+  const sid = idTokenClaims.sid;
+  const idToken = tokens.id_token!;
+  const idp: IdpLink = {
+    iss: idTokenClaims.iss,
+    sub: idTokenClaims.sub,
+    ...(typeof sid === "string" && sid.length > 0 && sid.length <= MAX_SID_LENGTH ? { sid } : {}),
+    ...(idToken.length <= MAX_STORED_ID_TOKEN_LENGTH ? { idToken } : {}),
+  };
+  return { user: mapped.user, idp };
+}
+
+/** A call to the provider; any failure to get an answer is a `provider` failure (502). */
+async function provider<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new LoginFailure("provider", `${what}: ${describe(error)}`);
+  }
+}
+
+/**
+ * A refused code (`invalid_grant`: used, expired, or not issued for this verifier and
+ * redirect URI) or a nonce that is not this login's is a transaction failure (400): the code
+ * did not come from the login this browser started. Anything else is the provider's (502).
+ */
+function tokenFailure(error: unknown): LoginFailure {
+  if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
+    return new LoginFailure("transaction", `token endpoint: invalid_grant`);
+  }
+  if (error instanceof oauth.OperationProcessingError && error.code === oauth.JWT_CLAIM_COMPARISON && (error.cause as { claim?: string } | undefined)?.claim === "nonce") {
+    return new LoginFailure("transaction", "ID token nonce is not this login's");
+  }
+  return new LoginFailure("provider", `token response: ${describe(error)}`);
+}

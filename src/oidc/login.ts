@@ -1,0 +1,58 @@
+/**
+ * `GET /_gateway/login` in OIDC mode: the authorization code flow with PKCE (RFC 7636, S256),
+ * `state` (RFC 9700 §2.1) and `nonce` (OIDC Core §3.1.2.1), all fresh for each login and
+ * kept only in the sealed transaction cookie, so no state is created on the server for an
+ * anonymous visitor (SECURITY-CHECKLIST D-02). `redirect_uri` is the configured one, never
+ * derived from the request (L-06).
+ */
+import type { Context } from "hono";
+import * as oauth from "oauth4webapi";
+import { gatewayHeaders } from "../errors";
+import { logEvent } from "../log";
+import type { GatewayEnv } from "../gateway/types";
+import { safeReturnTo } from "../gateway/return-to";
+import { LoginFailure, loginFailureResponse } from "./login-failure";
+import { authorizationServer, describe, isAllowedUrl } from "./provider";
+import type { ResolvedOidcConfig } from "./settings";
+import { sealTransaction, TRANSACTION_TTL_SECONDS, transactionSetCookie } from "./transaction";
+
+export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig): Promise<Response> {
+  let authorizationEndpoint: string;
+  try {
+    const metadata = await authorizationServer(oidc);
+    if (!isAllowedUrl(oidc, metadata.authorization_endpoint)) throw new Error("authorization_endpoint is missing or not https");
+    authorizationEndpoint = metadata.authorization_endpoint;
+  } catch (error) {
+    return loginFailureResponse(c.req.raw, new LoginFailure("provider", describe(error)));
+  }
+
+  const state = oauth.generateRandomState();
+  const nonce = oauth.generateRandomNonce();
+  const codeVerifier = oauth.generateRandomCodeVerifier();
+  const url = new URL(authorizationEndpoint);
+  url.searchParams.set("response_type", "code");
+  url.searchParams.set("client_id", oidc.clientId);
+  url.searchParams.set("redirect_uri", oidc.redirectUri);
+  url.searchParams.set("scope", oidc.scopes);
+  url.searchParams.set("state", state);
+  url.searchParams.set("nonce", nonce);
+  url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
+  url.searchParams.set("code_challenge_method", "S256");
+
+  const sealed = await sealTransaction(oidc.transactionKeys, {
+    state,
+    nonce,
+    codeVerifier,
+    returnTo: safeReturnTo(c.req.query("return_to")),
+    issuer: oidc.issuer,
+    expiresAt: Math.floor(Date.now() / 1000) + TRANSACTION_TTL_SECONDS,
+  });
+  logEvent("login.started", { via: "oidc", ip: c.req.header("cf-connecting-ip") ?? null });
+  const headers = gatewayHeaders({
+    Location: url.href,
+    "Set-Cookie": transactionSetCookie(sealed),
+    // The provider need not learn which page of the site the user was on.
+    "Referrer-Policy": "no-referrer",
+  });
+  return new Response(null, { status: 302, headers });
+}

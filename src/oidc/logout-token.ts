@@ -1,0 +1,133 @@
+/**
+ * Logout Token validation (OpenID Connect Back-Channel Logout 1.0 §2.6; SECURITY-CHECKLIST
+ * T-05), with `jose`. The cheap checks come first, on the undecoded token, so junk is refused
+ * without a network call or any Durable Object: three base64url parts, a JSON header with an
+ * asymmetric `alg` (never `none`, never HMAC), `typ` `logout+jwt` when present (§2.4), the
+ * configured issuer. Then the signature against the provider's JWKS (cached per isolate), and
+ * the claims: `aud` holds the client id, `iat` within LOGOUT_TOKEN_MAX_AGE_SECONDS and not in
+ * the future, `exp` when present, a `jti`, the back-channel member of `events`, `sid` and/or
+ * `sub`, and no `nonce` (which is what keeps an ID token from passing as a logout token).
+ */
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import { authorizationServer, CLOCK_TOLERANCE_SECONDS, describe, isAllowedUrl, PROVIDER_TIMEOUT_MS } from "./provider";
+import type { ResolvedOidcConfig } from "./settings";
+
+export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
+/** A logout token older than this (by `iat`) is refused, `exp` or not. */
+export const LOGOUT_TOKEN_MAX_AGE_SECONDS = 300;
+export const MAX_LOGOUT_TOKEN_LENGTH = 8192;
+const MAX_CLAIM_LENGTH = 256;
+/** Asymmetric JWS algorithms (RFC 7518 §3.1, RFC 8037): the provider signs with its JWKS. */
+const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
+
+export interface VerifiedLogoutToken {
+  readonly iss: string;
+  readonly jti: string;
+  readonly sub?: string;
+  readonly sid?: string;
+  /** Epoch ms after which the token would be refused anyway: how long to remember its jti. */
+  readonly retainUntil: number;
+}
+
+/** `invalid`: answer 400. `unavailable`: the provider's keys could not be had; answer 503. */
+export class LogoutTokenError extends Error {
+  readonly kind: "invalid" | "unavailable";
+  constructor(kind: "invalid" | "unavailable", message: string) {
+    super(message);
+    this.name = "LogoutTokenError";
+    this.kind = kind;
+  }
+}
+
+const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+function keySet(jwksUri: string) {
+  let set = keySets.get(jwksUri);
+  if (!set) {
+    set = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: PROVIDER_TIMEOUT_MS, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+    keySets.set(jwksUri, set);
+  }
+  return set;
+}
+
+export async function verifyLogoutToken(oidc: ResolvedOidcConfig, token: string): Promise<VerifiedLogoutToken> {
+  precheck(oidc, token);
+
+  let jwksUri: string;
+  try {
+    const metadata = await authorizationServer(oidc);
+    if (!isAllowedUrl(oidc, metadata.jwks_uri)) throw new Error("jwks_uri is missing or not https");
+    jwksUri = metadata.jwks_uri;
+  } catch (error) {
+    throw new LogoutTokenError("unavailable", `provider metadata: ${describe(error)}`);
+  }
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, keySet(jwksUri), {
+      issuer: oidc.issuer,
+      audience: oidc.clientId,
+      algorithms: ALGORITHMS,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS,
+      requiredClaims: ["iat", "jti", "events"],
+    }));
+  } catch (error) {
+    throw new LogoutTokenError(keysUnavailable(error) ? "unavailable" : "invalid", describe(error));
+  }
+  return checkClaims(payload);
+}
+
+function precheck(oidc: ResolvedOidcConfig, token: string): void {
+  if (token.length > MAX_LOGOUT_TOKEN_LENGTH) throw new LogoutTokenError("invalid", "logout token is too long");
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw new LogoutTokenError("invalid", "logout token is not a signed JWT");
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let payload: JWTPayload;
+  try {
+    header = decodeProtectedHeader(token);
+    payload = decodeJwt(token);
+  } catch (error) {
+    throw new LogoutTokenError("invalid", `logout token does not decode: ${describe(error)}`);
+  }
+  if (typeof header.alg !== "string" || !ALGORITHMS.includes(header.alg)) throw new LogoutTokenError("invalid", `alg ${JSON.stringify(header.alg)} is not accepted`);
+  // §2.4: "logout+jwt", also written with the "application/" prefix (RFC 7515 §4.1.9).
+  if (header.typ !== undefined && String(header.typ).toLowerCase().replace(/^application\//, "") !== "logout+jwt") {
+    throw new LogoutTokenError("invalid", `typ ${JSON.stringify(header.typ)} is not logout+jwt`);
+  }
+  if (payload.iss !== oidc.issuer) throw new LogoutTokenError("invalid", "iss is not the configured issuer");
+}
+
+function checkClaims(payload: JWTPayload): VerifiedLogoutToken {
+  const { iss, jti, sub, sid, iat, exp } = payload as JWTPayload & { sid?: unknown };
+  const events = payload.events;
+  if (typeof events !== "object" || events === null || Array.isArray(events)) throw new LogoutTokenError("invalid", "events is not an object");
+  const member = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
+  if (typeof member !== "object" || member === null || Array.isArray(member)) {
+    throw new LogoutTokenError("invalid", "events has no back-channel logout member");
+  }
+  if (Object.hasOwn(payload, "nonce")) throw new LogoutTokenError("invalid", "a logout token must not contain nonce");
+  if (!isBoundedString(jti)) throw new LogoutTokenError("invalid", "jti is missing or not a string");
+  if (sub !== undefined && !isBoundedString(sub)) throw new LogoutTokenError("invalid", "sub is not a string");
+  if (sid !== undefined && !isBoundedString(sid)) throw new LogoutTokenError("invalid", "sid is not a string");
+  if (sub === undefined && sid === undefined) throw new LogoutTokenError("invalid", "neither sub nor sid");
+  const acceptedUntil = Math.min(exp ?? Number.POSITIVE_INFINITY, iat! + LOGOUT_TOKEN_MAX_AGE_SECONDS) + CLOCK_TOLERANCE_SECONDS;
+  return {
+    iss: iss!,
+    jti,
+    ...(sub !== undefined ? { sub } : {}),
+    ...(typeof sid === "string" ? { sid } : {}),
+    retainUntil: acceptedUntil * 1000,
+  };
+}
+
+function isBoundedString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_CLAIM_LENGTH;
+}
+
+/** The JWKS could not be fetched or read: the provider's fault, worth a retry (503). */
+function keysUnavailable(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
+  if (error instanceof errors.JOSEError) return error.code === "ERR_JOSE_GENERIC";
+  // fetch() itself failing (connection refused, DNS) is a TypeError or similar, not a JOSEError.
+  return error instanceof Error && !(error instanceof errors.JOSEError);
+}

@@ -1,0 +1,178 @@
+/**
+ * Back-channel logout sent by a real provider (checklist T-04): the gateway runs under
+ * `wrangler dev` on a loopback port so that `oidc-provider` can reach it. A user signs in
+ * through the provider; when the user's session at the provider ends (here: the user signs out
+ * at the provider directly, as from another application), the provider posts a logout token
+ * to the gateway and the gateway's session ends with it — and only that browser's session.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalProvider, type LocalProvider } from "../../scripts/local-oidc-provider.mjs";
+import { type EchoOrigin, FAST_TEMP_ROOT, freePort, type GatewayProcess, startEchoOrigin, startGateway } from "./harness";
+import { COOKIE_NAME, outputContaining } from "./helpers";
+
+const CLIENT_ID = "gateway-e2e";
+const CLIENT_SECRET = "gateway-e2e-client-secret-0123456789abcdef";
+
+let provider: LocalProvider;
+let origin: EchoOrigin;
+let gateway: GatewayProcess;
+let gatewayUrl: string;
+const providerEvents: string[] = [];
+
+beforeAll(async () => {
+  // The provider's client needs the gateway's URLs, and the gateway the provider's issuer:
+  // listen first, register the client once the gateway's port is chosen.
+  provider = await startLocalProvider({ onEvent: (event) => providerEvents.push(event) });
+  const port = await freePort();
+  gatewayUrl = `http://127.0.0.1:${port}`;
+  provider.setClients([
+    {
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      redirect_uris: [`${gatewayUrl}/_gateway/callback`],
+      post_logout_redirect_uris: [`${gatewayUrl}/`],
+      backchannel_logout_uri: `${gatewayUrl}/_gateway/backchannel-logout`,
+      backchannel_logout_session_required: true,
+    },
+  ]);
+  origin = await startEchoOrigin();
+  gateway = await startGateway({
+    port,
+    originUrl: origin.url,
+    tempRoot: FAST_TEMP_ROOT,
+    vars: {
+      AUTH_MODE: "oidc",
+      OIDC_ISSUER: provider.issuer,
+      OIDC_CLIENT_ID: CLIENT_ID,
+      OIDC_CLIENT_SECRET: CLIENT_SECRET,
+      OIDC_REDIRECT_URI: `${gatewayUrl}/_gateway/callback`,
+    },
+  });
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await origin?.close();
+  await provider?.close();
+});
+
+/** One browser: a cookie jar per host (the gateway and the provider are both 127.0.0.1, other ports). */
+class Browser {
+  readonly #jars = new Map<string, Map<string, string>>();
+
+  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
+    const jar = this.#jar(target);
+    const headers = new Headers(init.headers);
+    if (jar.size > 0) headers.set("cookie", [...jar].map(([name, value]) => `${name}=${value}`).join("; "));
+    const response = await fetch(target, { ...init, headers, redirect: "manual" });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";", 1);
+      const eq = pair!.indexOf("=");
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      if (value === "" || /max-age=0/i.test(line)) jar.delete(name);
+      else jar.set(name, value);
+    }
+    return response;
+  }
+
+  cookie(url: string, name: string): string | undefined {
+    return this.#jar(new URL(url)).get(name);
+  }
+
+  #jar(url: URL): Map<string, string> {
+    let jar = this.#jars.get(url.host);
+    if (!jar) this.#jars.set(url.host, (jar = new Map()));
+    return jar;
+  }
+
+  /** Follows redirects and fills the provider's devInteractions forms until a page without one. */
+  async navigate(start: string | URL, login: string): Promise<Response> {
+    let url = new URL(start);
+    for (let step = 0; step < 15; step++) {
+      const response = await this.fetch(url);
+      if (response.status >= 300 && response.status < 400) {
+        url = new URL(response.headers.get("location")!, url);
+        continue;
+      }
+      if (!url.pathname.startsWith("/interaction/")) return response;
+      const page = await response.text();
+      const body = page.includes('name="login"') ? `prompt=login&login=${login}&password=any` : "prompt=consent";
+      const submitted = await this.fetch(url, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
+      url = new URL(submitted.headers.get("location")!, url);
+    }
+    throw new Error("too many redirects");
+  }
+
+  /** Signs out at the provider itself (its end_session endpoint and confirmation form). */
+  async signOutAtProvider(): Promise<Response> {
+    const page = await (await this.fetch(`${provider.issuer}/session/end?client_id=${CLIENT_ID}`)).text();
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)![1]!;
+    const action = /action="([^"]+)"/.exec(page)![1]!;
+    return this.fetch(new URL(action, provider.issuer), {
+      method: "POST",
+      body: `xsrf=${encodeURIComponent(xsrf)}&logout=yes`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+  }
+}
+
+async function signedInBrowser(login: string): Promise<Browser> {
+  const browser = new Browser();
+  const landing = await browser.navigate(`${gatewayUrl}/_gateway/login?return_to=/welcome`, login);
+  expect(landing.status).toBe(200);
+  expect(((await landing.json()) as { rawPath: string }).rawPath).toBe("/welcome");
+  return browser;
+}
+
+describe("back-channel logout from a real provider", () => {
+  it("signs in through the provider, and the origin sees the user", async () => {
+    const browser = await signedInBrowser("e2e-alice");
+    expect(browser.cookie(gatewayUrl, COOKIE_NAME)).toMatch(/^[\w-]{22}\.[\w-]{22}\.[\w-]{43}$/);
+    const echoed = await browser.fetch(`${gatewayUrl}/hello`);
+    expect(echoed.status).toBe(200);
+    expect(origin.received.at(-1)!.headers["x-auth-user"]).toBe("e2e-alice");
+    expect(origin.received.at(-1)!.headers["x-auth-email"]).toBe("e2e-alice@example.com");
+  });
+
+  it("ends the gateway session when the user's provider session ends, and only that browser's", async () => {
+    const leaving = await signedInBrowser("e2e-bob");
+    const staying = await signedInBrowser("e2e-bob");
+    expect((await leaving.fetch(`${gatewayUrl}/hello`)).status).toBe(200);
+    expect((await staying.fetch(`${gatewayUrl}/hello`)).status).toBe(200);
+
+    const done = await leaving.signOutAtProvider();
+    expect(done.status).toBe(303);
+    // The provider has posted the logout token before it answers.
+    expect(providerEvents).toContain("backchannel.success");
+    await outputContaining(gateway, /"event":"logout\.backchannel","by":"sid","sub":"e2e-bob","revoked":1/);
+
+    expect((await leaving.fetch(`${gatewayUrl}/hello`)).status).toBe(401);
+    expect((await staying.fetch(`${gatewayUrl}/hello`)).status).toBe(200);
+  });
+
+  it("logs out at the gateway and then at the provider (RP-initiated), back to the site", async () => {
+    const browser = await signedInBrowser("e2e-carol");
+    const logout = await browser.fetch(`${gatewayUrl}/_gateway/logout`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: gatewayUrl },
+    });
+    expect(logout.status).toBe(303);
+    const endSession = new URL(logout.headers.get("location")!);
+    expect(endSession.href.startsWith(`${provider.issuer}/session/end?`)).toBe(true);
+    expect(endSession.searchParams.get("id_token_hint")).toBeTruthy();
+    expect((await browser.fetch(`${gatewayUrl}/hello`)).status).toBe(401);
+
+    const page = await (await browser.fetch(endSession)).text();
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)![1]!;
+    const action = /action="([^"]+)"/.exec(page)![1]!;
+    const back = await browser.fetch(new URL(action, provider.issuer), {
+      method: "POST",
+      body: `xsrf=${encodeURIComponent(xsrf)}&logout=yes`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(back.status).toBe(303);
+    expect(back.headers.get("location")).toBe(`${gatewayUrl}/`);
+  });
+});
