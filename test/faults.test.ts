@@ -81,3 +81,51 @@ describe("session store failures", () => {
     expect(response.headers.getSetCookie()).toEqual([]);
   });
 });
+
+describe("timeouts", () => {
+  it("answers 503 and forwards nothing when the session object does not answer in time", async () => {
+    const { token } = await login(uniqueUser());
+    const origin = recordingOrigin();
+    const hanging = {
+      idFromName: (name: string) => env.SESSIONS.idFromName(name),
+      get: () => new Proxy({}, { get: () => () => new Promise(() => {}) }),
+    } as unknown as DurableObjectNamespace;
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const pending = gatewayFetchWith({ SESSIONS: hanging, ORIGIN: origin.binding } as never, "/public/x", { headers: { cookie: cookie(token) } });
+      await vi.advanceTimersByTimeAsync(5_000); // STORE_TIMEOUT_MS
+      const response = await pending;
+      expect(response.status).toBe(503);
+      expect(origin.seen).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("answers 504 when the origin sends no response within ORIGIN_TIMEOUT_SECONDS", async () => {
+    const hangingOrigin = { fetch: () => new Promise<Response>(() => {}) } as unknown as Fetcher;
+    const started = Date.now();
+    const response = await gatewayFetchWith({ ORIGIN: hangingOrigin, ORIGIN_TIMEOUT_SECONDS: "1" }, "/public/x");
+    expect(response.status).toBe(504);
+    expect(await response.json()).toEqual({ error: "gateway_timeout" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("lets a slow body stream after the headers arrived in time", async () => {
+    const slowBody = {
+      fetch: async () => {
+        const { readable, writable } = new TransformStream();
+        const writer = writable.getWriter();
+        void (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          await writer.write(new TextEncoder().encode("late but whole"));
+          await writer.close();
+        })();
+        return new Response(readable);
+      },
+    } as unknown as Fetcher;
+    const response = await gatewayFetchWith({ ORIGIN: slowBody, ORIGIN_TIMEOUT_SECONDS: "1" }, "/public/x");
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("late but whole");
+  });
+});
