@@ -32,7 +32,7 @@ export interface GatewayOptions {
   readonly originUrl: string;
   /**
    * Where the gateway's temporary directory (config and `--persist-to` state) is made; default
-   * `os.tmpdir()`. Durable Object storage is SQLite with fsync per object, so on a disk each
+   * FAST_TEMP_ROOT. Durable Object storage is SQLite with fsync per object, so on a disk each
    * new session costs ~100 ms; on a tmpfs such as /dev/shm about 10 ms (FAST_TEMP_ROOT).
    */
   readonly tempRoot?: string;
@@ -46,7 +46,7 @@ export const FAST_TEMP_ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
-  const dir = mkdtempSync(join(options.tempRoot ?? tmpdir(), "gateway-e2e-"));
+  const dir = mkdtempSync(join(options.tempRoot ?? FAST_TEMP_ROOT, "gateway-e2e-"));
   const config = {
     name: `gateway-e2e-${port}`,
     main: join(ROOT, "src/index.ts"),
