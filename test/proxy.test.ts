@@ -112,3 +112,19 @@ describe("an unreachable origin", () => {
     expect(await response.json()).toEqual({ error: "bad_gateway" });
   });
 });
+
+describe("edge caching", () => {
+  it("fetches a request that carries a session with cache: no-store, and an anonymous one without", async () => {
+    const seen: (string | undefined)[] = [];
+    const origin = {
+      fetch: async (request: Request) => {
+        seen.push((request as Request & { cache?: string }).cache);
+        return new Response("private for whoever asked");
+      },
+    } as unknown as Fetcher;
+    const { token } = await login(uniqueUser());
+    await gatewayFetchWith({ ORIGIN: origin }, "/public/page", { headers: { cookie: `${COOKIE_NAME}=${token}` } });
+    await gatewayFetchWith({ ORIGIN: origin }, "/public/page");
+    expect(seen).toEqual(["no-store", undefined]);
+  });
+});
