@@ -101,7 +101,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const origin = resolveOrigin(problems, env);
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
-  const oidc = authMode === "oidc" ? parseOidcSettings(problems, env) : null;
+  const oidc = authMode === "oidc" ? parseOidcSettings(problems, env, cookieName) : null;
 
   if (problems.length > 0 || !origin || !secrets) {
     logError("config.invalid", { problems });

@@ -93,6 +93,11 @@ describe("OIDC settings", () => {
     for (const fragment of fragments) expect(problems[0]).toContain(fragment);
   });
 
+  it("refuses a COOKIE_NAME that is the login transaction cookie's", async () => {
+    const problems = await problemsOf({ COOKIE_NAME: "__Host-gateway-login" });
+    expect(problems).toEqual(['COOKIE_NAME ("__Host-gateway-login") must not be __Host-gateway-login, the OIDC login transaction cookie']);
+  });
+
   it("reports OIDC problems together with the others, and never quotes the client secret", async () => {
     const problems = await problemsOf({ OIDC_ISSUER: "http://idp.example.com", OIDC_SCOPES: "profile", IDLE_TIMEOUT_SECONDS: "soon" });
     expect(problems).toHaveLength(3);

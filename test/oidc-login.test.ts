@@ -137,6 +137,14 @@ describe("OIDC login with a real provider", () => {
     expect(page.headers.get("location")).toBe("/_gateway/login?return_to=%2Fanything");
   });
 
+  it("never forwards the transaction cookie to the origin (I-05)", async () => {
+    const jar = new CookieJar();
+    await startLogin(settings, jar);
+    jar.set("theme", "dark");
+    const body = await (await gatewayRequest(settings, jar, "/public/page")).json<EchoBody>();
+    expect(echoHeader(body, "cookie")).toBe("theme=dark");
+  });
+
   it("ignores X-Gateway-Login from the origin in OIDC mode: only the provider logs users in", async () => {
     const respond = { "X-Gateway-Login": JSON.stringify({ sub: "mallory", roles: ["admin"] }) };
     const response = await gatewayRequest(settings, new CookieJar(), "/login", { method: "POST", headers: { "x-echo-respond": JSON.stringify(respond) } });

@@ -7,6 +7,7 @@
 import type { Context, Handler } from "hono";
 import { proxy } from "hono/proxy";
 import { GatewayError } from "../errors";
+import { TRANSACTION_COOKIE } from "../oidc/transaction";
 import { cookieHeaderWithout } from "../session/cookie";
 import { injectIdentityHeaders, setForwardingHeaders, stripIdentityHeaders } from "./identity";
 import { applyOriginControl } from "./origin-control";
@@ -70,7 +71,8 @@ function forwardHeaders(c: Context<GatewayEnv>, websocket: boolean): Headers {
     if (name) headers.delete(name);
   }
   stripIdentityHeaders(headers);
-  const cookie = cookieHeaderWithout(headers.get("cookie"), [config.cookieName]);
+  // The gateway's own cookies stay with the gateway: the session and the OIDC login transaction.
+  const cookie = cookieHeaderWithout(headers.get("cookie"), [config.cookieName, TRANSACTION_COOKIE]);
   if (cookie) headers.set("cookie", cookie);
   else headers.delete("cookie");
   setForwardingHeaders(headers, c.req.raw);

@@ -89,10 +89,10 @@ function precheck(oidc: ResolvedOidcConfig, token: string): void {
   } catch (error) {
     throw new LogoutTokenError("invalid", `logout token does not decode: ${describe(error)}`);
   }
-  if (typeof header.alg !== "string" || !ALGORITHMS.includes(header.alg)) throw new LogoutTokenError("invalid", `alg ${JSON.stringify(header.alg)} is not accepted`);
+  if (typeof header.alg !== "string" || !ALGORITHMS.includes(header.alg)) throw new LogoutTokenError("invalid", `alg ${shown(header.alg)} is not accepted`);
   // §2.4: "logout+jwt", also written with the "application/" prefix (RFC 7515 §4.1.9).
   if (header.typ !== undefined && String(header.typ).toLowerCase().replace(/^application\//, "") !== "logout+jwt") {
-    throw new LogoutTokenError("invalid", `typ ${JSON.stringify(header.typ)} is not logout+jwt`);
+    throw new LogoutTokenError("invalid", `typ ${shown(header.typ)} is not logout+jwt`);
   }
   if (payload.iss !== oidc.issuer) throw new LogoutTokenError("invalid", "iss is not the configured issuer");
 }
@@ -118,6 +118,12 @@ function checkClaims(payload: JWTPayload): VerifiedLogoutToken {
     ...(typeof sid === "string" ? { sid } : {}),
     retainUntil: acceptedUntil * 1000,
   };
+}
+
+/** A value from the token, for the log: JSON, and short. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 64 ? `${text.slice(0, 61)}...` : text;
 }
 
 function isBoundedString(value: unknown): value is string {

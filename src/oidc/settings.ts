@@ -9,7 +9,7 @@
 import * as v from "valibot";
 import type { Env } from "../env";
 import { parseSetting, quote } from "../config";
-import type { TransactionKeys } from "./transaction";
+import { TRANSACTION_COOKIE, type TransactionKeys } from "./transaction";
 
 /** Where the provider sends the browser back: the gateway's callback path, fixed. */
 export const CALLBACK_PATH = "/_gateway/callback";
@@ -60,8 +60,11 @@ export const OIDC_DEFAULTS = {
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** The OIDC settings, or null with the problems added to `problems`. */
-export function parseOidcSettings(problems: string[], env: Env): OidcSettings | null {
+export function parseOidcSettings(problems: string[], env: Env, sessionCookieName: string): OidcSettings | null {
   const before = problems.length;
+  if (sessionCookieName === TRANSACTION_COOKIE) {
+    problems.push(`COOKIE_NAME (${quote(sessionCookieName)}) must not be ${TRANSACTION_COOKIE}, the OIDC login transaction cookie`);
+  }
   const issuer = requiredUrl(problems, "OIDC_ISSUER", env.OIDC_ISSUER, { allowQuery: false });
   const clientId = parseSetting(problems, "OIDC_CLIENT_ID", env.OIDC_CLIENT_ID, ClientIdSetting, null);
   if (clientId === null && !env.OIDC_CLIENT_ID) problems.push("OIDC_CLIENT_ID is not set: the client id registered at the provider");
