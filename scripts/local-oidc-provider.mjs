@@ -86,6 +86,8 @@ function providerConfiguration(clients, signingJwk) {
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     // The code flow with PKCE S256, as the gateway uses it; PKCE required for every client.
     pkce: { required: () => true },
+    // Seconds; set so oidc-provider does not print a notice for each default it uses.
+    ttl: { Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     scopes: ["openid", "email", "profile", "offline_access"],
     claims: {
       openid: ["sub"],

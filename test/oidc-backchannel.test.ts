@@ -99,7 +99,7 @@ describe("back-channel logout: which sessions end", () => {
     expect(await isLive(bystander)).toBe(true);
   });
 
-  it("scopes `sid` by issuer: the same sid from the same provider only", async () => {
+  it("indexes a session under its issuer and provider session id", async () => {
     const sub = `bc-${crypto.randomUUID()}`;
     const token = await loginAs(sub, "shared-sid");
     const index = idpSessionsStub(env, ["sid", FAKE_ISSUER, "shared-sid"]);
