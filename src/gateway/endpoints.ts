@@ -1,6 +1,6 @@
 /**
  * The gateway's own user-facing endpoints under /_gateway (DESIGN.md "Gateway endpoints"):
- * login redirect, logout, and the caller's session as JSON. In OIDC mode login goes to the
+ * login redirect, logout, the caller's session as JSON, and the caller's other sessions. In OIDC mode login goes to the
  * provider (src/oidc/login.ts) and logout continues at the provider (src/oidc/rp-logout.ts).
  */
 import { Hono } from "hono";
@@ -11,11 +11,14 @@ import { startOidcLogin } from "../oidc/login";
 import { providerLogoutUrl } from "../oidc/rp-logout";
 import { logoutSession } from "../session/store";
 import { isCrossSite } from "./csrf";
+import { mySessions } from "./my-sessions";
 import { unauthenticated } from "./require-access";
 import { safeReturnTo } from "./return-to";
 import type { GatewayEnv } from "./types";
 
 export const endpoints = new Hono<GatewayEnv>();
+
+endpoints.route("/sessions", mySessions);
 
 endpoints.get("/login", function loginRedirect(c) {
   const { oidc } = c.var.config;
