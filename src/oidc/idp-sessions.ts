@@ -15,13 +15,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { logError } from "../log";
+import { IndexTable } from "../session/index-table";
 import { sessionStub } from "../session/stubs";
 import type { EndReason, IdpLink } from "../session/types";
-
-interface IndexRow extends Record<string, SqlStorageValue> {
-  public_id: string;
-  absolute_expires_at: number;
-}
 
 export type IdpIndexKey = readonly ["sid" | "sub", string, string];
 
@@ -50,16 +46,16 @@ export async function removeFromIdpIndexes(env: Env, idp: IdpLink, publicId: str
 }
 
 export class IdpSessions extends DurableObject<Env> {
-  #schemaReady = false;
+  readonly #table = new IndexTable(this.ctx.storage);
 
   async add(publicId: string, absoluteExpiresAt: number): Promise<void> {
-    this.#sql("INSERT OR REPLACE INTO sessions (public_id, absolute_expires_at) VALUES (?, ?)", publicId, absoluteExpiresAt);
-    await this.#scheduleCleanup();
+    this.#table.record(publicId, absoluteExpiresAt);
+    await this.#table.scheduleCleanup();
   }
 
   async remove(publicId: string): Promise<void> {
-    this.#sql("DELETE FROM sessions WHERE public_id = ?", publicId);
-    await this.#scheduleCleanup();
+    this.#table.forget(publicId);
+    await this.#table.scheduleCleanup();
   }
 
   /**
@@ -67,43 +63,13 @@ export class IdpSessions extends DurableObject<Env> {
    * the user index). Throws if any revoke failed; those ids stay listed for a retry.
    */
   async revokeAll(reason: EndReason): Promise<number> {
-    const rows = this.#sql<IndexRow>("SELECT public_id, absolute_expires_at FROM sessions").toArray();
-    const results = await Promise.allSettled(rows.map((row) => sessionStub(this.env, row.public_id).revoke(reason)));
-    let revoked = 0;
-    let failed = 0;
-    results.forEach((result, index) => {
-      if (result.status === "rejected") {
-        failed++;
-        return;
-      }
-      if (result.value) revoked++;
-      this.#sql("DELETE FROM sessions WHERE public_id = ?", rows[index]!.public_id);
-    });
-    await this.#scheduleCleanup();
-    if (failed > 0) throw new Error(`${failed} of ${rows.length} sessions could not be revoked`);
+    const revoked = await this.#table.revokeRows(this.#table.rows(), (id) => sessionStub(this.env, id).revoke(reason));
+    await this.#table.scheduleCleanup();
     return revoked;
   }
 
   override async alarm(): Promise<void> {
-    this.#sql("DELETE FROM sessions WHERE absolute_expires_at <= ?", Date.now());
-    await this.#scheduleCleanup();
-  }
-
-  async #scheduleCleanup(): Promise<void> {
-    const next = this.#sql<{ next: number | null }>("SELECT MIN(absolute_expires_at) AS next FROM sessions").one().next;
-    if (next === null) {
-      await this.ctx.storage.deleteAll();
-      this.#schemaReady = false;
-      return;
-    }
-    await this.ctx.storage.setAlarm(next);
-  }
-
-  #sql<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<T> {
-    if (!this.#schemaReady) {
-      this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS sessions (public_id TEXT PRIMARY KEY, absolute_expires_at INTEGER NOT NULL)");
-      this.#schemaReady = true;
-    }
-    return this.ctx.storage.sql.exec<T>(query, ...bindings);
+    this.#table.forgetExpired(Date.now());
+    await this.#table.scheduleCleanup();
   }
 }

@@ -6,47 +6,42 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { IndexTable } from "./index-table";
 import { sessionStub } from "./stubs";
 import type { EndReason, SessionView } from "./types";
 
-interface IndexRow extends Record<string, SqlStorageValue> {
-  public_id: string;
-  absolute_expires_at: number;
-}
-
 export class UserSessions extends DurableObject<Env> {
-  #schemaReady = false;
+  readonly #table = new IndexTable(this.ctx.storage);
 
   /**
    * Records a new session. With a cap (`maxSessions` > 0), the user's oldest sessions beyond it
    * are revoked before this answers (OWASP ASVS 5.0 §7.1.2; checklist D-04).
    */
   async add(publicId: string, absoluteExpiresAt: number, maxSessions: number): Promise<void> {
-    this.#sql("INSERT OR REPLACE INTO sessions (public_id, absolute_expires_at) VALUES (?, ?)", publicId, absoluteExpiresAt);
+    this.#table.record(publicId, absoluteExpiresAt);
     if (maxSessions > 0) {
-      // Oldest first: every session lives the same ABSOLUTE_TIMEOUT_SECONDS from its login.
-      const excess = this.#rows().filter((row) => row.public_id !== publicId);
-      const evicted = excess.slice(0, Math.max(0, excess.length + 1 - maxSessions));
-      await this.#revoke(evicted, "session-limit");
+      const others = this.#table.rows().filter((row) => row.public_id !== publicId);
+      const evicted = others.slice(0, Math.max(0, others.length + 1 - maxSessions));
+      await this.#table.revokeRows(evicted, (id) => this.#revokeSession(id, "session-limit"));
     }
-    await this.#scheduleCleanup();
+    await this.#table.scheduleCleanup();
   }
 
   async remove(publicId: string): Promise<void> {
-    this.#sql("DELETE FROM sessions WHERE public_id = ?", publicId);
-    await this.#scheduleCleanup();
+    this.#table.forget(publicId);
+    await this.#table.scheduleCleanup();
   }
 
   /** The user's live sessions, oldest first; ids whose session is over are dropped. */
   async list(): Promise<SessionView[]> {
-    const rows = this.#rows();
+    const rows = this.#table.rows();
     const views = await Promise.all(rows.map((row) => sessionStub(this.env, row.public_id).read()));
     const live: SessionView[] = [];
     views.forEach((view, index) => {
       if (view) live.push(view);
-      else this.#sql("DELETE FROM sessions WHERE public_id = ?", rows[index]!.public_id);
+      else this.#table.forget(rows[index]!.public_id);
     });
-    await this.#scheduleCleanup();
+    await this.#table.scheduleCleanup();
     return live;
   }
 
@@ -56,55 +51,19 @@ export class UserSessions extends DurableObject<Env> {
    * ids that failed stay in the index so a retry reaches them.
    */
   async revokeAll(reason: EndReason): Promise<number> {
-    const rows = this.#rows();
-    await this.#revoke(rows, reason);
-    await this.#scheduleCleanup();
+    const rows = this.#table.rows();
+    await this.#table.revokeRows(rows, (id) => this.#revokeSession(id, reason));
+    await this.#table.scheduleCleanup();
     return rows.length;
   }
 
   override async alarm(): Promise<void> {
-    this.#sql("DELETE FROM sessions WHERE absolute_expires_at <= ?", Date.now());
-    await this.#scheduleCleanup();
+    this.#table.forgetExpired(Date.now());
+    await this.#table.scheduleCleanup();
   }
 
-  /** Revokes the sessions in parallel; only those that answered leave the index. */
-  async #revoke(rows: readonly IndexRow[], reason: EndReason): Promise<void> {
-    const results = await Promise.allSettled(
-      rows.map((row) => sessionStub(this.env, row.public_id).revoke(reason, { notifyIndex: false })),
-    );
-    let failed = 0;
-    results.forEach((result, index) => {
-      if (result.status === "fulfilled") this.#sql("DELETE FROM sessions WHERE public_id = ?", rows[index]!.public_id);
-      else failed++;
-    });
-    if (failed > 0) {
-      await this.#scheduleCleanup();
-      throw new Error(`${failed} of ${rows.length} sessions could not be revoked`);
-    }
-  }
-
-  #rows(): IndexRow[] {
-    return this.#sql<IndexRow>("SELECT public_id, absolute_expires_at FROM sessions ORDER BY absolute_expires_at").toArray();
-  }
-
-  /** Alarm at the earliest absolute expiry; no rows ⇒ no storage at all. */
-  async #scheduleCleanup(): Promise<void> {
-    const next = this.#sql<{ next: number | null }>("SELECT MIN(absolute_expires_at) AS next FROM sessions").one().next;
-    if (next === null) {
-      await this.ctx.storage.deleteAll();
-      this.#schemaReady = false;
-      return;
-    }
-    await this.ctx.storage.setAlarm(next);
-  }
-
-  #sql<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<T> {
-    if (!this.#schemaReady) {
-      this.ctx.storage.sql.exec(
-        "CREATE TABLE IF NOT EXISTS sessions (public_id TEXT PRIMARY KEY, absolute_expires_at INTEGER NOT NULL)",
-      );
-      this.#schemaReady = true;
-    }
-    return this.ctx.storage.sql.exec<T>(query, ...bindings);
+  /** The session leaves this index here, so it is told not to call back. */
+  async #revokeSession(publicId: string, reason: EndReason): Promise<boolean> {
+    return sessionStub(this.env, publicId).revoke(reason, { notifyIndex: false });
   }
 }
