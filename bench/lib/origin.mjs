@@ -1,0 +1,65 @@
+// The loopback origin: plain node:http on 127.0.0.1 in its own worker thread, so the load
+// generator's event loop does not slow it down. Routes:
+//   POST /login        204 with X-Gateway-Login for a new user (`user-<n>`) each time
+//   GET  /bytes/<n>    200, n bytes streamed in 64 KiB chunks (the 1 MiB streaming case)
+//   anything else      200 "ok" (the tiny body every variant proxies)
+import http from "node:http";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
+
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+
+/** Starts the origin thread; resolves to { url, close() }. */
+export async function startOrigin() {
+  const worker = new Worker(new URL(import.meta.url));
+  const port = await new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`origin thread exited with code ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await worker.terminate();
+    },
+  };
+}
+
+function serve() {
+  let logins = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === "POST" && req.url.startsWith("/login")) {
+      req.resume();
+      logins++;
+      res.writeHead(204, { "X-Gateway-Login": JSON.stringify({ sub: `user-${logins}`, roles: ["user"] }) });
+      res.end();
+      return;
+    }
+    const bytes = /^\/bytes\/(\d+)$/.exec(req.url ?? "");
+    if (bytes) {
+      streamBytes(res, Number(bytes[1]));
+      return;
+    }
+    req.resume();
+    res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": "2" });
+    res.end("ok");
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, "127.0.0.1", () => parentPort.postMessage(server.address().port));
+}
+
+/** Writes n bytes, waiting for 'drain' so the origin itself never buffers the body. */
+function streamBytes(res, total) {
+  res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(total) });
+  let left = total;
+  const pump = () => {
+    while (left > 0) {
+      const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+      left -= chunk.length;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
+if (!isMainThread) serve();

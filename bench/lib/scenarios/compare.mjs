@@ -1,0 +1,137 @@
+// The side-by-side load scenarios, run in rounds that alternate the variants (A B C A B C …)
+// so that drift on a shared machine hits every variant alike. Each round starts a fresh
+// workerd on the same storage, and each measured run follows an unrecorded warm-up run.
+import { load, median } from "../load.mjs";
+import { forgedCookie, login } from "../variants.mjs";
+
+export const STREAM_BYTES = 1024 * 1024;
+
+/** Scenario definitions: which variants run it, the request, the status that counts. */
+export const SCENARIOS = [
+  {
+    id: "auth",
+    title: "Authenticated GET",
+    // rpc-floor: bare + one no-op Durable Object RPC, the floor of any one-call-per-request design.
+    variants: ["bare", "client-side", "gateway", "rpc-floor"],
+    request: { path: "/api/data" },
+    cookies: "session",
+    expectStatus: () => 200,
+  },
+  {
+    id: "forged",
+    title: "Forged-cookie flood",
+    variants: ["bare", "client-side", "gateway", "gateway-no-limiter"],
+    request: { path: "/api/data" },
+    cookies: "forged",
+    // The bare proxy checks nothing: it forwards the request, which is its limit. The gateway
+    // answers 401, or 429 once the project's COOKIE_FAILURE_LIMITER has seen too many from
+    // one address (all of the flood comes from one here); neither calls a Durable Object.
+    expectStatus: (variant) => (variant === "bare" ? 200 : variant === "gateway" ? [401, 429] : 401),
+  },
+  {
+    id: "stream",
+    title: "1 MiB response streamed through",
+    variants: ["bare", "client-side", "gateway"],
+    request: { path: `/bytes/${STREAM_BYTES}` },
+    cookies: "session",
+    expectStatus: () => 200,
+  },
+  {
+    id: "public",
+    title: "GET on a public route, no cookie (pipeline without session)",
+    variants: ["bare", "gateway"],
+    request: { path: "/public/data" },
+    cookies: "none",
+    expectStatus: () => 200,
+  },
+  // Last in each round: logins leave thousands of objects behind in the runtime, which then
+  // starts the next round afresh.
+  {
+    id: "login",
+    title: "Login (POST /login, new session)",
+    variants: ["bare", "client-side", "gateway"],
+    request: { path: "/login", method: "POST" },
+    cookies: "none",
+    expectStatus: () => 204,
+  },
+];
+
+/**
+ * @param {{ startRound: () => Promise<Record<string, string>>, connections: number, durationSeconds: number,
+ *           warmupSeconds: number, rounds: number, progress: (line: string) => void }} options
+ *   startRound: (re)starts the runtime; resolves to each variant's URL.
+ */
+export async function runComparison({ startRound, connections, durationSeconds, warmupSeconds, rounds, progress }) {
+  let urls = await startRound();
+  // One session (and one forged cookie) per connection: a connection is one browser.
+  const cookies = {};
+  for (const variant of Object.keys(urls)) {
+    const forged = await Promise.all(Array.from({ length: connections }, () => forgedCookie(variant)));
+    const sessions =
+      variant === "bare" || variant === "rpc-floor" || variant === "gateway-no-limiter"
+        ? forged // bare and rpc-floor check no cookie; gateway-no-limiter only runs the forged flood
+        : await Promise.all(Array.from({ length: connections }, () => login(urls[variant])));
+    cookies[variant] = { session: sessions, forged, none: [] };
+  }
+
+  const runs = []; // { round, scenario, variant, ...load result }
+  for (let round = 1; round <= rounds; round++) {
+    if (round > 1) urls = await startRound();
+    for (const scenario of SCENARIOS) {
+      for (const variant of scenario.variants) {
+        const options = {
+          url: urls[variant],
+          ...scenario.request,
+          expectStatus: scenario.expectStatus(variant),
+          connections,
+          cookies: cookies[variant][scenario.cookies],
+        };
+        if (warmupSeconds > 0) await load({ ...options, durationSeconds: warmupSeconds });
+        const result = await load({ ...options, durationSeconds });
+        runs.push({ round, scenario: scenario.id, variant, ...result });
+        progress(
+          `round ${round}/${rounds} ${scenario.id.padEnd(6)} ${variant.padEnd(11)} ` +
+            `${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
+            (result.unexpected + result.errors > 0 ? `  (unexpected ${JSON.stringify(result.statuses)}, errors ${result.errors})` : ""),
+        );
+      }
+    }
+  }
+  return { runs, summary: summarize(runs) };
+}
+
+/**
+ * Per scenario and variant: the median over rounds of each figure, and of each round's ratio to
+ * the bare run of the same round (so a slow round does not skew the ratio).
+ */
+function summarize(runs) {
+  const summary = {};
+  for (const scenario of SCENARIOS) {
+    summary[scenario.id] = {};
+    for (const variant of scenario.variants) {
+      const mine = runs.filter((run) => run.scenario === scenario.id && run.variant === variant);
+      const ratios = mine.map((run) => {
+        const bare = runs.find((other) => other.scenario === scenario.id && other.variant === "bare" && other.round === run.round);
+        return {
+          throughput: run.requestsPerSecond / bare.requestsPerSecond,
+          p50: run.p50Ms / bare.p50Ms,
+          p99: run.p99Ms / bare.p99Ms,
+        };
+      });
+      summary[scenario.id][variant] = {
+        requestsPerSecond: median(mine.map((run) => run.requestsPerSecond)),
+        bytesPerSecond: median(mine.map((run) => run.bytesPerSecond)),
+        p50Ms: median(mine.map((run) => run.p50Ms)),
+        p99Ms: median(mine.map((run) => run.p99Ms)),
+        unexpected: mine.reduce((sum, run) => sum + run.unexpected + run.errors, 0),
+        total: mine.reduce((sum, run) => sum + run.expected + run.unexpected, 0),
+        ratio: {
+          throughput: median(ratios.map((ratio) => ratio.throughput)),
+          p50: median(ratios.map((ratio) => ratio.p50)),
+          p99: median(ratios.map((ratio) => ratio.p99)),
+        },
+      };
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,73 @@
+// The three variants under comparison, how to log in to each, and what a forged cookie
+// looks like to each. Secrets are random per run.
+import { randomBytes } from "node:crypto";
+import { EncryptJWT } from "jose";
+
+export const VARIANTS = ["bare", "client-side", "gateway"];
+
+/** The benchmark's own workers; the gateway's config is derived from the project's (gateway-config.mjs). */
+export const CONFIGS = {
+  bare: "bench/workers/bare/wrangler.toml",
+  "client-side": "bench/workers/client-side/wrangler.toml",
+  "rpc-floor": "bench/workers/rpc-floor/wrangler.toml",
+  micro: "bench/workers/micro/wrangler.toml",
+};
+
+export function newSecrets() {
+  return {
+    SESSION_SECRET: randomBytes(32).toString("base64url"),
+    ADMIN_TOKEN: randomBytes(32).toString("base64url"),
+    AUTH_SECRET: randomBytes(32).toString("hex"),
+  };
+}
+
+/**
+ * Worker definitions for runtime.startRuntime. Besides the three variants:
+ * - `rpc-floor`: the bare proxy plus one no-op Durable Object call per request;
+ * - `gateway-short-window`: the gateway with a 10 s idle timeout, so that its 1 s
+ *   touch-coalescing window shows within a few seconds;
+ * - `gateway-no-limiter`: the gateway without its COOKIE_FAILURE_LIMITER binding.
+ */
+export function workerDefinitions({ originUrl, secrets, builds, configs, names = VARIANTS }) {
+  const gatewayBindings = { ORIGIN_URL: originUrl, SESSION_SECRET: secrets.SESSION_SECRET, ADMIN_TOKEN: secrets.ADMIN_TOKEN };
+  const definitions = {
+    bare: { config: configs.bare, build: builds.bare, bindings: { ORIGIN_URL: originUrl } },
+    "client-side": { config: configs["client-side"], build: builds["client-side"], bindings: { ORIGIN_URL: originUrl, AUTH_SECRET: secrets.AUTH_SECRET } },
+    "rpc-floor": { config: configs["rpc-floor"], build: builds["rpc-floor"], bindings: { ORIGIN_URL: originUrl } },
+    gateway: { config: configs.gateway, build: builds.gateway, bindings: gatewayBindings },
+    "gateway-short-window": {
+      config: configs.gateway,
+      build: builds.gateway,
+      bindings: { ...gatewayBindings, IDLE_TIMEOUT_SECONDS: String(SHORT_IDLE_TIMEOUT_SECONDS) },
+    },
+    "gateway-no-limiter": { config: configs["gateway-no-limiter"], build: builds.gateway, bindings: gatewayBindings },
+  };
+  return names.map((name) => ({ name, configPath: definitions[name].config, buildDir: definitions[name].build, bindings: definitions[name].bindings }));
+}
+
+export const SHORT_IDLE_TIMEOUT_SECONDS = 10;
+
+/** Logs in through the variant (the origin answers with X-Gateway-Login); the cookie pair. */
+export async function login(baseUrl) {
+  const response = await fetch(`${baseUrl}/login`, { method: "POST" });
+  await response.arrayBuffer();
+  if (response.status !== 204) throw new Error(`login through ${baseUrl} answered ${response.status}`);
+  const setCookie = response.headers.getSetCookie()[0];
+  return setCookie ? setCookie.split(";")[0] : null;
+}
+
+/** A cookie each variant must refuse, shaped like a real one so it reaches the crypto. */
+export async function forgedCookie(variant) {
+  if (variant === "client-side") {
+    // A well-formed JWE sealed with another key: decryption fails on the GCM tag.
+    const jwe = await new EncryptJWT({ sid: "forged", sub: "mallory", roles: ["admin"] })
+      .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+      .setIssuedAt()
+      .encrypt(randomBytes(32));
+    return `sid=${jwe}`;
+  }
+  // <public id>.<secret>.<mac>, each random base64url of the right length, so the token passes
+  // the shape check and fails only at the HMAC verify (bare ignores it).
+  const part = (bytes) => randomBytes(bytes).toString("base64url");
+  return `__Host-session=${part(16)}.${part(16)}.${part(32)}`;
+}
