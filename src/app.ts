@@ -26,7 +26,9 @@ export function createGateway(): ExportedHandler<Env> {
     const result = await loadConfig(c.env);
     if (!result.ok) throw new GatewayError("unavailable", "invalid configuration");
     c.set("config", result.config);
-    c.set("canonicalPath", new URL(c.req.url).pathname);
+    const url = new URL(c.req.url);
+    c.set("url", url);
+    c.set("canonicalPath", url.pathname);
     await next();
   });
   app.route("/_gateway/admin", admin);

@@ -147,7 +147,7 @@ describe("setForwardingHeaders", () => {
       },
     });
     const headers = new Headers(request.headers);
-    setForwardingHeaders(headers, request);
+    setForwardingHeaders(headers, request, new URL(request.url));
     expect(headers.get("X-Forwarded-For")).toBe("203.0.113.7");
     expect(headers.get("X-Forwarded-Host")).toBe("gateway.test");
     expect(headers.get("X-Forwarded-Proto")).toBe("https");
@@ -159,7 +159,7 @@ describe("setForwardingHeaders", () => {
   it("sets no X-Forwarded-For without CF-Connecting-IP, whatever the client sent", () => {
     const request = new Request("http://gateway.test:8787/x", { headers: { "X-Forwarded-For": "10.0.0.1" } });
     const headers = new Headers(request.headers);
-    setForwardingHeaders(headers, request);
+    setForwardingHeaders(headers, request, new URL(request.url));
     expect(headers.has("X-Forwarded-For")).toBe(false);
     expect(headers.get("X-Forwarded-Host")).toBe("gateway.test:8787");
     expect(headers.get("X-Forwarded-Proto")).toBe("http");
@@ -168,7 +168,7 @@ describe("setForwardingHeaders", () => {
   it("takes the host from the request URL, not from a client Host header", () => {
     const request = new Request("https://gateway.test/x", { headers: { Host: "evil.example" } });
     const headers = new Headers(request.headers);
-    setForwardingHeaders(headers, request);
+    setForwardingHeaders(headers, request, new URL(request.url));
     expect(headers.get("X-Forwarded-Host")).toBe("gateway.test");
   });
 });

@@ -64,8 +64,7 @@ function isClientForbidden(name: string): boolean {
   return CLIENT_FORBIDDEN.has(normalized) || normalized.startsWith("x-forwarded-");
 }
 
-export function setForwardingHeaders(headers: Headers, request: Request): void {
-  const url = new URL(request.url);
+export function setForwardingHeaders(headers: Headers, request: Request, url: URL): void {
   for (const name of [...headers.keys()]) {
     if (isClientForbidden(name)) headers.delete(name);
   }

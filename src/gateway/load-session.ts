@@ -58,8 +58,26 @@ export function loadSession(): MiddlewareHandler<GatewayEnv> {
 async function limitCookieFailures(limiter: RateLimit | undefined, ip: string | null): Promise<void> {
   logEvent("session.cookie_invalid", { ip });
   if (!limiter) return;
-  const { success } = await limiter.limit({ key: `cookie-failure:${ip ?? "unknown"}` });
-  if (!success) throw new GatewayError("rate_limited", `too many invalid session cookies from ${ip ?? "an unknown address"}`);
+  const key = `cookie-failure:${ip ?? "unknown"}`;
+  const now = Date.now();
+  // Once the limiter has said no, this isolate answers 429 on its own for the rest of the
+  // window: a flood then costs neither a limiter call nor a Durable Object call.
+  if ((limitedUntil.get(key) ?? 0) > now) throw rateLimited(ip);
+  const { success } = await limiter.limit({ key });
+  if (success) return;
+  if (limitedUntil.size >= MAX_LIMITED_CLIENTS) limitedUntil.clear();
+  limitedUntil.set(key, now + LIMIT_WINDOW_MS);
+  throw rateLimited(ip);
+}
+
+/** wrangler.toml `[[ratelimits]]` period for COOKIE_FAILURE_LIMITER. */
+const LIMIT_WINDOW_MS = 60_000;
+/** Bounds the per-isolate memory of limited clients; clearing only costs extra limiter calls. */
+const MAX_LIMITED_CLIENTS = 10_000;
+const limitedUntil = new Map<string, number>();
+
+function rateLimited(ip: string | null): GatewayError {
+  return new GatewayError("rate_limited", `too many invalid session cookies from ${ip ?? "an unknown address"}`);
 }
 
 /** What is recorded of a User-Agent (at login and when compared later). */

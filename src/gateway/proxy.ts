@@ -57,7 +57,7 @@ export function proxyToOrigin(): Handler<GatewayEnv> {
 }
 
 function originUrl(c: Context<GatewayEnv>): URL {
-  const url = new URL(c.req.url);
+  const { url } = c.var;
   const base = c.var.config.originBaseUrl;
   return base ? new URL(`${c.var.canonicalPath}${url.search}`, base) : url;
 }
@@ -75,7 +75,7 @@ function forwardHeaders(c: Context<GatewayEnv>, websocket: boolean): Headers {
   const cookie = cookieHeaderWithout(headers.get("cookie"), [config.cookieName, TRANSACTION_COOKIE]);
   if (cookie) headers.set("cookie", cookie);
   else headers.delete("cookie");
-  setForwardingHeaders(headers, c.req.raw);
+  setForwardingHeaders(headers, c.req.raw, c.var.url);
   if (session) injectIdentityHeaders(headers, session);
   return headers;
 }

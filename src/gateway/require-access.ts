@@ -28,8 +28,7 @@ export function unauthenticated(c: Context<GatewayEnv>): Response {
   const headers = gatewayHeaders();
   if (c.var.staleCookie) headers.append("Set-Cookie", clearedSessionSetCookie(c.var.config.cookieName));
   if (wantsHtmlNavigation(c.req.raw)) {
-    const url = new URL(c.req.url);
-    const returnTo = `${c.var.canonicalPath}${url.search}`;
+    const returnTo = `${c.var.canonicalPath}${c.var.url.search}`;
     headers.set("Location", `/_gateway/login?return_to=${encodeURIComponent(returnTo)}`);
     return new Response(null, { status: 302, headers });
   }

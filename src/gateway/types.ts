@@ -7,6 +7,8 @@ export interface GatewayVariables {
   config: ResolvedConfig;
   /** The canonical path (canonical-path.ts): what is authorized is what is forwarded. */
   canonicalPath: string;
+  /** The request URL (with the canonical path), parsed once for every step that needs it. */
+  url: URL;
   /** The live session after touch, or null. */
   session: SessionView | null;
   /** The public id of a cookie whose signature verified, live or not (login revokes it). */

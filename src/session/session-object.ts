@@ -6,7 +6,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { logEvent, logError } from "../log";
-import { timingSafeEqualStrings } from "../timing-safe";
+import { timingSafeEqualDigests } from "../timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
 import type { CreateSessionInput, EndReason, SessionRecord, SessionView, TouchClient, TouchResult } from "./types";
 import { userSessionsStub } from "./stubs";
@@ -65,7 +65,7 @@ export class SessionObject extends DurableObject<Env> {
   async touch(secretHash: string, client: TouchClient): Promise<TouchResult> {
     const record = this.#record;
     if (!record) return { ok: false, reason: this.#whyNotLive() };
-    if (!(await timingSafeEqualStrings(record.secretHash, secretHash))) return { ok: false, reason: "secret-mismatch" };
+    if (!timingSafeEqualDigests(record.secretHash, secretHash)) return { ok: false, reason: "secret-mismatch" };
     const now = Date.now();
     const state = expiryState(record, now);
     if (state !== "live") {
