@@ -1,0 +1,131 @@
+/**
+ * The schemas behind config.ts, one per kind of setting. Each accepts the TOML value from
+ * `[vars]` or the same value as a JSON string (`.dev.vars`, `--var` and secrets carry only
+ * strings), and `parseSetting` turns every failure into a problem that names the setting,
+ * quotes the value and states the rule.
+ */
+import * as v from "valibot";
+import { compileRulePattern, type Access, type RouteRule } from "./routes";
+
+/** A TOML value as it is, or the same value as a JSON string. */
+const valueOrJson = v.pipe(
+  v.unknown(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    // "public" and "session" are plain strings; arrays and tables arrive as JSON text.
+    if (typeof dataset.value !== "string" || !/^\s*[[{]/.test(dataset.value)) return dataset.value;
+    try {
+      return JSON.parse(dataset.value) as unknown;
+    } catch {
+      addIssue({ message: "is not valid JSON (a string value must hold the setting as JSON)" });
+      return NEVER;
+    }
+  }),
+);
+
+const AccessSchema = v.union(
+  [
+    v.picklist(["public", "session"]),
+    v.strictObject({ roles: v.pipe(v.array(v.pipe(v.string(), v.regex(/^[^\s,]+$/))), v.minLength(1)) }),
+  ],
+  'must be "public", "session" or {"roles": ["<role>", …]} (roles without spaces or commas)',
+);
+
+export const AccessSetting = v.pipe(valueOrJson, AccessSchema, v.transform(toAccess));
+
+// Checked inside the schema, so a bad pattern is reported even when another rule of the same
+// list is wrong too (a list that fails its schema is never compiled).
+const PatternPath = v.pipe(
+  v.string("must be a string"),
+  v.startsWith("/", "must start with /"),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.issues) return;
+    try {
+      compileRulePattern(dataset.value, false);
+    } catch (error) {
+      addIssue({ message: `is not a valid URLPattern pathname: ${(error as Error).message}` });
+    }
+  }),
+);
+
+const RuleSchema = v.strictObject(
+  {
+    path: PatternPath,
+    methods: v.optional(
+      v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Z]+$/, "must be an upper-case HTTP method"))), v.minLength(1, "must not be empty")),
+    ),
+    access: AccessSchema,
+  },
+  "must be an object {path, methods?, access} with no other keys",
+);
+
+export const RoutesSetting = v.pipe(
+  valueOrJson,
+  v.array(RuleSchema, "must be an array of rules {path, methods?, access}"),
+  v.transform((rules): RouteRule[] => rules.map((rule) => ({ ...rule, access: toAccess(rule.access) }))),
+);
+
+export const PathListSetting = v.pipe(
+  valueOrJson,
+  v.array(PatternPath, "must be an array of paths"),
+);
+
+export const BooleanSetting = v.union(
+  [v.boolean(), v.pipe(v.picklist(["true", "false"]), v.transform((s) => s === "true"))],
+  "must be true or false",
+);
+
+export const WholeNumber = v.pipe(
+  v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], "must be a whole number"),
+  v.integer("must be a whole number"),
+  v.minValue(0, "must be 0 or more"),
+);
+
+export const PositiveInteger = v.pipe(
+  v.union([v.number(), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))], "must be a whole number of seconds"),
+  v.integer("must be a whole number of seconds"),
+  v.minValue(1, "must be at least 1"),
+);
+
+// RFC 6265bis §4.1.1 cookie-name (a token), with the __Host- prefix the contract requires.
+export const CookieNameSetting = v.pipe(
+  v.string("must be a string"),
+  v.regex(/^__Host-[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a cookie-name token starting with "__Host-"'),
+);
+
+export const LocalPathSetting = v.pipe(
+  v.string("must be a string"),
+  v.regex(/^\/(?![/\\])[^\s\\]*$/, "must be a path on this site, starting with a single /"),
+);
+
+export const AuthModeSetting = v.picklist(["delegated", "oidc"], 'must be "delegated" or "oidc"');
+
+export function toAccess(access: "public" | "session" | { roles: string[] }): Access {
+  return typeof access === "string" ? { kind: access } : { kind: "roles", roles: access.roles };
+}
+
+export function parseSetting<TSchema extends v.GenericSchema, TDefault>(
+  problems: string[],
+  name: string,
+  value: unknown,
+  schema: TSchema,
+  fallback: TDefault,
+): v.InferOutput<TSchema> | TDefault {
+  if (value === undefined || value === "") return fallback;
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  for (const issue of deepestIssues(result.issues)) {
+    const where = (issue.path ?? []).map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`)).join("");
+    problems.push(`${name}${where} (${quote(issue.input)}) ${issue.message}`);
+  }
+  return fallback;
+}
+
+/** A union failure nests the real reasons; report those when there are some. */
+function deepestIssues(issues: readonly v.BaseIssue<unknown>[]): v.BaseIssue<unknown>[] {
+  return issues.flatMap((issue) => issue.issues && issue.type !== "union" ? deepestIssues(issue.issues) : [issue]);
+}
+
+export function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
