@@ -104,6 +104,7 @@ ${rows}
 <ul>
   <li><a href="/admin">Admin area</a> <span class="muted">(needs the admin role)</span></li>
   <li><a href="/_gateway/session">Your session as JSON</a></li>
+  <li><a href="/_gateway/sessions">All your sessions</a> (end one with <code>DELETE /_gateway/sessions/:id</code>)</li>
   <li><a href="/echo">Every request header as JSON</a></li>
 </ul>
 <form method="post" action="/_gateway/logout"><button>Sign out</button></form>`,
