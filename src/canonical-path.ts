@@ -8,7 +8,8 @@
  * - Anything an origin could read differently from the gateway is refused: an encoded slash or
  *   backslash (`%2f`, `%5c`), a raw backslash, an empty segment (`//`), a semicolon raw or
  *   encoded (servlet path parameters: `/..;/admin`), a double escape (`%25` + two hex digits,
- *   read as a second escape by origins that decode twice), a malformed escape, control bytes
+ *   read as a second escape by origins that decode twice), a malformed escape, escapes that
+ *   are not UTF-8 (overlong `%C0%AF`), control bytes
  *   raw or encoded, and non-ASCII bytes (a WHATWG URL never carries them raw).
  */
 
@@ -27,6 +28,7 @@ export function canonicalizePath(pathname: string): CanonicalPath {
 
   const decoded = decodeUnreserved(pathname);
   if (!decoded.ok) return decoded;
+  if (!escapesAreUtf8(decoded.path)) return refuse("escape that is not UTF-8 (overlong or truncated)");
 
   const segments = decoded.path.split("/").slice(1);
   if (segments.slice(0, -1).includes("")) return refuse("empty path segment (//)");
@@ -67,6 +69,32 @@ function decodeUnreserved(pathname: string): CanonicalPath {
   if (/%25[0-9A-Fa-f]{2}/.test(out)) return refuse("double percent-encoding");
   return { ok: true, path: out };
 }
+
+/**
+ * The path's bytes, escapes decoded, must be valid UTF-8 (WHATWG URL, RFC 3987). An overlong
+ * form such as `%C0%AF` (`/`) is what decoders of old read as a separator, so any escape
+ * sequence that is not strict UTF-8 is refused rather than forwarded for the origin to guess.
+ */
+function escapesAreUtf8(path: string): boolean {
+  if (!path.includes("%")) return true;
+  const bytes: number[] = [];
+  for (let i = 0; i < path.length; i++) {
+    if (path[i] === "%" && HEX_PAIR.test(path.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(path.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(path.charCodeAt(i));
+    }
+  }
+  try {
+    strictUtf8.decode(new Uint8Array(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** RFC 3986 §5.2.4; `..` above the root stays at the root, as WHATWG URL does. */
 function resolveDotSegments(segments: readonly string[]): string {

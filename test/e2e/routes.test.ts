@@ -64,16 +64,16 @@ const CORPUS: [string, string | 400][] = [
   ["/%61dmin", "/admin"],
   ["/%2561dmin", 400],
   ["/admin/%", 400],
-  ["/admin/%c0", "/admin/%C0"],
+  ["/admin/%c0", 400],
   ["/adm%69n", "/admin"],
   ["/%61%64%6d%69%6e/x", "/admin/x"],
   ["/admin%", 400],
   ["/admin/%zz", 400],
   ["/%252e%252e/admin", 400],
   ["/%25%36%31dmin", 400],
-  ["/admin/%c0%af", "/admin/%C0%AF"],
-  // An overlong UTF-8 "/" stays escaped and one segment: origins must not decode it as "/".
-  ["/public/..%c0%af..%c0%afadmin", "/public/..%C0%AF..%C0%AFadmin"],
+  // An overlong UTF-8 "/" is not UTF-8 at all: refused, never left for the origin to decode.
+  ["/admin/%c0%af", 400],
+  ["/public/..%c0%af..%c0%afadmin", 400],
   ["/%c3%a1dmin", "/%C3%A1dmin"],
   // R-03 encoded and doubled separators
   ["/admin%2Fx", 400],
