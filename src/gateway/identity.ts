@@ -7,8 +7,13 @@
 import type { SessionView } from "../session/types";
 
 export function isIdentityHeaderName(name: string): boolean {
-  const normalized = name.toLowerCase().replaceAll("_", "-");
+  const normalized = asOriginReadsIt(name);
   return normalized.startsWith("x-auth-") || normalized.startsWith("x-gateway-");
+}
+
+/** A header name as a CGI-style origin reads it: case folded, `_` read as `-`. */
+function asOriginReadsIt(name: string): string {
+  return name.toLowerCase().replaceAll("_", "-");
 }
 
 export function stripIdentityHeaders(headers: Headers): void {
@@ -60,7 +65,7 @@ const CLIENT_FORBIDDEN = new Set([
 ]);
 
 function isClientForbidden(name: string): boolean {
-  const normalized = name.toLowerCase().replaceAll("_", "-");
+  const normalized = asOriginReadsIt(name);
   return CLIENT_FORBIDDEN.has(normalized) || normalized.startsWith("x-forwarded-");
 }
 
