@@ -4,7 +4,7 @@
  * in the gateway's log.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_ADMIN_TOKEN, E2E_SECRET, type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
+import { E2E_ADMIN_TOKEN, E2E_SECRET, type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
 import { adminAuth, observe, outputContaining, ROUTES, secretsOf, sessionCookie, tokenParts } from "./helpers";
 
 let origin: EchoOrigin;
@@ -21,7 +21,7 @@ async function login(identity: { sub: string; roles?: string[] }): Promise<strin
 
 beforeAll(async () => {
   origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, tempRoot: FAST_TEMP_ROOT, vars: { ROUTES } });
+  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES } });
   port = gateway.port;
 });
 afterAll(async () => {

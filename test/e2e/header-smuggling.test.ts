@@ -5,7 +5,7 @@
  * black-box suite; each test failed before the fix.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
+import { type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
 import { headerLines, observe, originView, ROUTES, secretsOf, sessionCookie, setCookieLines } from "./helpers";
 
 describe("header smuggling", () => {
@@ -17,7 +17,6 @@ describe("header smuggling", () => {
     origin = await startEchoOrigin();
     gateway = await startGateway({
       originUrl: origin.url,
-      tempRoot: FAST_TEMP_ROOT,
       vars: { ROUTES: [...ROUTES, { path: "/reports/*", methods: ["GET"], access: "public" }] },
     });
     port = gateway.port;

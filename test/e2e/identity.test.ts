@@ -3,7 +3,7 @@
  * line by header line (`rawHeaders`), and what it may send back.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, type HeaderLines, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
+import { type EchoOrigin, type GatewayProcess, type HeaderLines, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
 import { adminAuth, COOKIE_NAME, headerLines, identityLines, observe, originView, ROUTES, secretsOf, sessionCookie, sessionSetCookies, setCookieLines, TOKEN_SHAPE, tokenParts } from "./helpers";
 
 let origin: EchoOrigin;
@@ -12,7 +12,7 @@ let port: number;
 
 beforeAll(async () => {
   origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, tempRoot: FAST_TEMP_ROOT, vars: { ROUTES } });
+  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES } });
   port = gateway.port;
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * URLs stay on the site, and the origin's login signal counts only on its route.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, loginAs, rawRequest, type RawResponse, startEchoOrigin, startGateway } from "./harness";
+import { type EchoOrigin, type GatewayProcess, loginAs, rawRequest, type RawResponse, startEchoOrigin, startGateway } from "./harness";
 import { COOKIE_NAME, identityLines, observe, ROUTES, sessionCookie, sessionSetCookies, tokenParts } from "./helpers";
 
 let origin: EchoOrigin;
@@ -12,7 +12,7 @@ let port: number;
 
 beforeAll(async () => {
   origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, tempRoot: FAST_TEMP_ROOT, vars: { ROUTES } });
+  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES } });
   port = gateway.port;
 });
 afterAll(async () => {

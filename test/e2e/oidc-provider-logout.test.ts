@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalProvider, type LocalProvider } from "../../scripts/local-oidc-provider.mjs";
-import { type EchoOrigin, FAST_TEMP_ROOT, freePort, type GatewayProcess, startEchoOrigin, startGateway } from "./harness";
+import { type EchoOrigin, freePort, type GatewayProcess, startEchoOrigin, startGateway } from "./harness";
 import { COOKIE_NAME, outputContaining } from "./helpers";
 
 const CLIENT_ID = "gateway-e2e";
@@ -39,7 +39,6 @@ beforeAll(async () => {
   gateway = await startGateway({
     port,
     originUrl: origin.url,
-    tempRoot: FAST_TEMP_ROOT,
     vars: {
       AUTH_MODE: "oidc",
       OIDC_ISSUER: provider.issuer,

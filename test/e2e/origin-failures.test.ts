@@ -5,7 +5,7 @@
  * by test/faults.test.ts; an origin that hangs (504) belongs to ORIGIN_TIMEOUT_SECONDS.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_ADMIN_TOKEN, type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, loginAs, rawRequest, type RawResponse, startEchoOrigin, startGateway } from "./harness";
+import { E2E_ADMIN_TOKEN, type EchoOrigin, type GatewayProcess, loginAs, rawRequest, type RawResponse, startEchoOrigin, startGateway } from "./harness";
 import { observe, outputContaining, ROUTES, secretsOf, sessionCookie, setCookieLines } from "./helpers";
 
 let origin: EchoOrigin;
@@ -16,9 +16,9 @@ let misconfigured: GatewayProcess;
 beforeAll(async () => {
   [origin, misconfiguredOrigin] = await Promise.all([startEchoOrigin(), startEchoOrigin()]);
   [gateway, misconfigured] = await Promise.all([
-    startGateway({ originUrl: origin.url, tempRoot: FAST_TEMP_ROOT, vars: { ROUTES } }),
+    startGateway({ originUrl: origin.url, vars: { ROUTES } }),
     // Two problems at once: a key too short to sign with, and ROUTES that are not JSON.
-    startGateway({ originUrl: misconfiguredOrigin.url, tempRoot: FAST_TEMP_ROOT, vars: { ROUTES: "[{not json", SESSION_SECRET: "short" } }),
+    startGateway({ originUrl: misconfiguredOrigin.url, vars: { ROUTES: "[{not json", SESSION_SECRET: "short" } }),
   ]);
 });
 afterAll(async () => {

@@ -17,7 +17,7 @@
  * the Worker runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
+import { type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
 import { observe, pathOf, ROUTES, sessionCookie } from "./helpers";
 
 type Identity = "anonymous" | "user" | "admin";
@@ -40,8 +40,8 @@ beforeAll(async () => {
   origin = await startEchoOrigin();
   const vars = { ROUTES: [...ROUTES, { path: "/reports/*", methods: ["GET"], access: "public" }] };
   [gateway, caseInsensitive] = await Promise.all([
-    startGateway({ originUrl: origin.url, tempRoot: FAST_TEMP_ROOT, vars }),
-    startGateway({ originUrl: origin.url, tempRoot: FAST_TEMP_ROOT, vars: { ...vars, CASE_INSENSITIVE_PATHS: true } }),
+    startGateway({ originUrl: origin.url, vars }),
+    startGateway({ originUrl: origin.url, vars: { ...vars, CASE_INSENSITIVE_PATHS: true } }),
   ]);
   for (const [target, jar] of [[gateway, cookies], [caseInsensitive, caseInsensitiveCookies]] as const) {
     jar.user = { cookie: sessionCookie((await loginAs(target.port, { sub: "r-user", roles: ["staff"] })).token) };

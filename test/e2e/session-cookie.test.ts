@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_SECRET, type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, loginAs, rawRequest, type RawResponse, startEchoOrigin, startGateway } from "./harness";
+import { E2E_SECRET, type EchoOrigin, type GatewayProcess, loginAs, rawRequest, type RawResponse, startEchoOrigin, startGateway } from "./harness";
 import {
   clientViewWithoutSetCookie,
   COOKIE_NAME,
@@ -33,7 +33,6 @@ beforeAll(async () => {
   origin = await startEchoOrigin();
   gateway = await startGateway({
     originUrl: origin.url,
-    tempRoot: FAST_TEMP_ROOT,
     vars: { ROUTES, IDLE_TIMEOUT_SECONDS: 600, ABSOLUTE_TIMEOUT_SECONDS },
   });
   port = gateway.port;

@@ -4,7 +4,7 @@
  * refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
+import { type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
 import { adminAuth, DELETION_COOKIE, observe, ROUTES, secretsOf, sessionCookie, setCookieLines, tokenParts } from "./helpers";
 
 let origin: EchoOrigin;
@@ -14,7 +14,7 @@ let gatewayOrigin: string;
 
 beforeAll(async () => {
   origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, tempRoot: FAST_TEMP_ROOT, vars: { ROUTES } });
+  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES } });
   port = gateway.port;
   gatewayOrigin = `http://127.0.0.1:${port}`;
 });

@@ -6,7 +6,7 @@
  * marker in the query.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_ADMIN_TOKEN, type EchoOrigin, FAST_TEMP_ROOT, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
+import { E2E_ADMIN_TOKEN, type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
 import { outputContaining, ROUTES, sessionCookie, tokenParts } from "./helpers";
 
 const IDLE_TIMEOUT_SECONDS = 2;
@@ -17,7 +17,7 @@ let gateway: GatewayProcess;
 
 beforeAll(async () => {
   origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, tempRoot: FAST_TEMP_ROOT, vars: { ROUTES, IDLE_TIMEOUT_SECONDS, ABSOLUTE_TIMEOUT_SECONDS } });
+  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES, IDLE_TIMEOUT_SECONDS, ABSOLUTE_TIMEOUT_SECONDS } });
 });
 afterAll(async () => {
   await gateway?.stop();
