@@ -47,7 +47,7 @@ export function createGateway(): ExportedHandler<Env> {
       try {
         const config = await loadConfig(env);
         if (!config.ok) return errorResponse("unavailable");
-        const canonical = canonicalRequest(request);
+        const canonical = canonicalRequest(request, config.config.caseInsensitivePaths);
         if (canonical instanceof Response) return canonical;
         return await app.fetch(canonical, env, ctx);
       } catch (error) {
@@ -58,20 +58,31 @@ export function createGateway(): ExportedHandler<Env> {
   };
 }
 
-/** The request with its path canonicalized (canonical-path.ts), or a 400 refusal. */
-function canonicalRequest(request: Request): Request | Response {
+/**
+ * The request with its path canonicalized (canonical-path.ts), or a 400 refusal. The reserved
+ * prefix is the gateway's in every spelling: `/_GATEWAY/…` is answered 404 here rather than
+ * proxied, with whatever `Authorization` it carries, to an origin that ignores case (X-08).
+ */
+function canonicalRequest(request: Request, caseInsensitive: boolean): Request | Response {
   const url = new URL(request.url);
   const rawPath = rawPathOf(request.url);
   // A runtime that hands over the raw path could still carry a backslash WHATWG would rewrite.
-  const canonical = canonicalizePath(rawPath.includes("\\") ? rawPath : url.pathname);
+  const canonical = canonicalizePath(rawPath.includes("\\") ? rawPath : url.pathname, { caseInsensitive });
   if (!canonical.ok) {
     logEvent("request.path_refused", { reason: canonical.reason, method: request.method });
     return errorResponse("bad_request");
+  }
+  if (RESERVED_ANY_CASE.test(canonical.path) && !RESERVED.test(canonical.path)) {
+    logEvent("request.reserved_prefix_refused", { method: request.method });
+    return errorResponse("not_found");
   }
   if (canonical.path === url.pathname) return request;
   url.pathname = canonical.path;
   return new Request(url, request);
 }
+
+const RESERVED = /^\/_gateway(?:\/|$)/;
+const RESERVED_ANY_CASE = /^\/_gateway(?:\/|$)/i;
 
 function rawPathOf(href: string): string {
   const afterScheme = href.indexOf("//") + 2;

@@ -11,6 +11,13 @@
  *   read as a second escape by origins that decode twice), a malformed escape, escapes that
  *   are not UTF-8 (overlong `%C0%AF`), control bytes
  *   raw or encoded, and non-ASCII bytes (a WHATWG URL never carries them raw).
+ * - Characters that origins drop or fold are refused too (X-04): Unicode whitespace other than
+ *   the space and format characters (zero-width space, bidi controls, soft hyphen) anywhere,
+ *   and whitespace at either end of a segment (`/admin%20`, `/admin%C2%A0`: origins that trim
+ *   would run `/admin`). With `caseInsensitive` (CASE_INSENSITIVE_PATHS), a non-ASCII character
+ *   that case mapping or NFKC turns into ASCII is refused: Java's `equalsIgnoreCase` reads the
+ *   dotless `ı` as `i` and the Kelvin sign as `k`, NFKC reads the full-width `ａ` as `a`, so
+ *   `/adm%C4%B1n` would reach an `/admin` handler past an ASCII-only rule.
  */
 
 export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: string };
@@ -22,7 +29,12 @@ const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 const HEX_PAIR = /^[0-9A-Fa-f]{2}$/;
 const WHATWG_ENCODED = '"<>`{}^';
 
-export function canonicalizePath(pathname: string): CanonicalPath {
+export interface CanonicalizeOptions {
+  /** CASE_INSENSITIVE_PATHS: also refuse characters that fold to ASCII. Default false. */
+  readonly caseInsensitive?: boolean;
+}
+
+export function canonicalizePath(pathname: string, options: CanonicalizeOptions = {}): CanonicalPath {
   if (!pathname.startsWith("/")) return refuse("path does not start with /");
   if (pathname.length > MAX_PATH_LENGTH) return refuse("path too long");
 
@@ -32,7 +44,33 @@ export function canonicalizePath(pathname: string): CanonicalPath {
 
   const segments = decoded.path.split("/").slice(1);
   if (segments.slice(0, -1).includes("")) return refuse("empty path segment (//)");
-  return { ok: true, path: resolveDotSegments(segments) };
+  const path = resolveDotSegments(segments);
+  const folding = foldingProblem(path, options.caseInsensitive ?? false);
+  return folding ? refuse(folding) : { ok: true, path };
+}
+
+const INVISIBLE = /[\p{Cf}\p{White_Space}]/u;
+const EDGE_WHITESPACE = /(?:^|\/)\p{White_Space}|\p{White_Space}(?:\/|$)/u;
+const ASCII = /[\x00-\x7f]/;
+
+/** Why origins could read this path as another one, or null. The path's escapes are UTF-8. */
+function foldingProblem(path: string, caseInsensitive: boolean): string | null {
+  if (!path.includes("%")) return null;
+  const text = decodeURIComponent(path);
+  if (EDGE_WHITESPACE.test(text)) return "whitespace at the start or end of a segment";
+  for (const char of text) {
+    if (char === " " || char < "\x80") continue;
+    if (INVISIBLE.test(char)) return `invisible character U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+    if (caseInsensitive && foldsToAscii(char)) return `character U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} folds to ASCII`;
+  }
+  return null;
+}
+
+/** Whether case mapping (either way, and round trip) or NFKC gives an ASCII character. */
+function foldsToAscii(char: string): boolean {
+  const nfkc = char.normalize("NFKC");
+  const forms = [nfkc, char.toUpperCase(), char.toLowerCase(), char.toUpperCase().toLowerCase(), nfkc.toUpperCase(), nfkc.toLowerCase()];
+  return forms.some((form) => ASCII.test(form));
 }
 
 function decodeUnreserved(pathname: string): CanonicalPath {

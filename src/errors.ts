@@ -9,6 +9,7 @@ export const errorStatus = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  payload_too_large: 413,
   rate_limited: 429,
   internal_error: 500,
   bad_gateway: 502,

@@ -26,7 +26,12 @@ export interface RoutePolicyOptions {
 
 export interface RoutePolicy {
   accessFor(method: string, canonicalPath: string): Access;
+  /** Whether some method gets another access than `method` on this path (any method at all). */
+  dependsOnMethod(method: string, canonicalPath: string): boolean;
 }
+
+/** Methods that frameworks accept as an override (Rack::MethodOverride's list), plus one that no rule lists. */
+const OVERRIDE_CANDIDATES = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "LINK", "UNLINK", "UNLISTED-METHOD"];
 
 interface CompiledRule {
   readonly pattern: URLPattern;
@@ -37,24 +42,32 @@ interface CompiledRule {
 /**
  * Compiles the rules once. A rule path that does not end in `/` or `*` also matches the same
  * path with one trailing slash (`/admin` covers `/admin/`), because most origin routers treat
- * the two alike and a rule must not be side-stepped by a slash.
+ * the two alike, and with a format suffix (`/admin` covers `/admin.json`, `/admin.`), because
+ * Rails routes every path as `(.:format)` and Spring before 5.3 matched `.*` suffixes: a rule
+ * must not be side-stepped by a slash or a dot (X-04).
  */
 export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
   const compiled = options.rules.map((rule) => compileRule(rule, options.caseInsensitivePaths));
+  const candidates = [...new Set([...OVERRIDE_CANDIDATES, ...options.rules.flatMap((rule) => rule.methods ?? [])])];
+  function accessFor(method: string, canonicalPath: string): Access {
+    for (const rule of compiled) {
+      if (rule.methods && !methodListed(rule.methods, method)) continue;
+      if (rule.pattern.test({ pathname: canonicalPath })) return rule.access;
+    }
+    return options.defaultAccess;
+  }
   return {
-    accessFor(method: string, canonicalPath: string): Access {
-      for (const rule of compiled) {
-        if (rule.methods && !methodListed(rule.methods, method)) continue;
-        if (rule.pattern.test({ pathname: canonicalPath })) return rule.access;
-      }
-      return options.defaultAccess;
+    accessFor,
+    dependsOnMethod(method, canonicalPath) {
+      const access = accessFor(method, canonicalPath);
+      return candidates.some((other) => !sameAccess(accessFor(other, canonicalPath), access));
     },
   };
 }
 
 /** Throws a TypeError for a pattern URLPattern refuses; config.ts reports it. */
 export function compileRulePattern(path: string, caseInsensitive: boolean): URLPattern {
-  const tolerant = path.endsWith("/") || path.endsWith("*") ? path : `${path}{/}?`;
+  const tolerant = path.endsWith("/") || path.endsWith("*") ? path : `${path}{.:gatewayFormatSuffix}?{.}?{/}?`;
   return new URLPattern({ pathname: tolerant }, { ignoreCase: caseInsensitive });
 }
 
@@ -64,6 +77,12 @@ function compileRule(rule: RouteRule, caseInsensitive: boolean): CompiledRule {
     methods: rule.methods ? new Set(rule.methods) : null,
     access: rule.access,
   };
+}
+
+function sameAccess(a: Access, b: Access): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind !== "roles" || b.kind !== "roles") return true;
+  return a.roles.length === b.roles.length && a.roles.every((role) => b.roles.includes(role));
 }
 
 function methodListed(methods: ReadonlySet<string>, method: string): boolean {

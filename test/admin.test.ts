@@ -80,6 +80,21 @@ describe("a user's sessions", () => {
     expect(await (await adminFetch(`/users/${encodeURIComponent(user.sub)}/sessions`)).json()).toEqual({ sessions: [] });
   });
 
+  // Item 11 of the attack review: ids no path segment can carry survive as a query parameter.
+  it.each([".", "..", "a/b", "a%41", "team/../admin", "%2e%2e"])("lists and revokes the sessions of the user %j with ?user=", async (sub) => {
+    const { token } = await login(uniqueUser({ sub }));
+    const listed = await (await adminFetch(`/sessions?user=${encodeURIComponent(sub)}`)).json<{ sessions: { id: string; user: { sub: string } }[] }>();
+    expect(listed.sessions.map((session) => [session.id, session.user.sub])).toEqual([[token.split(".")[0], sub]]);
+    expect((await adminFetch(`/sessions?user=${encodeURIComponent(sub)}`, { method: "DELETE" })).status).toBe(204);
+    expect(await (await adminFetch(`/sessions?user=${encodeURIComponent(sub)}`)).json()).toEqual({ sessions: [] });
+  });
+
+  it("answers 400 to ?user= missing or empty", async () => {
+    expect((await adminFetch("/sessions")).status).toBe(400);
+    expect((await adminFetch("/sessions?user=")).status).toBe(400);
+    expect((await adminFetch("/sessions?user=", { method: "DELETE" })).status).toBe(400);
+  });
+
   it("finds a subject with characters that need encoding", async () => {
     const user = uniqueUser({ sub: "auth0|alice@example.com é+%" });
     const { token } = await login(user);

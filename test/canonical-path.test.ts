@@ -39,13 +39,14 @@ const accepted: [string, string][] = [
   ["/%30%39", "/09"],
   // Other escapes are kept, with upper-case hex
   ["/a%20b", "/a%20b"],
-  ["/admin%20", "/admin%20"],
   ["/caf%c3%a9", "/caf%C3%A9"],
   ["/%3f", "/%3F"],
   ["/%23", "/%23"],
   ["/%3d%26", "/%3D%26"],
   ["/a%25", "/a%25"],
   ["/a%25zz", "/a%25zz"],
+  ["/%C3%A9t%C3%A9", "/%C3%A9t%C3%A9"],
+  ["/stra%C3%9Fe", "/stra%C3%9Fe"],
   // Trailing slash kept
   ["/a/", "/a/"],
   ["/admin/", "/admin/"],
@@ -107,11 +108,51 @@ const refused: [string, string][] = [
   ["/\u00e9", "raw Latin-1"],
   ["/\u{1F600}", "raw astral character"],
   ["/a\u2028", "raw line separator"],
+  // Characters origins drop or trim (X-04), in every mode
+  ["/admin%20", "a space at the end of a segment (origins that trim run /admin)"],
+  ["/%20admin", "a space at the start of a segment"],
+  ["/admin%20/x", "a space at the end of an inner segment"],
+  ["/admin%C2%A0", "a no-break space"],
+  ["/adm%C2%A0in", "a no-break space inside a segment"],
+  ["/admin%E2%80%8B", "a zero-width space (a format character)"],
+  ["/adm%E2%80%AEin", "a bidi override"],
+  ["/admin%C2%AD", "a soft hyphen"],
+  ["/admin%EF%BB%BF", "a byte order mark"],
+  ["/admin%E3%80%80", "an ideographic space"],
   ["", "empty"],
   ["a/b", "no leading slash"],
   ["*", "asterisk form"],
   [`/${"a".repeat(MAX_PATH_LENGTH)}`, "over-length"],
 ];
+
+// With CASE_INSENSITIVE_PATHS: non-ASCII characters that case mapping or NFKC turns into
+// ASCII, which Java's equalsIgnoreCase, toLowerCase or an NFKC-normalizing origin would read
+// as an ASCII rule's letters (X-04). [input, what it folds to]
+const foldsToAscii: [string, string][] = [
+  ["/adm%C4%B1n", "dotless ı → I"],
+  ["/adm%C4%B0n", "İ → i̇"],
+  ["/%E2%84%AAeys", "Kelvin sign → k"],
+  ["/%EF%BD%81dmin", "full-width ａ → a (NFKC)"],
+  ["/%EF%BC%A1DMIN", "full-width Ａ → A (NFKC)"],
+  ["/admin%C5%BF", "long ſ → S"],
+  ["/stra%C3%9Fe", "ß → SS"],
+  ["/%EF%AC%80", "ligature ﬀ → ff (NFKC)"],
+  ["/%E2%85%A0", "Roman numeral Ⅰ → I (NFKC)"],
+];
+
+describe("canonicalizePath with caseInsensitive", () => {
+  it.each(foldsToAscii)("refuses %j (%s)", (input) => {
+    expect(canonicalizePath(input, { caseInsensitive: true }).ok).toBe(false);
+  });
+
+  it.each(["/adm%C4%B1n", "/%E2%84%AAeys", "/%EF%BD%81dmin"])("accepts %j when matching is case-sensitive", (input) => {
+    expect(canonicalizePath(input).ok).toBe(true);
+  });
+
+  it.each(["/%C3%A9t%C3%A9", "/%C3%89T%C3%89", "/%D0%BC%D0%BE%D1%81%D0%BA%D0%B2%D0%B0", "/%E6%9D%B1%E4%BA%AC", "/Admin/x"])("accepts %j, whose letters fold to no ASCII", (input) => {
+    expect(canonicalizePath(input, { caseInsensitive: true }).ok).toBe(true);
+  });
+});
 
 describe("canonicalizePath", () => {
   it.each(accepted)("canonicalizes %j to %j", (input, expected) => {

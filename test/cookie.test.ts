@@ -32,10 +32,15 @@ describe("readSessionCookie", () => {
     ["the name as a bare value", `${NAME}`, { kind: "none" }],
     ["the name inside another cookie's value", `a=${NAME}=${TOKEN}`, { kind: "none" }],
     ["a wrong-case copy beside the real one", `__host-session=evil; ${NAME}=${TOKEN}`, { kind: "one", value: TOKEN }],
-    ["two copies", `${NAME}=${TOKEN}; ${NAME}=other`, { kind: "ambiguous" }],
-    ["two identical copies", `${NAME}=${TOKEN}; ${NAME}=${TOKEN}`, { kind: "ambiguous" }],
-    ["a second, empty copy", `${NAME}=${TOKEN}; ${NAME}=`, { kind: "ambiguous" }],
-    ["a second copy written with spaces", `${NAME}=${TOKEN}; ${NAME} =x`, { kind: "ambiguous" }],
+    ["two copies", `${NAME}=${TOKEN}; ${NAME}=other`, { kind: "ambiguous", values: [TOKEN, "other"] }],
+    ["two identical copies", `${NAME}=${TOKEN}; ${NAME}=${TOKEN}`, { kind: "ambiguous", values: [TOKEN, TOKEN] }],
+    ["a second, empty copy", `${NAME}=${TOKEN}; ${NAME}=`, { kind: "ambiguous", values: [TOKEN, ""] }],
+    ["a second copy written with spaces", `${NAME}=${TOKEN}; ${NAME} =x`, { kind: "ambiguous", values: [TOKEN, "x"] }],
+    // RFC 6265bis §5.4: pairs are split on ";" only; a comma belongs to the value (X-02).
+    ["the session cookie after a comma inside another cookie", `x=a,${NAME}=${TOKEN}`, { kind: "none" }],
+    ["a copy after a comma beside the real one", `x=a,${NAME}=evil; ${NAME}=${TOKEN}`, { kind: "one", value: TOKEN }],
+    ["two Cookie lines joined with a comma", `a=1, ${NAME}=${TOKEN}`, { kind: "none" }],
+    ["a value with a comma", `${NAME}=${TOKEN},x`, { kind: "one", value: `${TOKEN},x` }],
   ])("reads %s", (_, header, expected) => {
     expect(readSessionCookie(header, NAME)).toEqual(expected);
   });
@@ -69,12 +74,20 @@ describe("cookieHeaderWithout", () => {
     ["wrong-case look-alikes, which are not the session cookie", `__host-session=1; session=2`, "__host-session=1; session=2"],
     ["a bare value", `flag; ${NAME}=${TOKEN}`, "flag"],
     ["empty pairs", `;; a=1;; ${NAME}=${TOKEN};`, "a=1"],
+    ["a cookie whose value has commas, which passes intact", `prefs=a,b; ${NAME}=${TOKEN}`, "prefs=a,b"],
+    ["a pair that holds the session cookie after a comma, which goes whole", `x=a,${NAME}=${TOKEN}; b=2`, "b=2"],
+    ["two Cookie lines joined with a comma", `a=1, ${NAME}=${TOKEN}`, null],
   ])("removes the session cookie from %s", (_, header, expected) => {
     expect(cookieHeaderWithout(header, [NAME])).toBe(expected);
   });
 
   it("removes every named cookie", () => {
     expect(cookieHeaderWithout(`a=1; ${NAME}=x; __Host-tx=y; b=2`, [NAME, "__Host-tx"])).toBe("a=1; b=2");
+  });
+
+  it("never forwards a token that a comma-splitting reader would find", () => {
+    const stripped = cookieHeaderWithout(`a=1, ${NAME}=${TOKEN}; theme=dark`, [NAME]);
+    expect(stripped).toBe("theme=dark");
   });
 
   it("agrees with readSessionCookie: what it reads is what it removes", () => {

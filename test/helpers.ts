@@ -32,6 +32,14 @@ export function gatewayFetchWith(overrides: Partial<Env> & Record<string, unknow
   return callHandler({ ...(env as unknown as Env), ...overrides } as Env, path, init);
 }
 
+/**
+ * The same handler with a whole env object of the caller's. Reuse one object for many
+ * requests: the configuration is validated once per env object (test/differential).
+ */
+export function gatewayFetchIn(bindings: Env, path: string, init: RequestInit = {}): Promise<Response> {
+  return callHandler(bindings, path, init);
+}
+
 async function callHandler(bindings: Env, path: string, init: RequestInit): Promise<Response> {
   const ctx = createExecutionContext();
   const request = new Request(`${BASE}${path}`, { redirect: "manual", ...init }) as Request<unknown, IncomingRequestCfProperties>;
@@ -50,12 +58,17 @@ export function uniqueUser(overrides: Partial<SessionUser> = {}): SessionUser {
 
 /** Logs in through the delegated flow: the echo origin answers /login with X-Gateway-Login. */
 export async function login(user: SessionUser, init: { cookie?: string; path?: string } = {}): Promise<{ token: string; response: Response }> {
-  const headers = new Headers({ "x-echo-respond": JSON.stringify({ "X-Gateway-Login": JSON.stringify(user) }) });
+  const headers = new Headers({ "x-echo-respond": JSON.stringify({ "X-Gateway-Login": asciiJson(user) }) });
   if (init.cookie) headers.set("cookie", init.cookie);
   const response = await gatewayFetch(init.path ?? "/login", { method: "POST", headers });
   const token = sessionTokenFrom(response);
   if (!token) throw new Error(`login did not set a session cookie (status ${response.status})`);
   return { token, response };
+}
+
+/** JSON in printable ASCII, as X-Gateway-Login must be (README: non-ASCII as \uXXXX). */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** The session token a response sets, or null. */

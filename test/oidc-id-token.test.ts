@@ -21,7 +21,7 @@ describe("ID token validation", () => {
   it("accepts a valid ID token: the token request carried the PKCE verifier, the fixed redirect_uri and the client's credentials", async () => {
     const jar = new CookieJar();
     const login = await startLogin(settings, jar, "/home");
-    const callback = await gatewayRequest(settings, jar, `/_gateway/callback?code=${fakeCode(login, { scenario: "good", sub: "u-1", claims: { email: "u1@example.com", name: "U One", groups: ["staff"] } })}&state=${login.state}`);
+    const callback = await gatewayRequest(settings, jar, `/_gateway/callback?code=${fakeCode(login, { scenario: "good", sub: "u-1", claims: { email: "u1@example.com", email_verified: true, name: "U One", groups: ["staff"] } })}&state=${login.state}`);
     expect(callback.status).toBe(303);
     expect(callback.headers.get("location")).toBe("/home");
     expect(sessionTokenFrom(callback)).toBeTruthy();
@@ -88,7 +88,7 @@ describe("userinfo", () => {
     const response = await loginWithFake(settings, jar, {
       scenario: "userinfo",
       sub: "u-2",
-      userinfo: { sub: "u-2", email: "u2@example.com", name: "U Two", groups: ["a", "b"] },
+      userinfo: { sub: "u-2", email: "u2@example.com", email_verified: true, name: "U Two", groups: ["a", "b"] },
     });
     expect(response.status).toBe(303);
     const body = await identityAtOrigin(jar);
@@ -145,12 +145,38 @@ describe("claim mapping", () => {
     expect(roles.length).toBeLessThan(8192);
   });
 
-  it("leaves out an email the provider marks unverified", async () => {
+  // X-09: only `true` (or the string "true") counts as verified.
+  it.each<[string, Record<string, unknown>]>([
+    ["false", { email_verified: false }],
+    ["the string \"false\"", { email_verified: "false" }],
+    ["absent", {}],
+    ["1", { email_verified: 1 }],
+    ["null", { email_verified: null }],
+  ])("leaves out an email whose email_verified is %s", async (_, verified) => {
     const jar = new CookieJar();
-    await loginWithFake(settings, jar, { scenario: "good", claims: { email: "claimed@example.com", email_verified: false, name: "N" } });
+    await loginWithFake(settings, jar, { scenario: "good", claims: { email: "claimed@example.com", ...verified, name: "N" } });
     const body = await identityAtOrigin(jar);
     expect(echoHeader(body, "x-auth-email")).toBeNull();
     expect(echoHeader(body, "x-auth-name")).toBe("N");
+  });
+
+  it.each([true, "true"])("passes on an email whose email_verified is %j", async (verified) => {
+    const jar = new CookieJar();
+    await loginWithFake(settings, jar, { scenario: "good", claims: { email: "checked@example.com", email_verified: verified } });
+    expect(echoHeader(await identityAtOrigin(jar), "x-auth-email")).toBe("checked@example.com");
+  });
+
+  // X-05: values the origin would receive changed are refused, never merged.
+  it.each(["alice ", " alice", "   ", "jos\uFFFD"])("refuses a login whose subject is %j (502, no session)", async (sub) => {
+    const response = await loginWithFake(settings, new CookieJar(), { scenario: "good", sub });
+    expect(response.status).toBe(502);
+    expect(sessionTokenFrom(response)).toBeNull();
+  });
+
+  it("leaves out a role with whitespace at an end rather than granting it trimmed", async () => {
+    const jar = new CookieJar();
+    await loginWithFake(settings, jar, { scenario: "good", claims: { groups: ["admin ", "staff"] } });
+    expect(echoHeader(await identityAtOrigin(jar), "x-auth-roles")).toBe("staff");
   });
 
   it("refuses a login whose subject claim is missing (502, no session)", async () => {

@@ -29,18 +29,26 @@ describe("compileRoutePolicy", () => {
     ["GET", "/public/hello", PUBLIC],
     ["GET", "/public/secret", PUBLIC],
     ["GET", "/health", PUBLIC],
-    // `/admin` also covers `/admin/`, nothing else
+    // `/admin` also covers `/admin/` and a format suffix (Rails' `(.:format)`; X-04), nothing else
     ["GET", "/admin", ADMIN],
     ["GET", "/admin/", ADMIN],
+    ["GET", "/admin.json", ADMIN],
+    ["GET", "/admin.html", ADMIN],
+    ["GET", "/admin.", ADMIN],
+    ["GET", "/admin.json/", ADMIN],
     ["GET", "/admin2", DENY_BY_DEFAULT],
     ["GET", "/administrator", DENY_BY_DEFAULT],
     ["GET", "/admin/x", DENY_BY_DEFAULT],
-    ["GET", "/admin.", DENY_BY_DEFAULT],
+    ["GET", "/admin.json/x", DENY_BY_DEFAULT],
     ["GET", "/admin%20", DENY_BY_DEFAULT],
+    ["GET", "/health.json", PUBLIC],
+    ["GET", "/users/7.json", SESSION],
+    ["GET", "/users/7/avatar.png", PUBLIC],
     // `{/*}?` covers the prefix itself and everything under it
     ["GET", "/console", ADMIN],
     ["GET", "/console/", ADMIN],
     ["GET", "/console/users/1", ADMIN],
+    ["GET", "/console.json", ADMIN],
     ["GET", "/console2", DENY_BY_DEFAULT],
     ["GET", "/consoles/x", DENY_BY_DEFAULT],
     // `/x/*` needs the slash
@@ -122,6 +130,18 @@ describe("compileRoutePolicy", () => {
 describe("compileRulePattern", () => {
   it.each(["/a/(", "/a/:", "/a/{", "/a/(.*"])("throws a TypeError for the invalid pattern %s", (path) => {
     expect(() => compileRulePattern(path, false)).toThrow(TypeError);
+  });
+});
+
+describe("dependsOnMethod", () => {
+  it.each<[string, string, boolean]>([
+    ["POST", "/reports/q1", true], // GET wants an analyst, POST an admin
+    ["POST", "/forms/contact", true], // POST is public, GET is not
+    ["POST", "/admin", false], // the same rule for every method
+    ["POST", "/zzz", false], // DEFAULT_ACCESS for every method
+    ["POST", "/users/7/avatar", true], // GET alone is public
+  ])("says whether another method on %s %s gets other access: %s", (method, path, expected) => {
+    expect(policy.dependsOnMethod(method, path)).toBe(expected);
   });
 });
 

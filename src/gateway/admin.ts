@@ -2,6 +2,10 @@
  * The admin API under /_gateway/admin: read and revoke one session by public id, list and
  * revoke a user's sessions. `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time;
  * no token configured ⇒ 404, as if the API did not exist.
+ *
+ * A user's sessions have two addresses: `/users/:sub/sessions`, and `/sessions?user=<sub>`
+ * for any user id at all — one that is `.` or `..`, holds a `/`, or looks like an escape
+ * (`a%41`) cannot be written as a path segment that survives canonicalization.
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../errors";
@@ -9,6 +13,7 @@ import { logEvent, logWarning } from "../log";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
 import { isPublicId } from "../session/token";
 import { timingSafeEqualStrings } from "../timing-safe";
+import type { Env } from "../env";
 import type { GatewayEnv } from "./types";
 
 const MAX_SUB_LENGTH = 256;
@@ -31,18 +36,21 @@ admin.delete("/sessions/:id", async function deleteSession(c) {
   return new Response(null, { status: 204, headers: gatewayHeaders() });
 });
 
-admin.get("/users/:sub/sessions", async function listSessions(c) {
-  const sub = subParam(c.req.param("sub"));
-  const sessions = await listUserSessions(c.env, sub);
-  return jsonResponse({ sessions });
-});
+admin.get("/users/:sub/sessions", (c) => listSessions(c.env, subParam(c.req.param("sub"))));
+admin.get("/sessions", (c) => listSessions(c.env, subParam(c.req.query("user"))));
+admin.delete("/users/:sub/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.param("sub"))));
+admin.delete("/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.query("user"))));
 
-admin.delete("/users/:sub/sessions", async function deleteUserSessions(c) {
-  const sub = subParam(c.req.param("sub"));
-  const revoked = await revokeUserSessions(c.env, sub, "admin-user");
+async function listSessions(env: Env, sub: string): Promise<Response> {
+  const sessions = await listUserSessions(env, sub);
+  return jsonResponse({ sessions });
+}
+
+async function deleteUserSessions(env: Env, sub: string): Promise<Response> {
+  const revoked = await revokeUserSessions(env, sub, "admin-user");
   logEvent("admin.user_sessions_revoked", { sub, revoked });
   return new Response(null, { status: 204, headers: gatewayHeaders() });
-});
+}
 
 function adminAuth(): MiddlewareHandler<GatewayEnv> {
   return async function adminAuth(c, next) {
@@ -63,7 +71,7 @@ function sessionIdParam(id: string): string {
   return id;
 }
 
-function subParam(sub: string): string {
-  if (sub.length === 0 || sub.length > MAX_SUB_LENGTH) throw new GatewayError("bad_request", "malformed subject");
+function subParam(sub: string | undefined): string {
+  if (sub === undefined || sub.length === 0 || sub.length > MAX_SUB_LENGTH) throw new GatewayError("bad_request", "malformed subject");
   return sub;
 }

@@ -18,8 +18,8 @@ export async function beginSession(
   user: SessionUser,
   idp?: IdpLink,
 ): Promise<{ session: SessionView; setCookie: string }> {
-  const { config, presentedPublicId } = c.var;
-  if (presentedPublicId) await revokeSession(c.env, presentedPublicId, "login-replaced");
+  const { config, presentedPublicIds } = c.var;
+  await Promise.all(presentedPublicIds.map((publicId) => revokeSession(c.env, publicId, "login-replaced")));
   const ip = clientIp(c.req.raw);
   const userAgent = c.req.header("user-agent");
   const client = {
@@ -27,6 +27,6 @@ export async function beginSession(
     ...(userAgent ? { userAgent: userAgent.slice(0, MAX_USER_AGENT_LENGTH) } : {}),
   };
   const { token, session } = await createSession(c.env, config, user, client, idp);
-  logEvent("login.succeeded", { session: session.id, sub: session.user.sub, replaced: presentedPublicId, via: idp ? "oidc" : "origin" });
+  logEvent("login.succeeded", { session: session.id, sub: session.user.sub, replaced: presentedPublicIds, via: idp ? "oidc" : "origin" });
   return { session, setCookie: sessionSetCookie(config.cookieName, token, config.absoluteTimeoutSeconds) };
 }

@@ -30,12 +30,15 @@ endpoints.get("/login", function loginRedirect(c) {
 
 endpoints.post("/logout", async function logout(c) {
   if (isCrossSite(c.req.raw)) {
-    logWarning("logout.cross_site_refused", { session: c.var.presentedPublicId, origin: c.req.header("origin") ?? null });
+    logWarning("logout.cross_site_refused", { session: c.var.presentedPublicIds[0] ?? null, origin: c.req.header("origin") ?? null });
     return errorResponse("forbidden");
   }
-  const publicId = c.var.session?.id ?? c.var.presentedPublicId;
-  const { idTokenHint } = publicId ? await logoutSession(c.env, publicId) : { idTokenHint: null };
-  logEvent("logout", { session: publicId, by: "user" });
+  // Every session cookie that verifies is ended, so a second cookie planted beside the real
+  // one cannot make a logout revoke nothing (SECURITY.md X-02).
+  const publicIds = c.var.presentedPublicIds;
+  const ended = await Promise.all(publicIds.map((publicId) => logoutSession(c.env, publicId)));
+  const idTokenHint = ended.find((result) => result.idTokenHint)?.idTokenHint ?? null;
+  logEvent("logout", { session: publicIds[0] ?? null, ...(publicIds.length > 1 ? { also: publicIds.slice(1) } : {}), by: "user" });
   const headers = gatewayHeaders({
     "Set-Cookie": clearedSessionSetCookie(c.var.config.cookieName),
     "Clear-Site-Data": CLEAR_SITE_DATA,

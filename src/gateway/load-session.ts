@@ -16,20 +16,24 @@ export function loadSession(): MiddlewareHandler<GatewayEnv> {
   return async function loadSession(c, next) {
     const { config } = c.var;
     c.set("session", null);
-    c.set("presentedPublicId", null);
+    c.set("presentedPublicIds", []);
     c.set("staleCookie", false);
 
     const cookie = readSessionCookie(c.req.header("cookie") ?? null, config.cookieName);
     if (cookie.kind === "ambiguous") {
-      c.set("staleCookie", true);
-      logEvent("session.cookie_ambiguous", { ip: clientIp(c.req.raw) });
+      // No session, and neither cookie is cleared: one of them may be the user's real one,
+      // planted beside a copy (SECURITY.md X-02). A login or logout still ends every one of
+      // them that verifies.
+      const verified = await Promise.all(cookie.values.map((value) => verifyToken(config.sessionKeys, value)));
+      c.set("presentedPublicIds", [...new Set(verified.flatMap((parts) => (parts ? [parts.publicId] : [])))]);
+      logEvent("session.cookie_ambiguous", { ip: clientIp(c.req.raw), verifiable: c.var.presentedPublicIds.length });
     } else if (cookie.kind === "one") {
       const parts = await verifyToken(config.sessionKeys, cookie.value);
       if (!parts) {
         c.set("staleCookie", true);
         await limitCookieFailures(c.env.COOKIE_FAILURE_LIMITER, clientIp(c.req.raw));
       } else {
-        c.set("presentedPublicId", parts.publicId);
+        c.set("presentedPublicIds", [parts.publicId]);
         const userAgent = c.req.header("user-agent");
         const ip = clientIp(c.req.raw);
         const result = await touchSession(c.env, parts, {

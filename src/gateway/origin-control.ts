@@ -5,16 +5,23 @@
  *   session, sets its cookie and revokes the one the request presented (no fixation; OWASP
  *   ASVS 5.0 §7.2.4). Anywhere else, and always in OIDC mode (where only the provider logs
  *   users in), it is ignored and logged.
- * - `X-Gateway-Logout: 1` revokes the request's session and clears the cookie.
- * An origin `Set-Cookie` for the session cookie's name is dropped: only the gateway sets it.
+ *   A login answered to a cross-site request (`Sec-Fetch-Site`/`Origin`) is refused: a page
+ *   elsewhere must not sign the browser in to an account of its choosing (login CSRF; X-10).
+ *   A 101 (WebSocket) answer never logs in.
+ * - `X-Gateway-Logout: 1` revokes every session the request presented and clears the cookie,
+ *   on any answer, 101 included.
+ * An origin `Set-Cookie` for a gateway cookie (the session's, the OIDC login transaction's) is
+ * dropped: only the gateway sets them.
  */
 import type { Context } from "hono";
 import { GatewayError } from "../errors";
 import { logEvent, logWarning } from "../log";
+import { TRANSACTION_COOKIE } from "../oidc/transaction";
 import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../session/cookie";
 import { revokeSession } from "../session/store";
 import { parseLoginHeader } from "../session/user";
 import { beginSession } from "./begin-session";
+import { isCrossSite } from "./csrf";
 import { isIdentityHeaderName } from "./identity";
 import type { GatewayEnv } from "./types";
 
@@ -24,10 +31,11 @@ export async function applyOriginControl(c: Context<GatewayEnv>, response: Respo
   for (const name of [...response.headers.keys()]) {
     if (isIdentityHeaderName(name)) response.headers.delete(name);
   }
-  dropSessionSetCookie(response.headers, c.var.config.cookieName);
+  dropGatewaySetCookies(response.headers, [c.var.config.cookieName, TRANSACTION_COOKIE]);
 
   if (login !== null) {
     if (c.var.config.oidc) logWarning("login.ignored_oidc_mode", { path: c.var.canonicalPath });
+    else if (response.status === 101) logWarning("login.ignored_upgrade", { path: c.var.canonicalPath });
     else if (c.var.config.isLoginRoute(c.var.canonicalPath)) return startSession(c, response, login);
     else logWarning("login.ignored_off_route", { path: c.var.canonicalPath });
   }
@@ -36,6 +44,14 @@ export async function applyOriginControl(c: Context<GatewayEnv>, response: Respo
 }
 
 async function startSession(c: Context<GatewayEnv>, response: Response, header: string): Promise<Response> {
+  if (isCrossSite(c.req.raw)) {
+    logWarning("login.cross_site_refused", {
+      path: c.var.canonicalPath,
+      site: c.req.header("sec-fetch-site") ?? null,
+      origin: c.req.header("origin") ?? null,
+    });
+    throw new GatewayError("forbidden", "X-Gateway-Login answered to a cross-site request");
+  }
   const parsed = parseLoginHeader(header);
   if (!parsed.ok) {
     logWarning("login.refused", { reason: `X-Gateway-Login ${parsed.problem}`, path: c.var.canonicalPath });
@@ -48,18 +64,18 @@ async function startSession(c: Context<GatewayEnv>, response: Response, header: 
 }
 
 async function endSession(c: Context<GatewayEnv>, response: Response): Promise<Response> {
-  const publicId = c.var.session?.id ?? c.var.presentedPublicId;
-  if (publicId) await revokeSession(c.env, publicId, "logout");
-  logEvent("logout", { session: publicId, by: "origin" });
+  const publicIds = c.var.presentedPublicIds;
+  await Promise.all(publicIds.map((publicId) => revokeSession(c.env, publicId, "logout")));
+  logEvent("logout", { session: publicIds[0] ?? null, ...(publicIds.length > 1 ? { also: publicIds.slice(1) } : {}), by: "origin" });
   response.headers.append("Set-Cookie", clearedSessionSetCookie(c.var.config.cookieName));
   response.headers.set("Clear-Site-Data", CLEAR_SITE_DATA);
   response.headers.set("Cache-Control", "no-store");
   return response;
 }
 
-function dropSessionSetCookie(headers: Headers, cookieName: string): void {
+function dropGatewaySetCookies(headers: Headers, cookieNames: readonly string[]): void {
   const cookies = headers.getSetCookie();
-  const kept = cookies.filter((line) => line.split("=", 1)[0]!.trim() !== cookieName);
+  const kept = cookies.filter((line) => !cookieNames.includes(line.split("=", 1)[0]!.trim()));
   if (kept.length === cookies.length) return;
   logWarning("origin.session_cookie_dropped");
   headers.delete("set-cookie");

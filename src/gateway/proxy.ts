@@ -2,7 +2,10 @@
  * Forwards an allowed request to the origin: same method, canonical path, query and streamed
  * body; client identity and forwarding headers replaced by ours; the session cookie removed.
  * WebSocket upgrades go through fetch() directly (hono/proxy drops `Upgrade`); the session was
- * checked at the handshake like any request. An unreachable origin is a 502.
+ * checked at the handshake like any request. A redirect is never followed, on either path:
+ * the origin's 3xx goes to the client, so the policy decided for this URL is the policy of the
+ * only URL fetched, and origin control headers come from that URL alone (SECURITY.md X-01).
+ * An unreachable origin is a 502.
  */
 import type { Context, Handler } from "hono";
 import { proxy } from "hono/proxy";
@@ -19,7 +22,9 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-aut
 export function proxyToOrigin(): Handler<GatewayEnv> {
   return async function proxyToOrigin(c) {
     const { config, session } = c.var;
-    const websocket = c.req.header("upgrade")?.toLowerCase() === "websocket";
+    // RFC 6455 §4.1: a handshake is a GET. Any other request's Upgrade is a hop-by-hop
+    // header like the rest, and is dropped.
+    const websocket = c.req.method === "GET" && c.req.header("upgrade")?.toLowerCase() === "websocket";
     const target = originUrl(c);
     const headers = forwardHeaders(c, websocket);
     // Bounded wait for the response headers; the body then streams for as long as it takes.
@@ -35,7 +40,7 @@ export function proxyToOrigin(): Handler<GatewayEnv> {
     let upstream: Response;
     try {
       const pending = websocket
-        ? config.originFetch(new Request(target, { method: c.req.method, headers, signal: deadline.signal }))
+        ? config.originFetch(new Request(target, { method: "GET", headers, redirect: "manual", signal: deadline.signal }))
         : proxy(target, {
             raw: c.req.raw,
             headers,
@@ -51,8 +56,12 @@ export function proxyToOrigin(): Handler<GatewayEnv> {
     } finally {
       clearTimeout(timer);
     }
-    if (upstream.status === 101) return upstream;
-    return applyOriginControl(c, new Response(upstream.body, upstream));
+    // A 101 is filtered like any answer (X-06); its socket is handed on untouched.
+    const response =
+      upstream.status === 101
+        ? new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket })
+        : new Response(upstream.body, upstream);
+    return applyOriginControl(c, response);
   };
 }
 

@@ -1,22 +1,30 @@
 /**
  * Enforces the route policy for the canonical path: public passes; otherwise no session ⇒
  * 302 to the login endpoint (a browser asking for HTML with GET/HEAD) or 401 JSON; a session
- * without any of the rule's roles ⇒ 403.
+ * without any of the rule's roles ⇒ 403. A request that carries a `_method` override is
+ * decided as every method it could run as, and must pass them all (method-override.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { errorPage, errorResponse, gatewayHeaders, wantsHtmlNavigation } from "../errors";
 import { logEvent } from "../log";
+import type { Access } from "../routes";
 import { clearedSessionSetCookie } from "../session/cookie";
+import { overrideMethods } from "./method-override";
 import type { GatewayEnv } from "./types";
 
 export function requireAccess(): MiddlewareHandler<GatewayEnv> {
   return async function requireAccess(c, next) {
     const { config, session, canonicalPath } = c.var;
-    const access = config.routePolicy.accessFor(c.req.method, canonicalPath);
-    if (access.kind === "public") return next();
+    const policy = config.routePolicy;
+    const method = c.req.method;
+    const overrides = await overrideMethods(c.req.raw, c.var.url, () => policy.dependsOnMethod(method, canonicalPath));
+    const methods = [method, ...overrides.filter((override) => override !== method)];
+    const accesses = methods.map((one) => policy.accessFor(one, canonicalPath));
+    if (accesses.every((access) => access.kind === "public")) return next();
     if (!session) return unauthenticated(c);
-    if (access.kind === "roles" && !access.roles.some((role) => session.user.roles.includes(role))) {
-      logEvent("access.forbidden", { session: session.id, path: canonicalPath, method: c.req.method, needs: access.roles });
+    const missing = accesses.find((access): access is Extract<Access, { kind: "roles" }> => access.kind === "roles" && !access.roles.some((role) => session.user.roles.includes(role)));
+    if (missing) {
+      logEvent("access.forbidden", { session: session.id, path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}), needs: missing.roles });
       return wantsHtmlNavigation(c.req.raw) ? errorPage("forbidden") : errorResponse("forbidden");
     }
     return next();

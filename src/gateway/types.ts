@@ -11,8 +11,11 @@ export interface GatewayVariables {
   url: URL;
   /** The live session after touch, or null. */
   session: SessionView | null;
-  /** The public id of a cookie whose signature verified, live or not (login revokes it). */
-  presentedPublicId: string | null;
+  /**
+   * The public ids of the session cookies whose signature verified, live or not: one, or
+   * several when the request was ambiguous. A login or a logout revokes every one of them.
+   */
+  presentedPublicIds: readonly string[];
   /** A session cookie was sent but gave no session: refusals clear it. */
   staleCookie: boolean;
 }

@@ -43,9 +43,13 @@ export function mapIdentity(claims: Claims, names: ClaimNames): MappedIdentity {
   const user: { sub: string; email?: string; name?: string; roles: string[] } = { sub, roles: [] };
 
   const email = claimValue(claims, names.email);
-  // OIDC Core §5.1: an address the provider says is unverified is not passed on as the user's.
-  if (names.email === "email" && claims.email_verified === false) {
-    if (email !== undefined) dropped.push("email (email_verified is false)");
+  // OIDC Core §5.1: the standard `email` counts as the user's only when the provider vouches
+  // for it with `email_verified` true (or "true", as some providers send strings). Absent or
+  // anything else is unverified: an origin that keys accounts by email must not be handed an
+  // address anyone could type in at the provider (X-09). A custom OIDC_EMAIL_CLAIM is the
+  // operator's choice of a claim the provider controls, and is taken as it is.
+  if (names.email === "email" && email !== undefined && !isVerified(claims.email_verified)) {
+    dropped.push(`email (email_verified is ${JSON.stringify(claims.email_verified) ?? "absent"})`);
   } else if (email !== undefined) {
     if (typeof email === "string" && parseSessionUser({ sub, email }).ok) user.email = email;
     else dropped.push(names.email);
@@ -69,4 +73,8 @@ export function mapIdentity(claims: Claims, names: ClaimNames): MappedIdentity {
   const parsed = parseSessionUser(user);
   if (!parsed.ok) return { ok: false, problem: parsed.problem };
   return { ok: true, user: parsed.user, dropped };
+}
+
+function isVerified(value: unknown): boolean {
+  return value === true || value === "true";
 }

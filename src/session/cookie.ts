@@ -1,11 +1,17 @@
 /**
- * Reading and writing the session cookie. The cookie is looked up by its exact name only;
- * two cookies of that name make the request ambiguous and it is treated as having none
- * (RFC 6265bis §5.4 gives no order a server could trust; SECURITY-CHECKLIST C-07).
+ * Reading and writing the session cookie. The Cookie header is read as browsers write it and
+ * origin frameworks read it: pairs separated by `;` only (RFC 6265bis §5.4). A comma is part
+ * of a value (browsers keep it, and so do Go, Rails and Express), so `x=a,__Host-session=<t>`
+ * is one cookie `x`, never a second session cookie (SECURITY.md X-02). The cookie is looked up
+ * by its exact name; two cookies of that name make the request ambiguous and it is treated as
+ * having none (no order a server could trust; C-07), without clearing either.
  */
 import { serialize } from "hono/utils/cookie";
 
-export type SessionCookie = { kind: "none" } | { kind: "ambiguous" } | { kind: "one"; value: string };
+export type SessionCookie =
+  | { kind: "none" }
+  | { kind: "ambiguous"; values: readonly string[] }
+  | { kind: "one"; value: string };
 
 /** A Cookie header longer than this is not parsed for a session (cookie bombs). */
 export const MAX_COOKIE_HEADER_LENGTH = 16 * 1024;
@@ -16,14 +22,19 @@ export function readSessionCookie(cookieHeader: string | null, name: string): Se
     .filter((pair) => pair.name === name)
     .map((pair) => pair.value);
   if (values.length === 0) return { kind: "none" };
-  if (values.length > 1) return { kind: "ambiguous" };
+  if (values.length > 1) return { kind: "ambiguous", values };
   return { kind: "one", value: values[0]! };
 }
 
-/** The Cookie header without the named cookies, or null when nothing is left. */
+/**
+ * The Cookie header without the named cookies, or null when nothing is left. A pair that holds
+ * one of them after a comma (`x=a,__Host-session=<t>`, or two Cookie lines a runtime joined
+ * with ", ") goes whole: a reader that splits on commas must not find the token either.
+ * Every other pair passes byte for byte, commas included.
+ */
 export function cookieHeaderWithout(cookieHeader: string | null, names: readonly string[]): string | null {
   if (!cookieHeader) return null;
-  const kept = splitPairs(cookieHeader).filter((part) => !names.includes(cookieName(part)));
+  const kept = splitPairs(cookieHeader).filter((pair) => !pair.split(",").some((part) => names.includes(cookieName(part))));
   return kept.length > 0 ? kept.join("; ") : null;
 }
 
@@ -46,10 +57,7 @@ export function clearedSessionSetCookie(name: string): string {
   return serialize(name, "", { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: 0 });
 }
 
-/**
- * Cookie pairs, split on `;` and on `,`: a runtime joins two Cookie header lines with ", "
- * (RFC 9110 §5.3), and a cookie value cannot contain a comma (RFC 6265bis cookie-octet).
- */
+/** Cookie pairs, split on `;` only (RFC 6265bis §5.4 step 1): a comma stays in its value. */
 function cookiePairs(header: string): { name: string; value: string }[] {
   return splitPairs(header).map((part) => {
     const eq = part.indexOf("=");
@@ -59,7 +67,7 @@ function cookiePairs(header: string): { name: string; value: string }[] {
 
 function splitPairs(header: string): string[] {
   return header
-    .split(/[;,]/)
+    .split(";")
     .map((part) => part.trim())
     .filter((part) => part !== "");
 }

@@ -2,7 +2,10 @@
  * The identity a login asserts (the origin's `X-Gateway-Login`, or mapped OIDC claims),
  * validated before it becomes a session: values end up in request headers, so they are
  * bounded and free of control characters, and roles cannot contain the `,` that separates
- * them in `X-Auth-Roles` (SECURITY-CHECKLIST I-06).
+ * them in `X-Auth-Roles` (SECURITY-CHECKLIST I-06). A value is what the origin receives, or it
+ * is refused (X-05): an origin's header parser trims the ends, so `"alice "` would be
+ * authorized as one user and arrive as another; and U+FFFD is what a lossy decoding leaves,
+ * which would merge distinct people into one identity.
  */
 import * as v from "valibot";
 import type { SessionUser } from "./types";
@@ -10,7 +13,14 @@ import type { SessionUser } from "./types";
 export const MAX_ROLES = 64;
 
 const Text = (maxLength: number) =>
-  v.pipe(v.string(), v.minLength(1), v.maxLength(maxLength), v.regex(/^[^\x00-\x1f\x7f\uD800-\uDFFF]*$/u, "must not contain control characters or lone surrogates"));
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(maxLength),
+    v.regex(/^[^\x00-\x1f\x7f\uD800-\uDFFF]*$/u, "must not contain control characters or lone surrogates"),
+    v.regex(/^\S(?:.*\S)?$/su, "must not begin or end with whitespace"),
+    v.regex(/^[^\uFFFD]*$/u, "must not contain U+FFFD (a lossy decoding)"),
+  );
 
 const UserSchema = v.object({
   sub: Text(256),
@@ -35,8 +45,14 @@ export function parseSessionUser(value: unknown): ParsedUser {
   return { ok: true, user: { sub, roles: [...new Set(roles)], ...(email ? { email } : {}), ...(name ? { name } : {}) } };
 }
 
-/** `X-Gateway-Login` carries the identity as JSON. */
+/**
+ * `X-Gateway-Login` carries the identity as JSON in printable ASCII: non-ASCII characters are
+ * `\u`-escaped by the origin. A header byte outside ASCII is refused, because runtimes decode
+ * such bytes differently (workerd reads UTF-8 and replaces the rest with U+FFFD; Node writes a
+ * string as Latin-1), so `josé` and `josè` could both arrive as `jos\uFFFD` (X-05).
+ */
 export function parseLoginHeader(header: string): ParsedUser {
+  if (/[^\x20-\x7e]/.test(header)) return { ok: false, problem: "contains a character outside printable ASCII (escape non-ASCII as \\uXXXX)" };
   let value: unknown;
   try {
     value = JSON.parse(header);

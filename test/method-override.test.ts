@@ -1,0 +1,87 @@
+/**
+ * X-03: `_method` overrides that Rails, Laravel, Symfony and Spring honour are decided as the
+ * stricter of both methods. Test ROUTES: GET /reports/* needs analyst|admin, POST /reports/*
+ * admin; PUT, DELETE and the rest get DEFAULT_ACCESS (a session). The rules below add a
+ * DELETE-only rule the way README's example does.
+ */
+import { describe, expect, it } from "vitest";
+import { MAX_OVERRIDE_BODY_BYTES } from "../src/gateway/method-override";
+import { cookie, type EchoBody, gatewayFetchWith, login, uniqueUser } from "./helpers";
+
+const settings = {
+  ROUTES: JSON.stringify([
+    { path: "/public/*", access: "public" },
+    { path: "/forms/:id", methods: ["POST"], access: "public" },
+    { path: "/api/reports/:id", methods: ["DELETE"], access: { roles: ["admin"] } },
+    { path: "/api/reports/:id", access: "session" },
+  ]),
+};
+
+async function asUser(path: string, init: RequestInit, roles = ["user"]): Promise<Response> {
+  const { token } = await login(uniqueUser({ roles }));
+  const headers = new Headers(init.headers);
+  headers.set("cookie", cookie(token));
+  return gatewayFetchWith(settings, path, { ...init, headers });
+}
+
+const form = (body: string, type = "application/x-www-form-urlencoded"): RequestInit => ({ method: "POST", headers: { "content-type": type }, body });
+
+function multipart(fields: Record<string, string>): RequestInit {
+  const data = new FormData();
+  for (const [name, value] of Object.entries(fields)) data.append(name, value);
+  return { method: "POST", body: data };
+}
+
+describe("_method overrides (X-03)", () => {
+  it.each<[string, string, RequestInit]>([
+    ["a urlencoded body", "/api/reports/7", form("_method=DELETE")],
+    ["a lower-case value", "/api/reports/7", form("title=x&_method=delete")],
+    ["an encoded name", "/api/reports/7", form("%5Fmethod=DELETE")],
+    ["a charset parameter", "/api/reports/7", form("_method=DELETE", "application/x-www-form-urlencoded; charset=UTF-8")],
+    ["no content type (Rack reads it as a form)", "/api/reports/7", { method: "POST", body: new TextEncoder().encode("_method=DELETE") }],
+    ["a multipart body", "/api/reports/7", multipart({ _method: "DELETE" })],
+    ["the query", "/api/reports/7?_method=DELETE", { method: "POST" }],
+    ["the query of a GET", "/api/reports/7?_method=DELETE", { method: "GET" }],
+  ])("decides a POST with _method=DELETE in %s as DELETE: 403 for a plain user", async (_, path, init) => {
+    expect((await asUser(path, init)).status).toBe(403);
+  });
+
+  it("lets the role that DELETE needs through, with the body intact", async () => {
+    const response = await asUser("/api/reports/7", form("_method=DELETE&reason=dup"), ["admin"]);
+    expect(response.status).toBe(200);
+    expect(await response.json<EchoBody>()).toMatchObject({ method: "POST", body: "_method=DELETE&reason=dup" });
+  });
+
+  it("forwards an ordinary form POST unchanged", async () => {
+    const response = await asUser("/api/reports/7", form("title=x&_methodical=1"));
+    expect(response.status).toBe(200);
+    expect(await response.json<EchoBody>()).toMatchObject({ method: "POST", body: "title=x&_methodical=1" });
+  });
+
+  it("never lets a method that is public carry an override to one that is not", async () => {
+    expect((await gatewayFetchWith(settings, "/forms/1", form("name=x"))).status).toBe(200);
+    expect((await gatewayFetchWith(settings, "/forms/1", form("_method=DELETE"))).status).toBe(401);
+  });
+
+  it("refuses a form body too large to read for an override on a path where methods differ (413)", async () => {
+    const body = `_method=GET&x=${"a".repeat(MAX_OVERRIDE_BODY_BYTES)}`;
+    expect((await asUser("/api/reports/7", form(body))).status).toBe(413);
+  });
+
+  it("streams a large form body where no method gets other access, without reading it", async () => {
+    const body = `x=${"a".repeat(MAX_OVERRIDE_BODY_BYTES + 10)}&_method=DELETE`;
+    const response = await asUser("/anything", form(body));
+    expect(response.status).toBe(200);
+    expect((await response.json<EchoBody>()).body.length).toBe(body.length);
+  });
+
+  it("leaves a JSON body unread: frameworks take _method from forms only", async () => {
+    const response = await asUser("/api/reports/7", { method: "POST", headers: { "content-type": "application/json" }, body: '{"_method":"DELETE"}' });
+    expect(response.status).toBe(200);
+  });
+
+  it("refuses a malformed multipart body on a path where methods differ with 400", async () => {
+    const response = await asUser("/api/reports/7", form("--x\r\nnot a part", "multipart/form-data; boundary=x"));
+    expect(response.status).toBe(400);
+  });
+});
