@@ -42,6 +42,11 @@ export default defineConfig({
                 TEST_OIDC_PROVIDER_ISSUER: inject<string>("oidcProviderIssuer"),
                 TEST_FAKE_PROVIDER_ISSUER: inject<string>("fakeProviderIssuer"),
                 TEST_FAKE_PROVIDER_SIGNING_JWK: inject<string>("fakeProviderSigningJwk"),
+                // The origin routers test/differential/global-setup.mjs starts (test/differential/harness.ts).
+                TEST_EXPRESS_ORIGIN_PORT: inject<string>("expressOriginPort"),
+                TEST_FLASK_ORIGIN_PORT: inject<string>("flaskOriginPort"),
+                TEST_RAILS_ORIGIN_PORT: inject<string>("railsOriginPort"),
+                TEST_JAVA_LIKE_ORIGIN_PORT: inject<string>("javaLikeOriginPort"),
               },
               serviceBindings: { ORIGIN: "echo-origin" },
               workers: [
@@ -57,7 +62,7 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
-          globalSetup: ["./test/oidc/global-setup.mjs"],
+          globalSetup: ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
         },
