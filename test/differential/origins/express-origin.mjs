@@ -34,3 +34,6 @@ app.get("/keys", handler("keys"));
 const server = app.listen(0, "127.0.0.1", () => {
   console.log(`listening ${server.address().port}`);
 });
+// Keep idle connections longer than the gateway's pool does, as a Node app behind a proxy must:
+// with Node's 5 s default the origin may close one as a request is sent on it (seen as 502s).
+server.keepAliveTimeout = 120_000;

@@ -112,3 +112,6 @@ const server = createServer(async (req, res) => {
   }
 });
 server.listen(0, "127.0.0.1", () => console.log(`listening ${server.address().port}`));
+// Idle connections outlive the gateway's pool (Node's 5 s default races it: 502s), as for
+// any Node app behind a proxy.
+server.keepAliveTimeout = 120_000;
