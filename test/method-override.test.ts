@@ -75,9 +75,32 @@ describe("_method overrides (X-03)", () => {
     expect((await response.json<EchoBody>()).body.length).toBe(body.length);
   });
 
-  it("leaves a JSON body unread: frameworks take _method from forms only", async () => {
-    const response = await asUser("/api/reports/7", { method: "POST", headers: { "content-type": "application/json" }, body: '{"_method":"DELETE"}' });
+  it.each(["application/json", "application/merge-patch+json", "application/json; charset=utf-8"])("decides a %s body with _method=DELETE as DELETE (Laravel reads JSON input)", async (type) => {
+    const response = await asUser("/api/reports/7", { method: "POST", headers: { "content-type": type }, body: '{"title":"x","_method":"DELETE"}' });
+    expect(response.status).toBe(403);
+  });
+
+  it("forwards a JSON body without an override unchanged", async () => {
+    const response = await asUser("/api/reports/7", { method: "POST", headers: { "content-type": "application/json" }, body: '{"_method":7,"title":"x"}' });
     expect(response.status).toBe(200);
+    expect((await response.json<EchoBody>()).body).toBe('{"_method":7,"title":"x"}');
+  });
+
+  it("leaves a text body unread: no framework takes _method from it", async () => {
+    const response = await asUser("/api/reports/7", { method: "POST", headers: { "content-type": "text/plain" }, body: "_method=DELETE" });
+    expect(response.status).toBe(200);
+  });
+
+  it("refuses a compressed body on a path where methods differ with 415 (Express inflates it before reading _method)", async () => {
+    const gzipped = await new Response(new Blob(["_method=DELETE"]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+    const init = { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-encoding": "gzip" }, body: gzipped };
+    expect((await asUser("/api/reports/7", init)).status).toBe(415);
+    expect((await asUser("/anything", init)).status).toBe(200);
+  });
+
+  it("refuses a malformed JSON body on a path where methods differ with 400", async () => {
+    const response = await asUser("/api/reports/7", { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(response.status).toBe(400);
   });
 
   it("refuses a malformed multipart body on a path where methods differ with 400", async () => {

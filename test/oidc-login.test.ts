@@ -210,6 +210,16 @@ describe("OIDC callback refusals", () => {
     await expectRefused(await gatewayRequest(settings, new CookieJar(), `${callbackUrl.pathname}${callbackUrl.search}`), 400);
   });
 
+  it("refuses an attacker's transaction tossed inside another cookie's value (X-02 login CSRF)", async () => {
+    const attacker = new CookieJar();
+    const { authorizationUrl } = await startLogin(settings, attacker);
+    const callbackUrl = await signInAtProvider(authorizationUrl, "mallory");
+    // A sibling subdomain can set `x=a,__Host-gateway-login=<the attacker's>` for the parent domain.
+    const victim = new CookieJar();
+    victim.set("x", `a,${TRANSACTION_COOKIE}=${attacker.get(TRANSACTION_COOKIE)!}`);
+    await expectRefused(await gatewayRequest(settings, victim, `${callbackUrl.pathname}${callbackUrl.search}`), 400);
+  });
+
   it("refuses a tampered transaction cookie", async () => {
     const jar = new CookieJar();
     const { authorizationUrl } = await startLogin(settings, jar);

@@ -118,8 +118,9 @@ describe("L-09 the delegated login signal", () => {
   const escalate = JSON.stringify({ sub: "l09-root", roles: ["admin"] });
   const hasControlHeader = (response: RawResponse) => Object.keys(response.headers).some((name) => /^x[-_]gateway[-_]/i.test(name));
 
-  // (`/login/` is the login route too: a rule covers its path with one trailing slash.)
-  it.each(["/public/x", "/zzz", "/LOGIN", "/login.json", "/public/login", "/_login", "/loginx"])(
+  // (`/login/` and `/login.json` are the login route too: a rule covers its path with one
+  // trailing slash and a format suffix, as Rails routes it.)
+  it.each(["/public/x", "/zzz", "/LOGIN", "/public/login", "/_login", "/loginx"])(
     "ignores an origin's X-Gateway-Login on %s and never shows it to the client",
     async (path) => {
       const { token } = await loginAs(port, { sub: "l09-user" });

@@ -26,7 +26,8 @@ const IDENTITIES: Identity[] = ["anonymous", "user", "admin"];
 /** The rules of ROUTES, restated: what each identity may reach at a canonical path. */
 function allowed(path: string, identity: Identity): boolean {
   if (path.startsWith("/public/") || path === "/login") return true;
-  if (path === "/admin" || path.startsWith("/admin/")) return identity === "admin";
+  // `/admin{/*}?` covers a format suffix too (`/admin.json`, `/admin.`: Rails' `(.:format)`).
+  if (/^\/admin(?:\.[^/]*)?(?:\/|$)/.test(path)) return identity === "admin";
   return identity !== "anonymous"; // DEFAULT_ACCESS = session
 }
 
@@ -110,7 +111,10 @@ const CORPUS: [string, string | 400][] = [
   ["/admin/", "/admin/"],
   ["/admin.", "/admin."],
   ["/admin%2e", "/admin."],
-  ["/admin%20", "/admin%20"],
+  ["/admin%20", 400],
+  ["/admin%C2%A0", 400],
+  ["/admin%E2%80%8B", 400],
+  ["/admin.json", "/admin.json"],
   ["/admin~", "/admin~"],
   ["/admin%00", 400],
   ["/admin%09", 400],
