@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = resolve(import.meta.dirname, "../..");
 const SECURITY_MD = readFileSync(join(ROOT, "SECURITY.md"), "utf8");
 
-/** SECURITY-CHECKLIST.md's IDs in order, with the two its numbering skips (T-07, I-04). */
+/** The checklist's IDs in order, with the two its numbering skips (T-07, I-04), then the attack review's. */
 const IDS = [
   ...["C-01", "C-02", "C-03", "C-04", "C-05", "C-06", "C-07"],
   ...["LT-01", "LT-02", "LT-03"],
@@ -20,6 +20,7 @@ const IDS = [
   ...["L-01", "L-02", "L-03", "L-04", "L-05", "L-06", "L-07", "L-08", "L-09"],
   ...["A-01", "A-02", "A-03", "A-04"],
   ...["D-01", "D-02", "D-03", "D-04", "D-05"],
+  ...["X-01", "X-02", "X-03", "X-04", "X-05", "X-06", "X-07", "X-08", "X-09", "X-10", "X-11"],
 ];
 
 const rows = SECURITY_MD.split("\n")
@@ -28,7 +29,7 @@ const rows = SECURITY_MD.split("\n")
 
 describe("SECURITY.md", () => {
   it("has one row per checklist ID, in the checklist's order, none of them empty", () => {
-    expect(IDS).toHaveLength(55);
+    expect(IDS).toHaveLength(66);
     expect(rows.map(([id]) => id)).toEqual(IDS);
     for (const [id, requirement, proof] of rows) {
       expect(requirement, id).toBeTruthy();
@@ -38,6 +39,7 @@ describe("SECURITY.md", () => {
 
   it("names only tests that exist, by their names", () => {
     const references = [...SECURITY_MD.matchAll(/`(test\/[\w./-]+\.test\.ts)` › "([^"]+)"/g)];
+    expect(references.some(([, file]) => file === "test/differential/differential.test.ts")).toBe(true);
     expect(references.length).toBeGreaterThan(50);
     for (const [, file, name] of references) {
       const path = join(ROOT, file!);
