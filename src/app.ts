@@ -6,19 +6,19 @@
  *   (OIDC) → /_gateway endpoints → route policy (401 / 302 / 403) → proxy to origin
  */
 import { Hono, type ErrorHandler } from "hono";
-import { canonicalizePath } from "./canonical-path";
-import { loadConfig } from "./config";
+import { canonicalizePath } from "./http/canonical-path";
+import { loadConfig } from "./config/resolve";
 import type { Env } from "./env";
-import { errorResponse, GatewayError } from "./errors";
-import { admin } from "./gateway/admin";
-import { endpoints } from "./gateway/endpoints";
-import { loadSession } from "./gateway/load-session";
-import { proxyToOrigin } from "./gateway/proxy";
-import { requireAccess } from "./gateway/require-access";
-import type { GatewayEnv } from "./gateway/types";
+import { errorResponse, GatewayError } from "./http/responses";
+import { admin } from "./endpoints/admin";
+import { endpoints } from "./endpoints/session";
+import { loadSession } from "./pipeline/load-session";
+import { proxyToOrigin } from "./upstream/proxy";
+import { requireAccess } from "./pipeline/decide";
+import type { GatewayEnv } from "./pipeline/types";
 import { logError, logEvent } from "./log";
-import { backchannelLogout } from "./oidc/backchannel";
-import { oidcCallback } from "./oidc/callback";
+import { backchannelLogout } from "./auth/oidc/backchannel";
+import { oidcCallback } from "./auth/oidc/callback";
 
 export function createGateway(): ExportedHandler<Env> {
   const app = new Hono<GatewayEnv>();

@@ -1,7 +1,7 @@
-import type { IdpSessions } from "./oidc/idp-sessions";
-import type { LogoutTokenReplay } from "./oidc/logout-token-replay";
-import type { SessionObject } from "./session/session-object";
-import type { UserSessions } from "./session/user-sessions";
+import type { IdpSessions } from "./durable/idp-sessions";
+import type { LogoutTokenReplay } from "./durable/logout-token-replay";
+import type { SessionObject } from "./durable/session-object";
+import type { UserSessions } from "./durable/user-sessions";
 
 /**
  * The Worker's bindings. Settings arrive as strings from `.dev.vars`, `--var` and secrets, or

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalizePath, MAX_PATH_LENGTH } from "../src/canonical-path";
+import { canonicalizePath, MAX_PATH_LENGTH } from "../src/http/canonical-path";
 
 // [input, canonical path]
 const accepted: [string, string][] = [

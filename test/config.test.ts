@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { DEFAULTS, loadConfig, resolveConfig, type ResolvedConfig } from "../src/config";
+import { DEFAULTS, loadConfig, resolveConfig, type ResolvedConfig } from "../src/config/resolve";
 import type { Env } from "../src/env";
-import type { Access } from "../src/routes";
+import type { Access } from "../src/policy/routes";
 
 const SECRET = "config-test-signing-key-0123456789abcdef";
 const OLD_SECRET = "config-test-old-key-0123456789abcdef0123";

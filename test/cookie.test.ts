@@ -6,7 +6,7 @@ import {
   readSessionCookie,
   sessionSetCookie,
   type SessionCookie,
-} from "../src/session/cookie";
+} from "../src/http/cookies";
 
 const NAME = "__Host-session";
 const TOKEN = "AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBA.CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA";

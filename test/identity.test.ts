@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { headerValue, injectIdentityHeaders, isIdentityHeaderName, setForwardingHeaders, stripIdentityHeaders } from "../src/gateway/identity";
+import { headerValue, injectIdentityHeaders, isIdentityHeaderName, setForwardingHeaders, stripIdentityHeaders } from "../src/identity/headers";
 import type { SessionView } from "../src/session/types";
 
 describe("isIdentityHeaderName", () => {

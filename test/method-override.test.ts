@@ -5,7 +5,7 @@
  * DELETE-only rule the way README's example does.
  */
 import { describe, expect, it } from "vitest";
-import { MAX_OVERRIDE_BODY_BYTES } from "../src/gateway/method-override";
+import { MAX_OVERRIDE_BODY_BYTES } from "../src/policy/method-override";
 import { cookie, type EchoBody, gatewayFetchWith, login, uniqueUser } from "./helpers";
 
 const settings = {

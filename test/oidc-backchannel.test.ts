@@ -9,8 +9,8 @@ import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 
 import { env } from "cloudflare:workers";
 import { importJWK, SignJWT, generateKeyPair, type JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
-import { idpSessionsStub } from "../src/oidc/idp-sessions";
-import { logoutTokenReplayStub } from "../src/oidc/logout-token-replay";
+import { idpSessionsStub } from "../src/durable/idp-sessions";
+import { logoutTokenReplayStub } from "../src/durable/logout-token-replay";
 import { sessionStub } from "../src/session/stubs";
 import type { SessionRecord } from "../src/session/types";
 import { COOKIE_NAME, sessionTokenFrom } from "./helpers";

@@ -1,7 +1,7 @@
 /** The OIDC settings: defaults, every problem reported together, the client secret never quoted. */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { resolveConfig, type ResolvedConfig } from "../src/config";
+import { resolveConfig, type ResolvedConfig } from "../src/config/resolve";
 import type { Env } from "../src/env";
 
 const SECRET = "oidc-config-test-client-secret-value";

@@ -5,9 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalizePath } from "../src/canonical-path";
-import { headerValue, isIdentityHeaderName, stripIdentityHeaders } from "../src/gateway/identity";
-import { safeReturnTo } from "../src/gateway/return-to";
+import { canonicalizePath } from "../src/http/canonical-path";
+import { headerValue, isIdentityHeaderName, stripIdentityHeaders } from "../src/identity/headers";
+import { safeReturnTo } from "../src/http/return-to";
 import { importSessionKeys, mintToken, verifyToken } from "../src/session/token";
 
 export const SEED = 20261126;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_RETURN_TO_LENGTH, safeReturnTo } from "../src/gateway/return-to";
+import { MAX_RETURN_TO_LENGTH, safeReturnTo } from "../src/http/return-to";
 
 const SITE = "https://site.example";
 

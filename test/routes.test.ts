@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compilePathSet, compileRoutePolicy, compileRulePattern, type Access, type RouteRule } from "../src/routes";
+import { compilePathSet, compileRoutePolicy, compileRulePattern, type Access, type RouteRule } from "../src/policy/routes";
 
 const PUBLIC: Access = { kind: "public" };
 const SESSION: Access = { kind: "session" };

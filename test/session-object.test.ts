@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SessionObject } from "../src/session/session-object";
+import { SessionObject } from "../src/durable/session-object";
 import { sessionStub, userSessionsStub } from "../src/session/stubs";
 import { hashSecret } from "../src/session/token";
 import type { CreateSessionInput } from "../src/session/types";

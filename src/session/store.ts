@@ -3,7 +3,7 @@
  * long becomes GatewayError("unavailable") — 503, fail closed (DESIGN.md "Sessions").
  */
 import type { Env } from "../env";
-import { GatewayError } from "../errors";
+import { GatewayError } from "../http/responses";
 import { sessionStub, userSessionsStub } from "./stubs";
 import { hashSecret, mintToken, type SessionKeys, type TokenParts } from "./token";
 import type { EndReason, IdpLink, SessionUser, SessionView, TouchClient, TouchResult } from "./types";

@@ -8,8 +8,8 @@
  * `performance.now()` has a resolution of 1 ms, far coarser than one call.
  */
 import { Bench } from "tinybench";
-import { canonicalizePath } from "../../../src/canonical-path";
-import { stripIdentityHeaders } from "../../../src/gateway/identity";
+import { canonicalizePath } from "../../../src/http/canonical-path";
+import { stripIdentityHeaders } from "../../../src/identity/headers";
 import { importSessionKeys, mintToken, verifyToken } from "../../../src/session/token";
 
 export interface MicroResult {

@@ -5,9 +5,9 @@
  * verification and no Durable Object call.
  */
 import type { MiddlewareHandler } from "hono";
-import { GatewayError } from "../errors";
+import { GatewayError } from "../http/responses";
 import { logEvent } from "../log";
-import { readSessionCookie } from "../session/cookie";
+import { readSessionCookie } from "../http/cookies";
 import { touchSession } from "../session/store";
 import { verifyToken } from "../session/token";
 import type { GatewayEnv } from "./types";

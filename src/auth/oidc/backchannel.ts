@@ -13,12 +13,12 @@
  *   The provider's keys or the session store unavailable ⇒ 503, so the provider may retry.
  */
 import type { Handler } from "hono";
-import { errorResponse, gatewayHeaders, jsonResponse } from "../errors";
-import { logEvent, logError, logWarning } from "../log";
-import type { GatewayEnv } from "../gateway/types";
-import { idpSessionsStub } from "./idp-sessions";
+import { errorResponse, gatewayHeaders, jsonResponse } from "../../http/responses";
+import { logEvent, logError, logWarning } from "../../log";
+import type { GatewayEnv } from "../../pipeline/types";
+import { idpSessionsStub } from "../../durable/idp-sessions";
 import { LogoutTokenError, verifyLogoutToken, type VerifiedLogoutToken } from "./logout-token";
-import { logoutTokenReplayStub } from "./logout-token-replay";
+import { logoutTokenReplayStub } from "../../durable/logout-token-replay";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 

@@ -7,8 +7,8 @@
  * §10.4.1; SECURITY-CHECKLIST L-06), and so is the post-logout redirect URI.
  */
 import * as v from "valibot";
-import type { Env } from "../env";
-import { parseSetting, quote } from "../config-schemas";
+import type { Env } from "../../env";
+import { parseSetting, quote } from "../../config/schemas";
 import { TRANSACTION_COOKIE, type TransactionKeys } from "./transaction";
 
 /** Where the provider sends the browser back: the gateway's callback path, fixed. */

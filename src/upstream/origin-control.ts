@@ -14,16 +14,16 @@
  * dropped: only the gateway sets them.
  */
 import type { Context } from "hono";
-import { GatewayError } from "../errors";
+import { GatewayError } from "../http/responses";
 import { logEvent, logWarning } from "../log";
-import { TRANSACTION_COOKIE } from "../oidc/transaction";
-import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../session/cookie";
+import { TRANSACTION_COOKIE } from "../auth/oidc/transaction";
+import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../http/cookies";
 import { revokeSession } from "../session/store";
 import { parseLoginHeader } from "../session/user";
-import { beginSession } from "./begin-session";
-import { isCrossSite } from "./csrf";
-import { isIdentityHeaderName } from "./identity";
-import type { GatewayEnv } from "./types";
+import { beginSession } from "../auth/begin-session";
+import { isCrossSite } from "../http/csrf";
+import { isIdentityHeaderName } from "../identity/headers";
+import type { GatewayEnv } from "../pipeline/types";
 
 export async function applyOriginControl(c: Context<GatewayEnv>, response: Response): Promise<Response> {
   const login = response.headers.get("x-gateway-login");

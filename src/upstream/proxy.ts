@@ -9,12 +9,12 @@
  */
 import type { Context, Handler } from "hono";
 import { proxy } from "hono/proxy";
-import { GatewayError } from "../errors";
-import { TRANSACTION_COOKIE } from "../oidc/transaction";
-import { cookieHeaderWithout } from "../session/cookie";
-import { injectIdentityHeaders, setForwardingHeaders, stripIdentityHeaders } from "./identity";
+import { GatewayError } from "../http/responses";
+import { TRANSACTION_COOKIE } from "../auth/oidc/transaction";
+import { cookieHeaderWithout } from "../http/cookies";
+import { injectIdentityHeaders, setForwardingHeaders, stripIdentityHeaders } from "../identity/headers";
 import { applyOriginControl } from "./origin-control";
-import type { GatewayEnv } from "./types";
+import type { GatewayEnv } from "../pipeline/types";
 
 // RFC 9110 §7.6.1: connection-specific fields are not forwarded.
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];

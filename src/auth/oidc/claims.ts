@@ -8,8 +8,8 @@
  * log says so: an email or name with control characters, a role with a comma, roles past the
  * limit (SECURITY-CHECKLIST I-06). A missing or unusable subject refuses the login.
  */
-import { MAX_ROLES, parseSessionUser } from "../session/user";
-import type { SessionUser } from "../session/types";
+import { MAX_ROLES, parseSessionUser } from "../../session/user";
+import type { SessionUser } from "../../session/types";
 import type { ClaimNames } from "./settings";
 
 export type Claims = Readonly<Record<string, unknown>>;

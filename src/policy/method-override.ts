@@ -13,7 +13,7 @@
  * a compressed one (415: Express inflates `Content-Encoding: gzip` before parsing; browsers
  * never compress request bodies), or one that does not parse (400).
  */
-import { GatewayError } from "../errors";
+import { GatewayError } from "../http/responses";
 
 /** A form body larger than this, on a path whose access depends on the method, is refused. */
 export const MAX_OVERRIDE_BODY_BYTES = 1024 * 1024;

@@ -5,7 +5,7 @@
  * quotes the value and states the rule.
  */
 import * as v from "valibot";
-import { compileRulePattern, type Access, type RouteRule } from "./routes";
+import { compileRulePattern, type Access, type RouteRule } from "../policy/routes";
 
 /** A TOML value as it is, or the same value as a JSON string. */
 const valueOrJson = v.pipe(

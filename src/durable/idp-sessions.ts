@@ -15,7 +15,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { logError } from "../log";
-import { IndexTable } from "../session/index-table";
+import { IndexTable } from "./index-table";
 import { sessionStub } from "../session/stubs";
 import type { EndReason, IdpLink } from "../session/types";
 

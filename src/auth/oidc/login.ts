@@ -7,10 +7,10 @@
  */
 import type { Context } from "hono";
 import * as oauth from "oauth4webapi";
-import { gatewayHeaders } from "../errors";
-import { logEvent } from "../log";
-import type { GatewayEnv } from "../gateway/types";
-import { safeReturnTo } from "../gateway/return-to";
+import { gatewayHeaders } from "../../http/responses";
+import { logEvent } from "../../log";
+import type { GatewayEnv } from "../../pipeline/types";
+import { safeReturnTo } from "../../http/return-to";
 import { LoginFailure, loginFailureResponse } from "./login-failure";
 import { authorizationServer, describe, isAllowedUrl } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";

@@ -5,14 +5,14 @@
  * the browser says they come from another site.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { errorResponse, gatewayHeaders, jsonResponse } from "../errors";
+import { errorResponse, gatewayHeaders, jsonResponse } from "../http/responses";
 import { logEvent, logWarning } from "../log";
-import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../session/cookie";
+import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../http/cookies";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
 import { isPublicId } from "../session/token";
-import { isCrossSite } from "./csrf";
-import { unauthenticated } from "./require-access";
-import type { GatewayEnv } from "./types";
+import { isCrossSite } from "../http/csrf";
+import { unauthenticated } from "../pipeline/decide";
+import type { GatewayEnv } from "../pipeline/types";
 
 export const mySessions = new Hono<GatewayEnv>();
 

@@ -8,13 +8,13 @@
  * (`a%41`) cannot be written as a path segment that survives canonicalization.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../errors";
+import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../http/responses";
 import { logEvent, logWarning } from "../log";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
 import { isPublicId } from "../session/token";
-import { timingSafeEqualStrings } from "../timing-safe";
+import { timingSafeEqualStrings } from "../http/timing-safe";
 import type { Env } from "../env";
-import type { GatewayEnv } from "./types";
+import type { GatewayEnv } from "../pipeline/types";
 
 const MAX_SUB_LENGTH = 256;
 

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from "../config";
+import type { ResolvedConfig } from "../config/resolve";
 import type { Env } from "../env";
 import type { SessionView } from "../session/types";
 

@@ -16,13 +16,13 @@ import {
   RoutesSetting,
   toAccess,
   WholeNumber,
-} from "./config-schemas";
-import type { Env } from "./env";
-import { logError, logWarning } from "./log";
-import { compilePathSet, compileRoutePolicy, type RoutePolicy } from "./routes";
-import { importSessionKeys, type SessionKeys } from "./session/token";
-import { parseOidcSettings, type ResolvedOidcConfig } from "./oidc/settings";
-import { importTransactionKeys } from "./oidc/transaction";
+} from "./schemas";
+import type { Env } from "../env";
+import { logError, logWarning } from "../log";
+import { compilePathSet, compileRoutePolicy, type RoutePolicy } from "../policy/routes";
+import { importSessionKeys, type SessionKeys } from "../session/token";
+import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/settings";
+import { importTransactionKeys } from "../auth/oidc/transaction";
 
 export interface ResolvedConfig {
   /** Sends a request to the origin: the ORIGIN service binding, or fetch() to ORIGIN_URL. */

@@ -18,12 +18,12 @@
  */
 import type { Context, Handler } from "hono";
 import * as oauth from "oauth4webapi";
-import { errorResponse, gatewayHeaders } from "../errors";
-import { logWarning } from "../log";
-import { beginSession } from "../gateway/begin-session";
-import type { GatewayEnv } from "../gateway/types";
-import { readSessionCookie } from "../session/cookie";
-import type { IdpLink } from "../session/types";
+import { errorResponse, gatewayHeaders } from "../../http/responses";
+import { logWarning } from "../../log";
+import { beginSession } from "../begin-session";
+import type { GatewayEnv } from "../../pipeline/types";
+import { readSessionCookie } from "../../http/cookies";
+import type { IdpLink } from "../../session/types";
 import { lacksMappedClaims, mapIdentity, type Claims } from "./claims";
 import { LoginFailure, loginFailureResponse } from "./login-failure";
 import { authorizationServer, client, clientAuthentication, describe, requestOptions } from "./provider";

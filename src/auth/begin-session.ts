@@ -6,11 +6,11 @@
  */
 import type { Context } from "hono";
 import { logEvent } from "../log";
-import { sessionSetCookie } from "../session/cookie";
+import { sessionSetCookie } from "../http/cookies";
 import { createSession, revokeSession } from "../session/store";
 import type { IdpLink, SessionUser, SessionView } from "../session/types";
-import { clientIp, MAX_USER_AGENT_LENGTH } from "./load-session";
-import type { GatewayEnv } from "./types";
+import { clientIp, MAX_USER_AGENT_LENGTH } from "../pipeline/load-session";
+import type { GatewayEnv } from "../pipeline/types";
 
 /** Creates the session; answers it and the `Set-Cookie` line for its cookie. */
 export async function beginSession(

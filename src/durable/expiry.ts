@@ -6,7 +6,7 @@
  * the object is evicted, the stored `lastSeenAt` is at most that window old, so a session can
  * end early by at most 1/COALESCE_DIVISOR of the idle timeout (3 minutes of 30), never late.
  */
-import type { SessionRecord, SessionView } from "./types";
+import type { SessionRecord, SessionView } from "../session/types";
 
 export const COALESCE_DIVISOR = 10;
 

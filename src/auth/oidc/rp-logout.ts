@@ -5,7 +5,7 @@
  * log out without asking; `client_id` and the registered `post_logout_redirect_uri` bring the
  * browser back.
  */
-import { logWarning } from "../log";
+import { logWarning } from "../../log";
 import { authorizationServer, describe, isAllowedUrl } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
 

@@ -9,8 +9,8 @@
  *   in" error (OAuth 2.0 RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
  * - `provider` (502): the provider is unreachable, or answered something that does not verify.
  */
-import { errorPage, errorResponse, wantsHtmlNavigation, type ErrorCode } from "../errors";
-import { logError, logWarning } from "../log";
+import { errorPage, errorResponse, wantsHtmlNavigation, type ErrorCode } from "../../http/responses";
+import { logError, logWarning } from "../../log";
 import { clearedTransactionSetCookie } from "./transaction";
 
 export type LoginFailureKind = "transaction" | "refused" | "provider";

@@ -7,8 +7,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { IndexTable } from "./index-table";
-import { sessionStub } from "./stubs";
-import type { EndReason, SessionView } from "./types";
+import { sessionStub } from "../session/stubs";
+import type { EndReason, SessionView } from "../session/types";
 
 export class UserSessions extends DurableObject<Env> {
   readonly #table = new IndexTable(this.ctx.storage);

@@ -4,17 +4,17 @@
  * provider (src/oidc/login.ts) and logout continues at the provider (src/oidc/rp-logout.ts).
  */
 import { Hono } from "hono";
-import { errorResponse, gatewayHeaders, jsonResponse } from "../errors";
+import { errorResponse, gatewayHeaders, jsonResponse } from "../http/responses";
 import { logEvent, logWarning } from "../log";
-import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../session/cookie";
-import { startOidcLogin } from "../oidc/login";
-import { providerLogoutUrl } from "../oidc/rp-logout";
+import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../http/cookies";
+import { startOidcLogin } from "../auth/oidc/login";
+import { providerLogoutUrl } from "../auth/oidc/rp-logout";
 import { logoutSession } from "../session/store";
-import { isCrossSite } from "./csrf";
+import { isCrossSite } from "../http/csrf";
 import { mySessions } from "./my-sessions";
-import { unauthenticated } from "./require-access";
-import { safeReturnTo } from "./return-to";
-import type { GatewayEnv } from "./types";
+import { unauthenticated } from "../pipeline/decide";
+import { safeReturnTo } from "../http/return-to";
+import type { GatewayEnv } from "../pipeline/types";
 
 export const endpoints = new Hono<GatewayEnv>();
 

@@ -5,11 +5,11 @@
  * decided as every method it could run as, and must pass them all (method-override.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { errorPage, errorResponse, gatewayHeaders, wantsHtmlNavigation } from "../errors";
+import { errorPage, errorResponse, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
 import { logEvent } from "../log";
-import type { Access } from "../routes";
-import { clearedSessionSetCookie } from "../session/cookie";
-import { overrideMethods } from "./method-override";
+import type { Access } from "../policy/routes";
+import { clearedSessionSetCookie } from "../http/cookies";
+import { overrideMethods } from "../policy/method-override";
 import type { GatewayEnv } from "./types";
 
 export function requireAccess(): MiddlewareHandler<GatewayEnv> {

@@ -6,11 +6,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { logEvent, logError } from "../log";
-import { timingSafeEqualDigests } from "../timing-safe";
+import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
-import type { CreateSessionInput, EndReason, SessionRecord, SessionView, TouchClient, TouchResult } from "./types";
-import { userSessionsStub } from "./stubs";
-import { addToIdpIndexes, removeFromIdpIndexes } from "../oidc/idp-sessions";
+import type { CreateSessionInput, EndReason, SessionRecord, SessionView, TouchClient, TouchResult } from "../session/types";
+import { userSessionsStub } from "../session/stubs";
+import { addToIdpIndexes, removeFromIdpIndexes } from "./idp-sessions";
 
 const RECORD_KEY = "session";
 
