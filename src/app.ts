@@ -1,105 +1,106 @@
 /**
- * Builds the gateway: the one place where the order of the steps is decided.
+ * The composition root: the configuration is resolved once per isolate (per bindings object),
+ * the parts are chosen once from it, and each step gets only the options it needs. Every
+ * request then runs the same fixed pipeline, in this order:
  *
- *   config (invalid ⇒ 503) → canonical path (ambiguous ⇒ 400) → /_gateway/admin (bearer)
- *   → /_gateway/backchannel-logout (OIDC; no session) → load session → /_gateway/callback
- *   (OIDC) → /_gateway endpoints → route policy (401 / 302 / 403) → proxy to origin
+ *   target (canonical path; 400, reserved prefix 404)
+ *   → /_gateway/admin (bearer token) → the login method's endpoints without a session
+ *   → session (cookie → signature → one touch) → the login method's endpoints
+ *   → /_gateway endpoints → decision (policy: 401 / 302 / 403) → terminal (the origin)
+ *
+ * An invalid configuration fails closed: every request gets 503 and nothing is proxied.
  */
 import { Hono, type ErrorHandler } from "hono";
-import { canonicalizePath } from "./http/canonical-path";
-import { loadConfig } from "./config/resolve";
+import { sessionStarter } from "./auth/begin-session";
+import { delegatedLogin } from "./auth/delegated/method";
+import type { LoginMethod } from "./auth/method";
+import { oidcLogin } from "./auth/oidc/method";
+import { resolveConfig, type ResolvedConfig } from "./config/resolve";
+import { adminApi } from "./endpoints/admin";
+import { mySessions } from "./endpoints/my-sessions";
+import { sessionEndpoints } from "./endpoints/session";
 import type { Env } from "./env";
-import { errorResponse, GatewayError } from "./http/responses";
-import { admin } from "./endpoints/admin";
-import { endpoints } from "./endpoints/session";
-import { loadSession } from "./pipeline/load-session";
-import { proxyToOrigin } from "./upstream/proxy";
-import { requireAccess } from "./pipeline/decide";
-import type { GatewayEnv } from "./pipeline/types";
+import { gatewayCookie } from "./http/cookies";
+import { errorAnswer, GatewayError } from "./http/responses";
+import { headerPropagator } from "./identity/headers";
 import { logError, logEvent } from "./log";
-import { backchannelLogout } from "./auth/oidc/backchannel";
-import { oidcCallback } from "./auth/oidc/callback";
+import { decide } from "./pipeline/decide";
+import { loadSession } from "./pipeline/load-session";
+import { routingPath, target } from "./pipeline/target";
+import type { GatewayEnv } from "./pipeline/types";
+import { originFor } from "./upstream/origin";
+import { proxyTerminal } from "./upstream/proxy";
 
 export function createGateway(): ExportedHandler<Env> {
-  const app = new Hono<GatewayEnv>();
-  app.use(async function withConfig(c, next) {
-    const result = await loadConfig(c.env);
-    if (!result.ok) throw new GatewayError("unavailable", "invalid configuration");
-    c.set("config", result.config);
-    const url = new URL(c.req.url);
-    c.set("url", url);
-    c.set("canonicalPath", url.pathname);
-    await next();
-  });
-  app.route("/_gateway/admin", admin);
-  // Before the session load: the provider's call carries no cookie, and junk never wakes a DO.
-  app.post("/_gateway/backchannel-logout", backchannelLogout());
-  app.all("/_gateway/backchannel-logout", (c) => errorResponse(c.var.config.oidc ? "method_not_allowed" : "not_found", { Allow: "POST" }));
-  app.use(loadSession());
-  app.get("/_gateway/callback", oidcCallback());
-  app.route("/_gateway", endpoints);
-  app.all("/_gateway/*", () => errorResponse("not_found"));
-  app.all("*", requireAccess(), proxyToOrigin());
-  app.onError(handleError);
-
+  const apps = new WeakMap<Env, Promise<Hono<GatewayEnv>>>();
   return {
     async fetch(request, env, ctx) {
-      try {
-        const config = await loadConfig(env);
-        if (!config.ok) return errorResponse("unavailable");
-        const canonical = canonicalRequest(request, config.config.caseInsensitivePaths);
-        if (canonical instanceof Response) return canonical;
-        return await app.fetch(canonical, env, ctx);
-      } catch (error) {
-        logError("request.error", { error: String(error), stack: (error as Error).stack ?? null });
-        return errorResponse("internal_error");
+      let app = apps.get(env);
+      if (!app) {
+        app = buildApp(env);
+        apps.set(env, app);
       }
+      return (await app).fetch(request, env, ctx);
     },
   };
 }
 
+async function buildApp(env: Env): Promise<Hono<GatewayEnv>> {
+  const result = await resolveConfig(env);
+  if (!result.ok) return unavailable();
+  return gateway(result.config, env);
+}
+
+/** The pipeline for one resolved configuration. */
+export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
+  const { cookieName } = config;
+  const begin = sessionStarter({ ...config, via: config.oidc ? "oidc" : "origin" });
+  const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
+  const terminal = proxyTerminal({
+    origin: originFor(config.origin, env),
+    originTimeoutSeconds: config.originTimeoutSeconds,
+    propagator: headerPropagator(),
+    login,
+    cookieName,
+    isGatewayCookie: gatewayCookie(cookieName),
+  });
+
+  const targetOptions = { caseInsensitivePaths: config.caseInsensitivePaths };
+  const app = new Hono<GatewayEnv>({ getPath: routingPath(targetOptions) });
+  app.use(target(targetOptions));
+  app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken }));
+  if (login.beforeSession) app.route("/_gateway", login.beforeSession);
+  app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
+  if (login.routes) app.route("/_gateway", login.routes);
+  app.route("/_gateway/sessions", mySessions({ cookieName }));
+  app.route("/_gateway", sessionEndpoints({ login, cookieName }));
+  app.all("/_gateway/*", () => {
+    throw new GatewayError("not_found", "no such gateway endpoint");
+  });
+  app.all("*", decide({ policy: config.routePolicy, cookieName }), terminal);
+  app.onError(handleError);
+  return app;
+}
+
+function unavailable(): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.all("*", (c) => errorAnswer(c.req.raw, "unavailable"));
+  return app;
+}
+
 /**
- * The request with its path canonicalized (canonical-path.ts), or a 400 refusal. The reserved
- * prefix is the gateway's in every spelling: `/_GATEWAY/…` is answered 404 here rather than
- * proxied, with whatever `Authorization` it carries, to an origin that ignores case (X-08).
+ * Every error ends here. A GatewayError was thrown on purpose: its generic answer, HTML for a
+ * browser navigation and JSON otherwise, and its reason in the log. Anything else is a bug:
+ * logged with its stack, answered 500, never proxied.
  */
-function canonicalRequest(request: Request, caseInsensitive: boolean): Request | Response {
-  const url = new URL(request.url);
-  const rawPath = rawPathOf(request.url);
-  // A runtime that hands over the raw path could still carry a backslash WHATWG would rewrite.
-  const canonical = canonicalizePath(rawPath.includes("\\") ? rawPath : url.pathname, { caseInsensitive });
-  if (!canonical.ok) {
-    logEvent("request.path_refused", { reason: canonical.reason, method: request.method });
-    return errorResponse("bad_request");
-  }
-  if (RESERVED_ANY_CASE.test(canonical.path) && !RESERVED.test(canonical.path)) {
-    logEvent("request.reserved_prefix_refused", { method: request.method });
-    return errorResponse("not_found");
-  }
-  if (canonical.path === url.pathname) return request;
-  url.pathname = canonical.path;
-  return new Request(url, request);
-}
-
-const RESERVED = /^\/_gateway(?:\/|$)/;
-const RESERVED_ANY_CASE = /^\/_gateway(?:\/|$)/i;
-
-function rawPathOf(href: string): string {
-  const afterScheme = href.indexOf("//") + 2;
-  const pathStart = href.indexOf("/", afterScheme);
-  if (pathStart === -1) return "/";
-  const end = href.search(/[?#]/);
-  return href.slice(pathStart, end === -1 ? undefined : end);
-}
-
-const handleError: ErrorHandler<GatewayEnv> = (error) => {
+const handleError: ErrorHandler<GatewayEnv> = (error, c) => {
   if (error instanceof GatewayError) {
-    const fields = { code: error.code, reason: error.reason };
+    const fields = { code: error.code, reason: error.reason, path: c.var.canonicalPath ?? null };
     if (error.status >= 500) logError("request.failed", fields);
     else logEvent("request.refused", fields);
     // The limiter's window is a minute (wrangler.toml `period`).
-    return errorResponse(error.code, error.code === "rate_limited" ? { "Retry-After": "60" } : {});
+    return errorAnswer(c.req.raw, error.code, error.code === "rate_limited" ? { "Retry-After": "60" } : {}, error.page);
   }
   logError("request.error", { error: String(error), stack: error.stack ?? null });
-  return errorResponse("internal_error");
+  return errorAnswer(c.req.raw, "internal_error");
 };

@@ -78,7 +78,7 @@ describe("resolveConfig: a valid configuration", () => {
     expect(config.idleTimeoutSeconds).toBe(600);
     expect(config.absoluteTimeoutSeconds).toBe(3600);
     expect(config.adminToken).toBe(ADMIN_TOKEN);
-    expect(config.originBaseUrl).toBeNull();
+    expect(config.origin).toEqual({ kind: "binding" });
   });
 
   it("applies the defaults when nothing is set", async () => {
@@ -175,12 +175,12 @@ describe("resolveConfig: a valid configuration", () => {
 
   it("uses ORIGIN_URL when there is no ORIGIN binding", async () => {
     const config = await resolved({ ORIGIN: undefined, ORIGIN_URL: "https://origin.example:8443" });
-    expect(config.originBaseUrl?.href).toBe("https://origin.example:8443/");
+    expect(config.origin.kind === "url" && config.origin.url.href).toBe("https://origin.example:8443/");
   });
 
   it("prefers the ORIGIN binding to ORIGIN_URL", async () => {
     const config = await resolved({ ORIGIN_URL: "https://origin.example" });
-    expect(config.originBaseUrl).toBeNull();
+    expect(config.origin).toEqual({ kind: "binding" });
   });
 
   it("verifies with every SESSION_SECRET key, the first one signing", async () => {

@@ -52,9 +52,15 @@ describe("session store failures", () => {
     } as unknown as DurableObjectNamespace;
   }
 
+  /** An error as the runtime raises it for infrastructure: flagged retryable or overloaded. */
+  function platformError(message: string, flag: "retryable" | "overloaded"): Error {
+    return Object.assign(new Error(message), { [flag]: true });
+  }
+
   it.each([
-    ["throws", () => Promise.reject(new Error("storage exploded"))],
-    ["is reset mid-request", () => Promise.reject(new Error("Durable Object reset because its code was updated."))],
+    ["is reset mid-request", () => Promise.reject(platformError("Durable Object reset because its code was updated.", "retryable"))],
+    ["is overloaded", () => Promise.reject(platformError("Durable Object is overloaded. Too many requests queued.", "overloaded"))],
+    ["loses its connection", () => Promise.reject(platformError("Network connection lost.", "retryable"))],
   ])("answers 503 and forwards nothing when the session object %s", async (_, failure) => {
     const { token } = await login(uniqueUser());
     const origin = recordingOrigin();
@@ -64,8 +70,25 @@ describe("session store failures", () => {
     expect(response.status).toBe(503);
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({ error: "unavailable" });
-    expect(text).not.toContain("exploded");
+    expect(text).not.toContain("Durable Object");
     expect(origin.seen).toEqual([]);
+  });
+
+  it("answers 500 and logs the stack when the session object throws a bug, and forwards nothing", async () => {
+    const { token } = await login(uniqueUser());
+    const origin = recordingOrigin();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const bug = () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'sub')"));
+      const response = await gatewayFetchWith({ SESSIONS: failingNamespace(bug), ORIGIN: origin.binding } as never, "/public/x", { headers: { cookie: cookie(token) } });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ error: "internal_error" });
+      expect(origin.seen).toEqual([]);
+      const line = logged.mock.calls.map(([text]) => JSON.parse(String(text))).find((entry) => entry.event === "request.error");
+      expect(line.stack).toContain("TypeError: Cannot read properties of undefined");
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it("answers 503 when login cannot create the session, and sets no cookie", async () => {
@@ -73,7 +96,7 @@ describe("session store failures", () => {
       fetch: async () => new Response("ok", { headers: { "X-Gateway-Login": JSON.stringify({ sub: "alice" }) } }),
     } as unknown as Fetcher;
     const response = await gatewayFetchWith(
-      { SESSIONS: failingNamespace(() => Promise.reject(new Error("down"))), ORIGIN: origin } as never,
+      { SESSIONS: failingNamespace(() => Promise.reject(platformError("down", "retryable"))), ORIGIN: origin } as never,
       "/login",
       { method: "POST" },
     );

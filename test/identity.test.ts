@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { headerValue, injectIdentityHeaders, isIdentityHeaderName, setForwardingHeaders, stripIdentityHeaders } from "../src/identity/headers";
+import { setForwardingHeaders } from "../src/identity/forwarding";
+import { headerValue, injectIdentityHeaders, isIdentityHeaderName, stripIdentityHeaders } from "../src/identity/headers";
 import type { SessionView } from "../src/session/types";
 
 describe("isIdentityHeaderName", () => {

@@ -9,10 +9,12 @@ import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 
 import { env } from "cloudflare:workers";
 import { importJWK, SignJWT, generateKeyPair, type JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
-import { idpSessionsStub } from "../src/durable/idp-sessions";
+import { idpIndex, type IdpIndexKey } from "../src/auth/oidc/idp-index";
+import { indexStub } from "../src/session/stubs";
+
+const idpSessionsStub = (_: unknown, key: IdpIndexKey) => indexStub(env, idpIndex(key));
 import { logoutTokenReplayStub } from "../src/durable/logout-token-replay";
 import { sessionStub } from "../src/session/stubs";
-import type { SessionRecord } from "../src/session/types";
 import { COOKIE_NAME, sessionTokenFrom } from "./helpers";
 import { base64url, CookieJar, FAKE_CLIENT_ID, FAKE_ISSUER, FAKE_SIGNING_JWK, fakeSettings, gatewayRequest, loginWithFake } from "./oidc/helpers";
 
@@ -103,8 +105,8 @@ describe("back-channel logout: which sessions end", () => {
     const sub = `bc-${crypto.randomUUID()}`;
     const token = await loginAs(sub, "shared-sid");
     const index = idpSessionsStub(env, ["sid", FAKE_ISSUER, "shared-sid"]);
-    const ids = await runInDurableObject(index, (_, state) => state.storage.sql.exec("SELECT public_id FROM sessions").toArray());
-    expect(ids).toContainEqual({ public_id: token.split(".")[0] });
+    const sessions = await index.list();
+    expect(sessions.map((session) => session.id)).toContain(token.split(".")[0]);
   });
 
   it("answers 200 when the sessions have already ended", async () => {
@@ -228,14 +230,18 @@ describe("back-channel logout endpoint", () => {
 });
 
 describe("the provider's side of a session", () => {
-  it("keeps the provider's sid and ID token in the session record, and nowhere public", async () => {
+  it("lists the session under the provider's sid and subject, keeps the ID token for logout, and shows neither", async () => {
     const sub = `rec-${crypto.randomUUID()}`;
     const token = await loginAs(sub, "record-sid");
-    const record = await runInDurableObject(sessionStub(env, token.split(".")[0]!), (_, state) => state.storage.get<SessionRecord>("session"));
-    expect(record!.idp).toEqual({ iss: FAKE_ISSUER, sub, sid: "record-sid", idToken: expect.stringMatching(/^eyJ/) });
+    const id = token.split(".")[0]!;
+    for (const key of [["sid", FAKE_ISSUER, "record-sid"], ["sub", FAKE_ISSUER, sub]] as const) {
+      expect((await idpSessionsStub(env, key).list()).map((session) => session.id)).toEqual([id]);
+    }
     const view = await (await gatewayRequest(settings, new CookieJar(), "/_gateway/session", { headers: { cookie: `${COOKIE_NAME}=${token}` } })).text();
+    expect(view).toContain(id);
     expect(view).not.toContain("record-sid");
     expect(view).not.toContain("eyJ");
+    expect((await sessionStub(env, id).logout()).logoutHint).toMatch(/^eyJ/);
   });
 
   it("leaves the provider indexes empty when the session ends", async () => {

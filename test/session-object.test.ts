@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SessionObject } from "../src/durable/session-object";
-import { sessionStub, userSessionsStub } from "../src/session/stubs";
+import { sessionStub, userIndex, userSessionsStub } from "../src/session/stubs";
 import { hashSecret } from "../src/session/token";
 import type { CreateSessionInput } from "../src/session/types";
 import { uniqueUser } from "./helpers";
@@ -14,13 +14,14 @@ async function newSession(overrides: Partial<CreateSessionInput> = {}) {
   sequence += 1;
   const publicId = `test-session-${sequence}-${crypto.randomUUID()}`;
   const secretHash = await hashSecret(`secret-${publicId}`);
+  const user = overrides.user ?? uniqueUser();
   const input: CreateSessionInput = {
     publicId,
     secretHash,
-    user: uniqueUser(),
+    user,
     idleTimeoutSeconds: 600,
     absoluteTimeoutSeconds: 3600,
-    maxSessionsPerUser: 0,
+    indexes: [userIndex(user.sub)],
     ...overrides,
   };
   const stub = sessionStub(env, publicId);
@@ -87,7 +88,7 @@ describe("UserSessions", () => {
     const user = uniqueUser();
     const live = await newSession({ user });
     const index = userSessionsStub(env, user.sub);
-    await index.add("ghost-session-id", Date.now() + 60_000, 0);
+    await index.add("ghost-session-id", Date.now(), Date.now() + 60_000);
     expect((await index.list()).map((view) => view.id)).toEqual([live.input.publicId]);
     const ids = await runInDurableObject(index, (_, state) => state.storage.sql.exec("SELECT public_id FROM sessions").toArray());
     expect(ids).toEqual([{ public_id: live.input.publicId }]);

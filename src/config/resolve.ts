@@ -22,13 +22,12 @@ import { logError, logWarning } from "../log";
 import { compilePathSet, compileRoutePolicy, type RoutePolicy } from "../policy/routes";
 import { importSessionKeys, type SessionKeys } from "../session/token";
 import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/settings";
+import type { OriginSetting } from "../upstream/origin";
 import { importTransactionKeys } from "../auth/oidc/transaction";
 
 export interface ResolvedConfig {
-  /** Sends a request to the origin: the ORIGIN service binding, or fetch() to ORIGIN_URL. */
-  readonly originFetch: (request: Request) => Promise<Response>;
-  /** Where forwarded requests go: ORIGIN_URL, or the gateway's own origin for a binding. */
-  readonly originBaseUrl: URL | null;
+  /** The ORIGIN service binding, or ORIGIN_URL (upstream/origin.ts builds the fetch). */
+  readonly origin: OriginSetting;
   readonly routePolicy: RoutePolicy;
   readonly isLoginRoute: (canonicalPath: string) => boolean;
   readonly caseInsensitivePaths: boolean;
@@ -126,7 +125,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   return {
     ok: true,
     config: {
-      ...origin,
+      origin,
       routePolicy: compileRoutePolicy({ rules, defaultAccess, caseInsensitivePaths }),
       isLoginRoute: compilePathSet(loginRoutes, caseInsensitivePaths),
       caseInsensitivePaths,
@@ -145,9 +144,8 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   };
 }
 
-function resolveOrigin(problems: string[], env: Env): Pick<ResolvedConfig, "originFetch" | "originBaseUrl"> | null {
-  const binding = env.ORIGIN;
-  if (binding) return { originFetch: (request) => binding.fetch(request), originBaseUrl: null };
+function resolveOrigin(problems: string[], env: Env): OriginSetting | null {
+  if (env.ORIGIN) return { kind: "binding" };
   if (!env.ORIGIN_URL) {
     problems.push("ORIGIN_URL is not set and there is no ORIGIN service binding: one of them must name the origin");
     return null;
@@ -163,7 +161,7 @@ function resolveOrigin(problems: string[], env: Env): Pick<ResolvedConfig, "orig
     problems.push(`ORIGIN_URL (${quote(env.ORIGIN_URL)}) must be http(s)://host[:port] with no path, query, fragment or credentials`);
     return null;
   }
-  return { originFetch: (request) => fetch(request), originBaseUrl: url };
+  return { kind: "url", url };
 }
 
 function resolveSecrets(problems: string[], value: string | undefined): string[] | null {

@@ -1,11 +1,12 @@
 /**
- * The table behind both session indexes (UserSessions, IdpSessions): public ids with their
- * absolute expiry, an alarm at the earliest expiry that drops whatever is left behind, and no
- * storage at all once the table is empty. Each index Durable Object keeps one of these in a
- * private field, so none of it is reachable over RPC.
+ * The table behind every session index (session-index.ts): public ids with their creation
+ * time and absolute expiry, an alarm at the earliest expiry that drops whatever is left behind,
+ * and no storage at all once the table is empty. Each index Durable Object keeps one of these
+ * in a private field, so none of it is reachable over RPC.
  */
 export interface IndexRow extends Record<string, SqlStorageValue> {
   public_id: string;
+  created_at: number;
   absolute_expires_at: number;
 }
 
@@ -17,8 +18,8 @@ export class IndexTable {
     this.#storage = storage;
   }
 
-  record(publicId: string, absoluteExpiresAt: number): void {
-    this.#sql("INSERT OR REPLACE INTO sessions (public_id, absolute_expires_at) VALUES (?, ?)", publicId, absoluteExpiresAt);
+  record(publicId: string, createdAt: number, absoluteExpiresAt: number): void {
+    this.#sql("INSERT OR REPLACE INTO sessions (public_id, created_at, absolute_expires_at) VALUES (?, ?, ?)", publicId, createdAt, absoluteExpiresAt);
   }
 
   forget(publicId: string): void {
@@ -29,9 +30,9 @@ export class IndexTable {
     this.#sql("DELETE FROM sessions WHERE absolute_expires_at <= ?", now);
   }
 
-  /** Oldest first: every session lives the same ABSOLUTE_TIMEOUT_SECONDS from its login. */
+  /** Oldest first, by creation time (a changed ABSOLUTE_TIMEOUT_SECONDS does not reorder them). */
   rows(): IndexRow[] {
-    return this.#sql<IndexRow>("SELECT public_id, absolute_expires_at FROM sessions ORDER BY absolute_expires_at").toArray();
+    return this.#sql<IndexRow>("SELECT public_id, created_at, absolute_expires_at FROM sessions ORDER BY created_at, public_id").toArray();
   }
 
   /**
@@ -71,7 +72,12 @@ export class IndexTable {
 
   #sql<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<T> {
     if (!this.#schemaReady) {
-      this.#storage.sql.exec("CREATE TABLE IF NOT EXISTS sessions (public_id TEXT PRIMARY KEY, absolute_expires_at INTEGER NOT NULL)");
+      this.#storage.sql.exec("CREATE TABLE IF NOT EXISTS sessions (public_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL DEFAULT 0, absolute_expires_at INTEGER NOT NULL)");
+      // A table from before created_at (docs/storage.md): its rows sort first, as the oldest.
+      const columns = this.#storage.sql.exec<{ name: string }>("PRAGMA table_info(sessions)").toArray();
+      if (!columns.some((column) => column.name === "created_at")) {
+        this.#storage.sql.exec("ALTER TABLE sessions ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0");
+      }
       this.#schemaReady = true;
     }
     return this.#storage.sql.exec<T>(query, ...bindings);

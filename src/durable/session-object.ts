@@ -1,16 +1,17 @@
 /**
  * SessionObject: one Durable Object per session, named by the session's public id. It is the
  * only code that reads or writes the session's state (docs/storage.md), so create, touch and
- * revoke are strongly consistent: once revoke has answered, every later touch fails.
+ * revoke are strongly consistent: once revoke has answered, every later touch fails. It knows
+ * no login method: the record names the indexes it is listed in, and it tells each of them
+ * when it begins and ends.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { logEvent, logError } from "../log";
 import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
-import type { CreateSessionInput, EndReason, SessionRecord, SessionView, TouchClient, TouchResult } from "../session/types";
-import { userSessionsStub } from "../session/stubs";
-import { addToIdpIndexes, removeFromIdpIndexes } from "./idp-sessions";
+import type { CreateSessionInput, EndReason, IndexRef, SessionRecord, SessionView, TouchClient, TouchResult } from "../session/types";
+import { indexStub, userIndex } from "../session/stubs";
 
 const RECORD_KEY = "session";
 
@@ -44,16 +45,18 @@ export class SessionObject extends DurableObject<Env> {
       absoluteExpiresAt: now + input.absoluteTimeoutSeconds * 1000,
       ...(input.clientIp ? { clientIp: input.clientIp } : {}),
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
-      ...(input.idp ? { idp: input.idp } : {}),
+      indexes: input.indexes,
+      ...(input.logoutHint ? { logoutHint: input.logoutHint } : {}),
     };
     // Memory first: a revoke that arrives while the index call below is in flight sees it.
     this.#record = record;
     await this.#persist(record);
     try {
-      if (record.idp) await addToIdpIndexes(this.env, record.idp, record.publicId, record.absoluteExpiresAt);
-      await userSessionsStub(this.env, record.user.sub).add(record.publicId, record.absoluteExpiresAt, input.maxSessionsPerUser);
+      await Promise.all(
+        input.indexes.map((ref) => indexStub(this.env, ref).add(record.publicId, record.createdAt, record.absoluteExpiresAt, ref.maxSessions ?? 0)),
+      );
     } catch (error) {
-      await this.#end("index-unavailable", { notifyIndex: false });
+      await this.#end("index-unavailable");
       throw error;
     }
     if (this.#record !== record) throw new Error("session revoked while it was being created");
@@ -93,25 +96,22 @@ export class SessionObject extends DurableObject<Env> {
     return toView(record);
   }
 
-  /**
-   * Ends the session now. Idempotent: true when it was live. `notifyIndex: false` is for the
-   * user index itself, which forgets the session on its own.
-   */
-  async revoke(reason: EndReason, options: { notifyIndex?: boolean } = {}): Promise<boolean> {
+  /** Ends the session now. Idempotent: true when it was live. */
+  async revoke(reason: EndReason): Promise<boolean> {
     if (!this.#record) return false;
-    await this.#end(reason, { notifyIndex: options.notifyIndex ?? true });
+    await this.#end(reason);
     return true;
   }
 
   /**
-   * Ends the session at the user's logout. Answers the ID token of an OIDC login, for the
-   * provider's logout (`id_token_hint`, RP-Initiated Logout 1.0 §2).
+   * Ends the session at the user's logout. Answers the login method's logout hint (OIDC: the
+   * ID token, for the provider's logout, RP-Initiated Logout 1.0 §2).
    */
-  async logout(): Promise<{ wasLive: boolean; idTokenHint: string | null }> {
+  async logout(): Promise<{ wasLive: boolean; logoutHint: string | null }> {
     const record = this.#record;
-    if (!record) return { wasLive: false, idTokenHint: null };
+    if (!record) return { wasLive: false, logoutHint: null };
     await this.#end("logout");
-    return { wasLive: true, idTokenHint: record.idp?.idToken ?? null };
+    return { wasLive: true, logoutHint: record.logoutHint ?? record.idp?.idToken ?? null };
   }
 
   override async alarm(): Promise<void> {
@@ -158,7 +158,7 @@ export class SessionObject extends DurableObject<Env> {
     this.#storedLastSeenAt = record.lastSeenAt;
   }
 
-  async #end(reason: EndReason, { notifyIndex = true }: { notifyIndex?: boolean } = {}): Promise<void> {
+  async #end(reason: EndReason): Promise<void> {
     const record = this.#record;
     this.#record = null;
     this.#endedBecause = reason;
@@ -167,13 +167,11 @@ export class SessionObject extends DurableObject<Env> {
     if (!record) return;
     const expired = reason === "idle-timeout" || reason === "absolute-timeout";
     logEvent(expired ? "session.expired" : "session.revoked", { session: record.publicId, sub: record.user.sub, reason });
-    if (record.idp) await removeFromIdpIndexes(this.env, record.idp, record.publicId);
-    if (!notifyIndex) return;
-    try {
-      await userSessionsStub(this.env, record.user.sub).remove(record.publicId);
-    } catch (error) {
-      // The session is gone either way; the index drops ids whose session is not live.
-      logError("user_index.remove_failed", { session: record.publicId, error: String(error) });
-    }
+    const indexes: readonly IndexRef[] = record.indexes ?? [userIndex(record.user.sub)];
+    const results = await Promise.allSettled(indexes.map((ref) => indexStub(this.env, ref).remove(record.publicId)));
+    results.forEach((result, index) => {
+      // The session is gone either way; an index drops ids whose session is not live.
+      if (result.status === "rejected") logError("index.remove_failed", { session: record.publicId, index: indexes[index]!.kind, error: String(result.reason) });
+    });
   }
 }

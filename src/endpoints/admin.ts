@@ -9,6 +9,7 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../http/responses";
+import { clientIp } from "../http/client";
 import { logEvent, logWarning } from "../log";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
 import { isPublicId } from "../session/token";
@@ -18,28 +19,36 @@ import type { GatewayEnv } from "../pipeline/types";
 
 const MAX_SUB_LENGTH = 256;
 
-export const admin = new Hono<GatewayEnv>();
+export interface AdminApiOptions {
+  /** ADMIN_TOKEN; null: every admin path answers 404, as if the API did not exist. */
+  readonly adminToken: string | null;
+}
 
-admin.use(adminAuth());
+export function adminApi({ adminToken }: AdminApiOptions): Hono<GatewayEnv> {
+  const admin = new Hono<GatewayEnv>();
 
-admin.get("/sessions/:id", async function getSession(c) {
-  const id = sessionIdParam(c.req.param("id"));
-  const session = await readSession(c.env, id);
-  if (!session) return errorResponse("not_found");
-  return jsonResponse(session);
-});
+  admin.use(adminAuth(adminToken));
 
-admin.delete("/sessions/:id", async function deleteSession(c) {
-  const id = sessionIdParam(c.req.param("id"));
-  const wasLive = await revokeSession(c.env, id, "admin");
-  logEvent("admin.session_revoked", { session: id, wasLive });
-  return new Response(null, { status: 204, headers: gatewayHeaders() });
-});
+  admin.get("/sessions/:id", async function getSession(c) {
+    const id = sessionIdParam(c.req.param("id"));
+    const session = await readSession(c.env, id);
+    if (!session) return errorResponse("not_found");
+    return jsonResponse(session);
+  });
 
-admin.get("/users/:sub/sessions", (c) => listSessions(c.env, subParam(c.req.param("sub"))));
-admin.get("/sessions", (c) => listSessions(c.env, subParam(c.req.query("user"))));
-admin.delete("/users/:sub/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.param("sub"))));
-admin.delete("/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.query("user"))));
+  admin.delete("/sessions/:id", async function deleteSession(c) {
+    const id = sessionIdParam(c.req.param("id"));
+    const wasLive = await revokeSession(c.env, id, "admin");
+    logEvent("admin.session_revoked", { session: id, wasLive });
+    return new Response(null, { status: 204, headers: gatewayHeaders() });
+  });
+
+  admin.get("/users/:sub/sessions", (c) => listSessions(c.env, subParam(c.req.param("sub"))));
+  admin.get("/sessions", (c) => listSessions(c.env, subParam(c.req.query("user"))));
+  admin.delete("/users/:sub/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.param("sub"))));
+  admin.delete("/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.query("user"))));
+  return admin;
+}
 
 async function listSessions(env: Env, sub: string): Promise<Response> {
   const sessions = await listUserSessions(env, sub);
@@ -52,14 +61,13 @@ async function deleteUserSessions(env: Env, sub: string): Promise<Response> {
   return new Response(null, { status: 204, headers: gatewayHeaders() });
 }
 
-function adminAuth(): MiddlewareHandler<GatewayEnv> {
+function adminAuth(expected: string | null): MiddlewareHandler<GatewayEnv> {
   return async function adminAuth(c, next) {
-    const expected = c.var.config.adminToken;
     if (!expected) return errorResponse("not_found");
     const header = c.req.header("authorization") ?? "";
     const presented = /^Bearer /i.test(header) ? header.slice("Bearer ".length).trim() : "";
     if (!(await timingSafeEqualStrings(presented, expected))) {
-      logWarning("admin.unauthorized", { ip: c.req.header("cf-connecting-ip") ?? null, path: c.var.canonicalPath });
+      logWarning("admin.unauthorized", { ip: clientIp(c.req.raw), path: c.var.canonicalPath });
       return errorResponse("unauthenticated", { "WWW-Authenticate": "Bearer" });
     }
     await next();

@@ -14,43 +14,51 @@ import { isCrossSite } from "../http/csrf";
 import { unauthenticated } from "../pipeline/decide";
 import type { GatewayEnv } from "../pipeline/types";
 
-export const mySessions = new Hono<GatewayEnv>();
+export interface MySessionsOptions {
+  /** COOKIE_NAME. */
+  readonly cookieName: string;
+}
 
-mySessions.use(requireOwnSession());
+export function mySessions({ cookieName }: MySessionsOptions): Hono<GatewayEnv> {
+  const mySessions = new Hono<GatewayEnv>();
 
-mySessions.get("/", async function listMySessions(c) {
-  const session = c.var.session!;
-  const sessions = await listUserSessions(c.env, session.user.sub);
-  return jsonResponse({ current: session.id, sessions });
-});
+  mySessions.use(requireOwnSession(cookieName));
 
-mySessions.delete("/:id", async function endMySession(c) {
-  const session = c.var.session!;
-  const id = c.req.param("id");
-  // Someone else's session, an ended one and a malformed id all look the same: not found.
-  const target = isPublicId(id) ? await readSession(c.env, id) : null;
-  if (!target || target.user.sub !== session.user.sub) return errorResponse("not_found");
-  await revokeSession(c.env, id, "user-ended");
-  logEvent("user.session_ended", { session: session.id, ended: id });
-  const headers = gatewayHeaders();
-  if (id === session.id) headers.set("Set-Cookie", clearedSessionSetCookie(c.var.config.cookieName));
-  return new Response(null, { status: 204, headers });
-});
-
-mySessions.delete("/", async function endAllMySessions(c) {
-  const session = c.var.session!;
-  const revoked = await revokeUserSessions(c.env, session.user.sub, "user-ended-all");
-  logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
-  const headers = gatewayHeaders({
-    "Set-Cookie": clearedSessionSetCookie(c.var.config.cookieName),
-    "Clear-Site-Data": CLEAR_SITE_DATA,
+  mySessions.get("/", async function listMySessions(c) {
+    const session = c.var.session!;
+    const sessions = await listUserSessions(c.env, session.user.sub);
+    return jsonResponse({ current: session.id, sessions });
   });
-  return new Response(null, { status: 204, headers });
-});
 
-function requireOwnSession(): MiddlewareHandler<GatewayEnv> {
+  mySessions.delete("/:id", async function endMySession(c) {
+    const session = c.var.session!;
+    const id = c.req.param("id");
+    // Someone else's session, an ended one and a malformed id all look the same: not found.
+    const target = isPublicId(id) ? await readSession(c.env, id) : null;
+    if (!target || target.user.sub !== session.user.sub) return errorResponse("not_found");
+    await revokeSession(c.env, id, "user-ended");
+    logEvent("user.session_ended", { session: session.id, ended: id });
+    const headers = gatewayHeaders();
+    if (id === session.id) headers.set("Set-Cookie", clearedSessionSetCookie(cookieName));
+    return new Response(null, { status: 204, headers });
+  });
+
+  mySessions.delete("/", async function endAllMySessions(c) {
+    const session = c.var.session!;
+    const revoked = await revokeUserSessions(c.env, session.user.sub, "user-ended-all");
+    logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
+    const headers = gatewayHeaders({
+      "Set-Cookie": clearedSessionSetCookie(cookieName),
+      "Clear-Site-Data": CLEAR_SITE_DATA,
+    });
+    return new Response(null, { status: 204, headers });
+  });
+  return mySessions;
+}
+
+function requireOwnSession(cookieName: string): MiddlewareHandler<GatewayEnv> {
   return async function requireOwnSession(c, next) {
-    if (!c.var.session) return unauthenticated(c);
+    if (!c.var.session) return unauthenticated(c, cookieName);
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && isCrossSite(c.req.raw)) {
       logWarning("user.cross_site_refused", { session: c.var.session.id, origin: c.req.header("origin") ?? null });
       return errorResponse("forbidden");

@@ -32,10 +32,23 @@ export function readSessionCookie(cookieHeader: string | null, name: string): Se
  * with ", ") goes whole: a reader that splits on commas must not find the token either.
  * Every other pair passes byte for byte, commas included.
  */
-export function cookieHeaderWithout(cookieHeader: string | null, names: readonly string[]): string | null {
+export function cookieHeaderWithout(cookieHeader: string | null, names: readonly string[] | ((name: string) => boolean)): string | null {
   if (!cookieHeader) return null;
-  const kept = splitPairs(cookieHeader).filter((pair) => !pair.split(",").some((part) => names.includes(cookieName(part))));
+  const isNamed = typeof names === "function" ? names : (name: string) => names.includes(name);
+  const kept = splitPairs(cookieHeader).filter((pair) => !pair.split(",").some((part) => isNamed(cookieName(part))));
   return kept.length > 0 ? kept.join("; ") : null;
+}
+
+/**
+ * Every cookie the gateway owns besides the session cookie is named with this prefix (the
+ * OIDC login transaction is `__Host-gateway-login`), in every mode: the origin never sees one
+ * and can never set one.
+ */
+export const GATEWAY_COOKIE_PREFIX = "__Host-gateway-";
+
+/** Whether a cookie is the gateway's: the session cookie, or one under GATEWAY_COOKIE_PREFIX. */
+export function gatewayCookie(sessionCookieName: string): (name: string) => boolean {
+  return (name) => name === sessionCookieName || name.startsWith(GATEWAY_COOKIE_PREFIX);
 }
 
 /** RFC 6265bis §4.1: `__Host-` needs Secure, Path=/ and no Domain; Max-Age caps the lifetime. */

@@ -20,16 +20,24 @@ export const errorStatus = {
 
 export type ErrorCode = keyof typeof errorStatus;
 
+export interface PageText {
+  readonly title: string;
+  readonly text: string;
+}
+
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   /** Logged, never sent to the client. */
   readonly reason: string;
+  /** What a browser's page says, when the code's generic text is not enough. */
+  readonly page: PageText | undefined;
 
-  constructor(code: ErrorCode, reason: string) {
+  constructor(code: ErrorCode, reason: string, page?: PageText) {
     super(`${code}: ${reason}`);
     this.name = "GatewayError";
     this.code = code;
     this.reason = reason;
+    this.page = page;
   }
 
   get status(): number {
@@ -66,12 +74,14 @@ const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors
  * The same refusal as a small HTML page, for a browser navigation. The page holds only fixed
  * text (nothing from the request), so there is nothing to escape; `page` is fixed text too.
  */
-export function errorPage(code: ErrorCode, page?: { title: string; text: string }): Response {
+export function errorPage(code: ErrorCode, page?: PageText, extraHeaders: HeadersInit = {}): Response {
   const { title, text } = page ?? PAGE_TEXT[code] ?? { title: `Error ${errorStatus[code]}`, text: "The request could not be completed." };
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title>
 <style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}a{color:#1d4ed8}</style></head>
 <body><h1>${title}</h1><p>${text}</p><p><a href="/">Home</a> · <a href="/_gateway/login">Sign in as someone else</a></p></body></html>`;
-  const headers = gatewayHeaders({ "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP });
+  const headers = gatewayHeaders(extraHeaders);
+  headers.set("Content-Type", "text/html; charset=utf-8");
+  headers.set("Content-Security-Policy", PAGE_CSP);
   return new Response(html, { status: errorStatus[code], headers });
 }
 
@@ -79,4 +89,9 @@ export function errorPage(code: ErrorCode, page?: { title: string; text: string 
 export function wantsHtmlNavigation(request: Request): boolean {
   if (request.method !== "GET" && request.method !== "HEAD") return false;
   return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
+}
+
+/** The answer to an error: a page for a browser navigation, JSON otherwise; the same status. */
+export function errorAnswer(request: Request, code: ErrorCode, headers: HeadersInit = {}, page?: PageText): Response {
+  return wantsHtmlNavigation(request) ? errorPage(code, page, headers) : errorResponse(code, headers);
 }

@@ -5,16 +5,15 @@
  * `x-gateway-`.
  */
 import type { SessionView } from "../session/types";
+import { setForwardingHeaders } from "./forwarding";
+import { asOriginReadsIt } from "./header-names";
+import type { IdentityPropagator } from "./propagator";
 
 export function isIdentityHeaderName(name: string): boolean {
   const normalized = asOriginReadsIt(name);
   return normalized.startsWith("x-auth-") || normalized.startsWith("x-gateway-");
 }
 
-/** A header name as a CGI-style origin reads it: case folded, `_` read as `-`. */
-function asOriginReadsIt(name: string): string {
-  return name.toLowerCase().replaceAll("_", "-");
-}
 
 export function stripIdentityHeaders(headers: Headers): void {
   for (const name of [...headers.keys()]) {
@@ -43,73 +42,16 @@ export function headerValue(value: string): string {
 }
 
 /**
- * X-Forwarded-* come from the gateway alone: the client's copies and `Forwarded` are
- * dropped, and the client address is `CF-Connecting-IP`, which Cloudflare sets itself.
+ * The plain identity headers (X-Auth-*), with the gateway's forwarding headers: every client
+ * copy stripped first, then ours set.
  */
-/**
- * Request headers the client may not set because an origin could act on them (checklist
- * I-02, R-07, X-07): forwarding information (the address, scheme and host an origin may take
- * as the client's), the identity headers of other proxies that origins are configured to trust
- * (Grafana's `X-WEBAUTH-USER`, Azure's `X-MS-CLIENT-PRINCIPAL-*`, IAP's
- * `X-Goog-Authenticated-User-*`, Cloudflare Access's `Cf-Access-*`), and the method and path
- * overrides that some frameworks honour (IIS, Symfony, Express method-override), which would
- * run another method or path than the one authorized. Matched with `_` read as `-`.
- */
-const CLIENT_FORBIDDEN = new Set([
-  // addresses: go-chi's RealIP reads True-Client-IP first; Rails, Django and Spring read others
-  "forwarded",
-  "x-real-ip",
-  "x-client-ip",
-  "true-client-ip",
-  "client-ip",
-  "x-cluster-client-ip",
-  "cf-connecting-ipv6",
-  "fastly-client-ip",
-  "x-originating-ip",
-  "x-remote-ip",
-  "x-remote-addr",
-  "x-envoy-external-address",
-  "x-proxyuser-ip",
-  // scheme and host
-  "x-scheme",
-  "x-url-scheme",
-  "front-end-https",
-  "x-arr-ssl",
-  "x-host",
-  // identities other proxies assert
-  "remote-user",
-  "x-remote-user",
-  "x-user",
-  "x-email",
-  // method and path overrides
-  "x-http-method-override",
-  "x-http-method",
-  "x-method-override",
-]);
-
-/** Prefixes of the same kinds: `x-forwarded-*` and `x-original-*` (URL, URI, Host, For). */
-const CLIENT_FORBIDDEN_PREFIXES = [
-  "x-forwarded-",
-  "x-original-",
-  "x-rewrite-",
-  "x-webauth-",
-  "x-ms-client-principal",
-  "x-goog-authenticated-user-",
-  "x-amzn-oidc-",
-  "cf-access-",
-];
-
-function isClientForbidden(name: string): boolean {
-  const normalized = asOriginReadsIt(name);
-  return CLIENT_FORBIDDEN.has(normalized) || CLIENT_FORBIDDEN_PREFIXES.some((prefix) => normalized.startsWith(prefix));
-}
-
-export function setForwardingHeaders(headers: Headers, request: Request, url: URL): void {
-  for (const name of [...headers.keys()]) {
-    if (isClientForbidden(name)) headers.delete(name);
-  }
-  headers.set("X-Forwarded-Host", url.host);
-  headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
-  const clientIp = request.headers.get("cf-connecting-ip");
-  if (clientIp) headers.set("X-Forwarded-For", clientIp);
+export function headerPropagator(): IdentityPropagator {
+  return {
+    prepare(headers, { request, url, session }) {
+      stripIdentityHeaders(headers);
+      setForwardingHeaders(headers, request, url);
+      if (session) injectIdentityHeaders(headers, session);
+    },
+    isOwnHeader: isIdentityHeaderName,
+  };
 }

@@ -7,21 +7,28 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorPage, errorResponse, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
 import { logEvent } from "../log";
-import type { Access } from "../policy/routes";
+import type { Access, RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";
 import type { GatewayEnv } from "./types";
 
-export function requireAccess(): MiddlewareHandler<GatewayEnv> {
-  return async function requireAccess(c, next) {
-    const { config, session, canonicalPath } = c.var;
-    const policy = config.routePolicy;
+export interface DecideOptions {
+  /** ROUTES and DEFAULT_ACCESS, compiled once. */
+  readonly policy: RoutePolicy;
+  /** COOKIE_NAME: a refusal clears a cookie that gave no session. */
+  readonly cookieName: string;
+}
+
+export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
+  const { policy } = options;
+  return async function decide(c, next) {
+    const { session, canonicalPath } = c.var;
     const method = c.req.method;
     const overrides = await overrideMethods(c.req.raw, c.var.url, () => policy.dependsOnMethod(method, canonicalPath));
     const methods = [method, ...overrides.filter((override) => override !== method)];
     const accesses = methods.map((one) => policy.accessFor(one, canonicalPath));
     if (accesses.every((access) => access.kind === "public")) return next();
-    if (!session) return unauthenticated(c);
+    if (!session) return unauthenticated(c, options.cookieName);
     const missing = accesses.find((access): access is Extract<Access, { kind: "roles" }> => access.kind === "roles" && !access.roles.some((role) => session.user.roles.includes(role)));
     if (missing) {
       logEvent("access.forbidden", { session: session.id, path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}), needs: missing.roles });
@@ -31,10 +38,10 @@ export function requireAccess(): MiddlewareHandler<GatewayEnv> {
   };
 }
 
-/** The one answer for no session, expired, revoked or unknown alike (DESIGN.md "Sessions"). */
-export function unauthenticated(c: Context<GatewayEnv>): Response {
+/** The one answer for no session, expired, revoked or unknown alike (docs/design.md "Sessions"). */
+export function unauthenticated(c: Context<GatewayEnv>, cookieName: string): Response {
   const headers = gatewayHeaders();
-  if (c.var.staleCookie) headers.append("Set-Cookie", clearedSessionSetCookie(c.var.config.cookieName));
+  if (c.var.staleCookie) headers.append("Set-Cookie", clearedSessionSetCookie(cookieName));
   if (wantsHtmlNavigation(c.req.raw)) {
     const returnTo = `${c.var.canonicalPath}${c.var.url.search}`;
     headers.set("Location", `/_gateway/login?return_to=${encodeURIComponent(returnTo)}`);

@@ -5,16 +5,27 @@
  * verification and no Durable Object call.
  */
 import type { MiddlewareHandler } from "hono";
+import type { SessionKeys } from "../session/token";
 import { GatewayError } from "../http/responses";
 import { logEvent } from "../log";
+import { clientInfo, clientIp } from "../http/client";
 import { readSessionCookie } from "../http/cookies";
 import { touchSession } from "../session/store";
 import { verifyToken } from "../session/token";
 import type { GatewayEnv } from "./types";
 
-export function loadSession(): MiddlewareHandler<GatewayEnv> {
+export interface LoadSessionOptions {
+  /** COOKIE_NAME. */
+  readonly cookieName: string;
+  /** SESSION_SECRET's keys: the first signs, all verify. */
+  readonly sessionKeys: SessionKeys;
+  /** END_SESSION_ON_USER_AGENT_CHANGE. */
+  readonly endSessionOnUserAgentChange: boolean;
+}
+
+export function loadSession(options: LoadSessionOptions): MiddlewareHandler<GatewayEnv> {
+  const config = options;
   return async function loadSession(c, next) {
-    const { config } = c.var;
     c.set("session", null);
     c.set("presentedPublicIds", []);
     c.set("staleCookie", false);
@@ -34,13 +45,7 @@ export function loadSession(): MiddlewareHandler<GatewayEnv> {
         await limitCookieFailures(c.env.COOKIE_FAILURE_LIMITER, clientIp(c.req.raw));
       } else {
         c.set("presentedPublicIds", [parts.publicId]);
-        const userAgent = c.req.header("user-agent");
-        const ip = clientIp(c.req.raw);
-        const result = await touchSession(c.env, parts, {
-          ...(ip ? { clientIp: ip } : {}),
-          ...(userAgent ? { userAgent: userAgent.slice(0, MAX_USER_AGENT_LENGTH) } : {}),
-          endOnUserAgentChange: config.endSessionOnUserAgentChange,
-        });
+        const result = await touchSession(c.env, parts, { ...clientInfo(c.req.raw), endOnUserAgentChange: config.endSessionOnUserAgentChange });
         if (result.ok) {
           c.set("session", result.session);
         } else {
@@ -82,12 +87,4 @@ const limitedUntil = new Map<string, number>();
 
 function rateLimited(ip: string | null): GatewayError {
   return new GatewayError("rate_limited", `too many invalid session cookies from ${ip ?? "an unknown address"}`);
-}
-
-/** What is recorded of a User-Agent (at login and when compared later). */
-export const MAX_USER_AGENT_LENGTH = 512;
-
-/** The client's address as Cloudflare saw it; never X-Forwarded-For (checklist F-03). */
-export function clientIp(request: Request): string | null {
-  return request.headers.get("cf-connecting-ip");
 }

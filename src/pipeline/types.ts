@@ -1,11 +1,15 @@
-import type { ResolvedConfig } from "../config/resolve";
+/**
+ * The spine's shared vocabulary: what each step of a request learns, in the order it learns
+ * it, and the shape of the step that ends an allowed request.
+ *
+ *   target (canonical path) → session (cookie → one touch) → decision (policy) → terminal
+ */
+import type { Handler } from "hono";
 import type { Env } from "../env";
 import type { SessionView } from "../session/types";
 
-/** What the middleware chain knows about a request, in the order it learns it. */
 export interface GatewayVariables {
-  config: ResolvedConfig;
-  /** The canonical path (canonical-path.ts): what is authorized is what is forwarded. */
+  /** The canonical path (http/canonical-path.ts): what is authorized is what is forwarded. */
   canonicalPath: string;
   /** The request URL (with the canonical path), parsed once for every step that needs it. */
   url: URL;
@@ -24,3 +28,6 @@ export interface GatewayEnv {
   Bindings: Env;
   Variables: GatewayVariables;
 }
+
+/** Where an allowed request goes (upstream/proxy.ts: the origin). */
+export type Terminal = Handler<GatewayEnv>;

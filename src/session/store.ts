@@ -1,12 +1,16 @@
 /**
- * The gateway's calls into the session Durable Objects. Any failure or a call that takes too
- * long becomes GatewayError("unavailable") — 503, fail closed (DESIGN.md "Sessions").
+ * The gateway's calls into the session Durable Objects. A call that takes too long, or fails
+ * because of the platform (an error the runtime marks `retryable` or `overloaded`: a reset, a
+ * lost connection, an overloaded object), becomes GatewayError("unavailable") — 503, fail
+ * closed (docs/design.md "Sessions"). Any other error is a bug: it is thrown on as it is, and
+ * app.ts logs it with its stack and answers 500 — never proxied, never hidden as a 503.
  */
 import type { Env } from "../env";
+import type { ClientInfo } from "../http/client";
 import { GatewayError } from "../http/responses";
-import { sessionStub, userSessionsStub } from "./stubs";
+import { sessionStub, userIndex, userSessionsStub } from "./stubs";
 import { hashSecret, mintToken, type SessionKeys, type TokenParts } from "./token";
-import type { EndReason, IdpLink, SessionUser, SessionView, TouchClient, TouchResult } from "./types";
+import type { EndReason, SessionExtras, SessionUser, SessionView, TouchClient, TouchResult } from "./types";
 
 /** A session call that has not answered by then fails the request with 503. */
 export const STORE_TIMEOUT_MS = 5000;
@@ -18,17 +22,13 @@ export interface NewSessionSettings {
   readonly maxSessionsPerUser: number;
 }
 
-export interface ClientInfo {
-  readonly clientIp?: string;
-  readonly userAgent?: string;
-}
 
 export async function createSession(
   env: Env,
   settings: NewSessionSettings,
   user: SessionUser,
   client: ClientInfo,
-  idp?: IdpLink,
+  extras: SessionExtras = {},
 ): Promise<{ token: string; session: SessionView }> {
   const { token, publicId, secret } = await mintToken(settings.sessionKeys);
   const secretHash = await hashSecret(secret);
@@ -39,9 +39,10 @@ export async function createSession(
       user,
       idleTimeoutSeconds: settings.idleTimeoutSeconds,
       absoluteTimeoutSeconds: settings.absoluteTimeoutSeconds,
-      maxSessionsPerUser: settings.maxSessionsPerUser,
+      // The user's own index first: it applies the per-user cap.
+      indexes: [userIndex(user.sub, settings.maxSessionsPerUser), ...(extras.indexes ?? [])],
       ...client,
-      ...(idp ? { idp } : {}),
+      ...(extras.logoutHint ? { logoutHint: extras.logoutHint } : {}),
     }),
   );
   return { token, session };
@@ -60,8 +61,8 @@ export function revokeSession(env: Env, publicId: string, reason: EndReason): Pr
   return call("revoke", () => sessionStub(env, publicId).revoke(reason));
 }
 
-/** Revokes at the user's logout; answers the ID token hint of an OIDC session, if any. */
-export function logoutSession(env: Env, publicId: string): Promise<{ wasLive: boolean; idTokenHint: string | null }> {
+/** Revokes at the user's logout; answers the login method's logout hint, if any. */
+export function logoutSession(env: Env, publicId: string): Promise<{ wasLive: boolean; logoutHint: string | null }> {
   return call("logout", () => sessionStub(env, publicId).logout());
 }
 
@@ -76,13 +77,25 @@ export function revokeUserSessions(env: Env, sub: string, reason: EndReason): Pr
 async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new StoreTimeout(`timed out after ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
   });
   try {
     return await Promise.race([run(), timeout]);
   } catch (error) {
-    throw new GatewayError("unavailable", `session store ${what} failed: ${String(error)}`);
+    if (error instanceof StoreTimeout || isPlatformFailure(error)) throw new GatewayError("unavailable", `session store ${what} failed: ${String(error)}`);
+    throw error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+class StoreTimeout extends Error {
+  override name = "StoreTimeout";
+}
+
+/** Durable Object errors the runtime raises for infrastructure: they carry these flags. */
+function isPlatformFailure(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const flags = error as { retryable?: unknown; overloaded?: unknown };
+  return flags.retryable === true || flags.overloaded === true;
 }

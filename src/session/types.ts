@@ -19,20 +19,32 @@ export interface SessionRecord {
   /** `CF-Connecting-IP` and `User-Agent` at login, for the audit trail. */
   readonly clientIp?: string;
   readonly userAgent?: string;
-  /** OIDC login only: the provider's side, for back-channel and RP-initiated logout. */
-  readonly idp?: IdpLink;
+  /**
+   * The indexes this session is listed in (the user's, and any its login method adds): it
+   * adds itself at creation and removes itself when it ends. Absent in records written before
+   * indexes were named here: then only the user's index.
+   */
+  readonly indexes?: readonly IndexRef[];
+  /** Opaque to the session: what its login method wants back at logout (OIDC: the ID token). */
+  readonly logoutHint?: string;
+  /** Records written before logoutHint kept the ID token here (docs/storage.md). */
+  readonly idp?: { readonly idToken?: string };
 }
 
-/** What the OpenID Provider said about a session it stands behind (OIDC mode). */
-export interface IdpLink {
-  /** The issuer identifier. */
-  readonly iss: string;
-  /** The provider's subject (the ID token's `sub`, whatever OIDC_SUB_CLAIM maps). */
-  readonly sub: string;
-  /** The provider's session id (`sid`), when the ID token has one. */
-  readonly sid?: string;
-  /** The ID token, sent back as `id_token_hint` at logout; left out when very large. */
-  readonly idToken?: string;
+/** One index a session is listed in: a SessionIndex Durable Object, by namespace and name. */
+export interface IndexRef {
+  /** `user`: USER_SESSIONS; `idp`: IDP_SESSIONS. */
+  readonly kind: "user" | "idp";
+  /** The Durable Object's name in that namespace. */
+  readonly name: string;
+  /** Live sessions the index allows; adding one more revokes the oldest. Absent or 0: no cap. */
+  readonly maxSessions?: number;
+}
+
+/** What a login method adds to a new session: more indexes, and its logout hint. */
+export interface SessionExtras {
+  readonly indexes?: readonly IndexRef[];
+  readonly logoutHint?: string;
 }
 
 /** A session as JSON (DESIGN.md "Gateway endpoints"). */
@@ -53,9 +65,9 @@ export interface CreateSessionInput {
   readonly absoluteTimeoutSeconds: number;
   readonly clientIp?: string;
   readonly userAgent?: string;
-  /** Live sessions the user may have; older ones are revoked on create. 0: no cap. */
-  readonly maxSessionsPerUser: number;
-  readonly idp?: IdpLink;
+  /** Every index the session is listed in, the user's first. */
+  readonly indexes: readonly IndexRef[];
+  readonly logoutHint?: string;
 }
 
 /** Who is using the session now, compared with who logged in (SMCS binding; checklist F-03). */

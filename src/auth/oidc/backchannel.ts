@@ -16,16 +16,16 @@ import type { Handler } from "hono";
 import { errorResponse, gatewayHeaders, jsonResponse } from "../../http/responses";
 import { logEvent, logError, logWarning } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
-import { idpSessionsStub } from "../../durable/idp-sessions";
+import { indexStub } from "../../session/stubs";
+import { idpIndex } from "./idp-index";
+import type { ResolvedOidcConfig } from "./settings";
 import { LogoutTokenError, verifyLogoutToken, type VerifiedLogoutToken } from "./logout-token";
 import { logoutTokenReplayStub } from "../../durable/logout-token-replay";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-export function backchannelLogout(): Handler<GatewayEnv> {
+export function backchannelLogout(oidc: ResolvedOidcConfig): Handler<GatewayEnv> {
   return async function backchannelLogout(c) {
-    const oidc = c.var.config.oidc;
-    if (!oidc) return errorResponse("not_found");
     const token = await logoutTokenOf(c.req.raw);
     if (typeof token !== "string") return refuse(token.reason);
 
@@ -47,7 +47,7 @@ export function backchannelLogout(): Handler<GatewayEnv> {
     }
     if (!first) return refuse("jti already used (replay)", { sub: verified.sub ?? null });
 
-    const index = verified.sid ? idpSessionsStub(c.env, ["sid", verified.iss, verified.sid]) : idpSessionsStub(c.env, ["sub", verified.iss, verified.sub!]);
+    const index = indexStub(c.env, idpIndex(verified.sid ? ["sid", verified.iss, verified.sid] : ["sub", verified.iss, verified.sub!]));
     let revoked: number;
     try {
       revoked = await index.revokeAll("backchannel-logout");

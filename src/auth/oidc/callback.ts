@@ -18,12 +18,12 @@
  */
 import type { Context, Handler } from "hono";
 import * as oauth from "oauth4webapi";
-import { errorResponse, gatewayHeaders } from "../../http/responses";
+import { gatewayHeaders } from "../../http/responses";
 import { logWarning } from "../../log";
-import { beginSession } from "../begin-session";
 import type { GatewayEnv } from "../../pipeline/types";
 import { readSessionCookie } from "../../http/cookies";
-import type { IdpLink } from "../../session/types";
+import type { BeginSession } from "../method";
+import { idpIndexes, type IdpLink } from "./idp-index";
 import { lacksMappedClaims, mapIdentity, type Claims } from "./claims";
 import { LoginFailure, loginFailureResponse } from "./login-failure";
 import { authorizationServer, client, clientAuthentication, describe, requestOptions } from "./provider";
@@ -37,14 +37,14 @@ const MAX_SID_LENGTH = 256;
 /** Authorization errors that mean "the user was not signed in", not "something is broken". */
 const REFUSALS = new Set(["access_denied", "login_required", "consent_required", "interaction_required", "account_selection_required"]);
 
-export function oidcCallback(): Handler<GatewayEnv> {
+export function oidcCallback(oidc: ResolvedOidcConfig, begin: BeginSession): Handler<GatewayEnv> {
   return async function oidcCallback(c) {
-    const oidc = c.var.config.oidc;
-    if (!oidc) return errorResponse("not_found");
     try {
       const transaction = await readTransaction(c, oidc);
-      const { user, idp } = await completeLogin(c, oidc, transaction);
-      const { setCookie } = await beginSession(c, user, idp);
+      const { user, idp, idToken } = await completeLogin(c, oidc, transaction);
+      // Listed under the provider's session and subject, for back-channel logout; the ID token
+      // comes back at logout as id_token_hint.
+      const { setCookie } = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}) });
       const headers = gatewayHeaders({ Location: transaction.returnTo, "Referrer-Policy": "no-referrer" });
       headers.append("Set-Cookie", setCookie);
       headers.append("Set-Cookie", clearedTransactionSetCookie());
@@ -125,9 +125,8 @@ async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, t
     iss: idTokenClaims.iss,
     sub: idTokenClaims.sub,
     ...(typeof sid === "string" && sid.length > 0 && sid.length <= MAX_SID_LENGTH ? { sid } : {}),
-    ...(idToken.length <= MAX_STORED_ID_TOKEN_LENGTH ? { idToken } : {}),
   };
-  return { user: mapped.user, idp };
+  return { user: mapped.user, idp, idToken: idToken.length <= MAX_STORED_ID_TOKEN_LENGTH ? idToken : null };
 }
 
 /** A call to the provider; any failure to get an answer is a `provider` failure (502). */

@@ -8,15 +8,15 @@
 import type { Context } from "hono";
 import * as oauth from "oauth4webapi";
 import { gatewayHeaders } from "../../http/responses";
+import { clientIp } from "../../http/client";
 import { logEvent } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
-import { safeReturnTo } from "../../http/return-to";
 import { LoginFailure, loginFailureResponse } from "./login-failure";
 import { authorizationServer, describe, isAllowedUrl } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
 import { sealTransaction, TRANSACTION_TTL_SECONDS, transactionSetCookie } from "./transaction";
 
-export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig): Promise<Response> {
+export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, returnTo: string): Promise<Response> {
   let authorizationEndpoint: string;
   try {
     const metadata = await authorizationServer(oidc);
@@ -43,11 +43,11 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
     state,
     nonce,
     codeVerifier,
-    returnTo: safeReturnTo(c.req.query("return_to")),
+    returnTo,
     issuer: oidc.issuer,
     expiresAt: Math.floor(Date.now() / 1000) + TRANSACTION_TTL_SECONDS,
   });
-  logEvent("login.started", { via: "oidc", ip: c.req.header("cf-connecting-ip") ?? null });
+  logEvent("login.started", { via: "oidc", ip: clientIp(c.req.raw) });
   const headers = gatewayHeaders({
     Location: url.href,
     "Set-Cookie": transactionSetCookie(sealed),

@@ -12,8 +12,9 @@
  * clears it whatever the outcome, so a state works once (RFC 9700 §2.1.1).
  */
 import { serialize } from "hono/utils/cookie";
+import { GATEWAY_COOKIE_PREFIX } from "../../http/cookies";
 
-export const TRANSACTION_COOKIE = "__Host-gateway-login";
+export const TRANSACTION_COOKIE = `${GATEWAY_COOKIE_PREFIX}login`;
 /** A login must come back within this long (the cookie's Max-Age and the sealed expiry). */
 export const TRANSACTION_TTL_SECONDS = 600;
 

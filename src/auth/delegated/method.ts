@@ -1,0 +1,54 @@
+/**
+ * Delegated login (AUTH_MODE = "delegated"): the origin keeps its own login form and says who
+ * logged in with `X-Gateway-Login: {json identity}` on its answer to a LOGIN_ROUTES path. The
+ * gateway then creates a new session, sets its cookie and revokes the ones the request
+ * presented (no fixation; OWASP ASVS 5.0 §7.2.4). Anywhere else the header is ignored and
+ * logged. A login answered to a cross-site request is refused: a page elsewhere must not sign
+ * the browser in to an account of its choosing (login CSRF; SECURITY.md X-10).
+ */
+import { isCrossSite } from "../../http/csrf";
+import { gatewayHeaders, GatewayError } from "../../http/responses";
+import { logWarning } from "../../log";
+import { parseLoginHeader } from "../../session/user";
+import type { BeginSession, LoginMethod } from "../method";
+
+export interface DelegatedLoginOptions {
+  /** LOGIN_URL: the origin's login page, where `/_gateway/login` sends a browser. */
+  readonly loginUrl: string;
+  /** LOGIN_ROUTES, compiled: paths whose answers may log a user in. */
+  readonly isLoginRoute: (canonicalPath: string) => boolean;
+  readonly begin: BeginSession;
+}
+
+export function delegatedLogin(options: DelegatedLoginOptions): LoginMethod {
+  return {
+    name: "delegated",
+    startLogin(_c, returnTo) {
+      const location = `${options.loginUrl}?return_to=${encodeURIComponent(returnTo)}`;
+      return new Response(null, { status: 302, headers: gatewayHeaders({ Location: location }) });
+    },
+    async continueLogout() {
+      return null;
+    },
+    async originLogin(c, response, header) {
+      const path = c.var.canonicalPath;
+      if (!options.isLoginRoute(path)) {
+        logWarning("login.ignored_off_route", { path });
+        return response;
+      }
+      if (isCrossSite(c.req.raw)) {
+        logWarning("login.cross_site_refused", { path, site: c.req.header("sec-fetch-site") ?? null, origin: c.req.header("origin") ?? null });
+        throw new GatewayError("forbidden", "X-Gateway-Login answered to a cross-site request");
+      }
+      const parsed = parseLoginHeader(header);
+      if (!parsed.ok) {
+        logWarning("login.refused", { reason: `X-Gateway-Login ${parsed.problem}`, path });
+        throw new GatewayError("bad_gateway", "origin sent an invalid X-Gateway-Login");
+      }
+      const { setCookie } = await options.begin(c, parsed.user);
+      response.headers.append("Set-Cookie", setCookie);
+      response.headers.set("Cache-Control", "no-store");
+      return response;
+    },
+  };
+}

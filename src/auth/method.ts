@@ -1,0 +1,25 @@
+/**
+ * A way of logging users in (delegated to the origin, or OpenID Connect), chosen once by
+ * app.ts. The shared endpoints and the proxy call it through this interface and never name a
+ * concrete method.
+ */
+import type { Context, Hono } from "hono";
+import type { GatewayEnv } from "../pipeline/types";
+import type { SessionExtras, SessionUser, SessionView } from "../session/types";
+
+export interface LoginMethod {
+  readonly name: "delegated" | "oidc";
+  /** Its endpoints that carry no session (back-channel logout), under /_gateway. */
+  readonly beforeSession?: Hono<GatewayEnv>;
+  /** Its endpoints under /_gateway, after the session is loaded (the OIDC callback). */
+  readonly routes?: Hono<GatewayEnv>;
+  /** `GET /_gateway/login`: send the browser to sign in; `returnTo` is already same-site. */
+  startLogin(c: Context<GatewayEnv>, returnTo: string): Response | Promise<Response>;
+  /** After the gateway's own logout: where the browser goes on (the provider's logout), or null. */
+  continueLogout(logoutHint: string | null): Promise<string | null>;
+  /** The origin answered an authorized request with `X-Gateway-Login: <header>`. */
+  originLogin(c: Context<GatewayEnv>, response: Response, header: string): Promise<Response>;
+}
+
+/** Creates the session of a login, however it happened (begin-session.ts). */
+export type BeginSession = (c: Context<GatewayEnv>, user: SessionUser, extras?: SessionExtras) => Promise<{ session: SessionView; setCookie: string }>;

@@ -1,0 +1,41 @@
+/**
+ * OpenID Connect login (AUTH_MODE = "oidc"): the gateway is the provider's relying party.
+ * Its endpoints are the callback (after the session is loaded, so the login revokes what the
+ * browser presented) and the back-channel logout (before it: the provider's call carries no
+ * cookie, and junk never wakes a Durable Object). Only the provider logs users in, so an
+ * origin's `X-Gateway-Login` is ignored and logged.
+ */
+import { Hono } from "hono";
+import { errorResponse } from "../../http/responses";
+import { logWarning } from "../../log";
+import type { GatewayEnv } from "../../pipeline/types";
+import type { BeginSession, LoginMethod } from "../method";
+import { backchannelLogout } from "./backchannel";
+import { oidcCallback } from "./callback";
+import { startOidcLogin } from "./login";
+import { providerLogoutUrl } from "./rp-logout";
+import type { ResolvedOidcConfig } from "./settings";
+
+export interface OidcLoginOptions {
+  readonly oidc: ResolvedOidcConfig;
+  readonly begin: BeginSession;
+}
+
+export function oidcLogin({ oidc, begin }: OidcLoginOptions): LoginMethod {
+  const beforeSession = new Hono<GatewayEnv>();
+  beforeSession.post("/backchannel-logout", backchannelLogout(oidc));
+  beforeSession.all("/backchannel-logout", () => errorResponse("method_not_allowed", { Allow: "POST" }));
+  const routes = new Hono<GatewayEnv>();
+  routes.get("/callback", oidcCallback(oidc, begin));
+  return {
+    name: "oidc",
+    beforeSession,
+    routes,
+    startLogin: (c, returnTo) => startOidcLogin(c, oidc, returnTo),
+    continueLogout: (logoutHint) => providerLogoutUrl(oidc, logoutHint),
+    async originLogin(c, response) {
+      logWarning("login.ignored_oidc_mode", { path: c.var.canonicalPath });
+      return response;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * SessionIndex: the Durable Object behind every "sessions of …" list — a user's (UserSessions)
+ * and an identity provider session's or subject's (IdpSessions) — so that "list" and "revoke
+ * all" are exact. It knows nothing of what it indexes: sessions add themselves when they are
+ * created (SessionRecord.indexes names the indexes) and remove themselves when they end. An
+ * alarm at the earliest absolute expiry drops any id left behind, and an index that becomes
+ * empty deletes its storage.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { sessionStub } from "../session/stubs";
+import type { EndReason, SessionView } from "../session/types";
+import { IndexTable } from "./index-table";
+
+export class SessionIndex extends DurableObject<Env> {
+  readonly #table = new IndexTable(this.ctx.storage);
+
+  /**
+   * Records a new session. With a cap (`maxSessions` > 0), the oldest sessions by creation time
+   * beyond it are revoked before this answers (OWASP ASVS 5.0 §7.1.2; SECURITY.md D-04).
+   */
+  async add(publicId: string, createdAt: number, absoluteExpiresAt: number, maxSessions = 0): Promise<void> {
+    this.#table.record(publicId, createdAt, absoluteExpiresAt);
+    if (maxSessions > 0) {
+      const others = this.#table.rows().filter((row) => row.public_id !== publicId);
+      const evicted = others.slice(0, Math.max(0, others.length + 1 - maxSessions));
+      await this.#table.revokeRows(evicted, (id) => sessionStub(this.env, id).revoke("session-limit"));
+    }
+    await this.#table.scheduleCleanup();
+  }
+
+  async remove(publicId: string): Promise<void> {
+    this.#table.forget(publicId);
+    await this.#table.scheduleCleanup();
+  }
+
+  /** The live sessions, oldest first; ids whose session is over are dropped. */
+  async list(): Promise<SessionView[]> {
+    const rows = this.#table.rows();
+    const views = await Promise.all(rows.map((row) => sessionStub(this.env, row.public_id).read()));
+    const live: SessionView[] = [];
+    views.forEach((view, index) => {
+      if (view) live.push(view);
+      else this.#table.forget(rows[index]!.public_id);
+    });
+    await this.#table.scheduleCleanup();
+    return live;
+  }
+
+  /**
+   * Revokes every listed session and answers only once each one has answered, so no request
+   * with any of them reaches the origin afterwards. Answers how many were live. Throws if any
+   * revoke failed; those ids stay listed so a retry reaches them.
+   */
+  async revokeAll(reason: EndReason): Promise<number> {
+    const revoked = await this.#table.revokeRows(this.#table.rows(), (id) => sessionStub(this.env, id).revoke(reason));
+    await this.#table.scheduleCleanup();
+    return revoked;
+  }
+
+  override async alarm(): Promise<void> {
+    this.#table.forgetExpired(Date.now());
+    await this.#table.scheduleCleanup();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * What the origin learns about a request's identity, chosen once by app.ts: plain headers
+ * (headers.ts) today; a signed assertion is another propagator behind the same interface.
+ */
+import type { SessionView } from "../session/types";
+
+export interface PropagationContext {
+  readonly request: Request;
+  /** The request URL with its canonical path. */
+  readonly url: URL;
+  readonly session: SessionView | null;
+}
+
+export interface IdentityPropagator {
+  /** Strips every client-sent copy of what it sets, then sets it for this request. */
+  prepare(headers: Headers, context: PropagationContext): void | Promise<void>;
+  /** A response header the origin may not pass to the client (its own names and control headers). */
+  isOwnHeader(name: string): boolean;
+}
