@@ -1,5 +1,5 @@
 /**
- * One JSON line per event (STYLE.md habit 5). Fields carry public ids only, never a token or
+ * One JSON line per event. Fields carry public ids only, never a token or
  * a secret: callers pass what may be read by anyone with access to the logs.
  */
 export function logEvent(event: string, fields: Record<string, unknown> = {}): void {

@@ -49,7 +49,7 @@ async function callHandler(bindings: Env, path: string, init: RequestInit): Prom
 }
 
 let counter = 0;
-/** A fresh subject per call, so each test has its own sessions (STYLE.md habit 7). */
+/** A fresh subject per call, so each test has its own sessions. */
 export function uniqueUser(overrides: Partial<SessionUser> = {}): SessionUser {
   counter += 1;
   const sub = `user-${counter}-${crypto.randomUUID().slice(0, 8)}`;

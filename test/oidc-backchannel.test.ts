@@ -2,7 +2,7 @@
  * OpenID Connect Back-Channel Logout 1.0: `POST /_gateway/backchannel-logout` ends exactly the
  * right sessions (by `sid`, or all of a `sub`), refuses every malformed, forged or replayed
  * logout token with 400 and no state change, and touches no Durable Object for junk
- * (SECURITY-CHECKLIST T-04, T-05, T-06, D-03). Sessions come from the fake provider, whose
+ * (SECURITY.md T-04, T-05, T-06, D-03). Sessions come from the fake provider, whose
  * signing key the tests hold, so they can sign logout tokens as the provider would.
  */
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";

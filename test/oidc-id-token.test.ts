@@ -3,7 +3,7 @@
  * answer what a real one never would): another issuer or audience, an unknown key, no
  * signature, expired, another login's nonce; token and userinfo endpoints that fail; a
  * provider that is down. None of them may create a session, and none is a 500
- * (SECURITY-CHECKLIST L-04, R-08; OIDC Core §3.1.3.7). Also the claim mapping.
+ * (SECURITY.md L-04, R-08; OIDC Core §3.1.3.7). Also the claim mapping.
  */
 import { describe, expect, it } from "vitest";
 import { type EchoBody, echoHeader, sessionTokenFrom } from "./helpers";

@@ -1,7 +1,7 @@
 /**
  * OIDC login against a real OpenID Provider (`oidc-provider` on 127.0.0.1): the authorization
  * redirect, the provider's login and consent, the callback, the session and the identity
- * headers at the origin; and every way a callback must be refused (SECURITY-CHECKLIST L-01..L-08,
+ * headers at the origin; and every way a callback must be refused (SECURITY.md L-01..L-08,
  * F-01, F-02, C-04, D-02).
  */
 import { listDurableObjectIds } from "cloudflare:test";

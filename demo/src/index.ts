@@ -1,5 +1,5 @@
 // The demo origin that `npm run dev` puts behind the gateway (bound as the `ORIGIN` service).
-// It trusts the X-Auth-* request headers, which only the gateway can set (DESIGN.md,
+// It trusts the X-Auth-* request headers, which only the gateway can set (docs/design.md,
 // "Identity headers"), and logs users in by answering with X-Gateway-Login ("Origin
 // control headers"). Anyone can sign in under any name: this is a demo, not an auth server.
 import { Hono, type Context } from "hono";

@@ -1,6 +1,6 @@
 // The demo's "login": anyone may sign in under any name. It only shows the delegated-login
 // contract: the origin answers with `X-Gateway-Login: <identity JSON>` and the gateway turns
-// that into a session (DESIGN.md, "Origin control headers").
+// that into a session (docs/design.md, "Origin control headers").
 
 /** The identity the gateway receives in `X-Gateway-Login`. */
 export type Identity = { sub: string; email: string; name: string; roles: string[] };

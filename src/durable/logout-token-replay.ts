@@ -1,7 +1,7 @@
 /**
  * LogoutTokenReplay: remembers one logout token's `jti` until the token could no longer be
  * accepted anyway, so a captured token cannot be replayed (Back-Channel Logout 1.0 §2.6 step
- * 9; SECURITY-CHECKLIST T-06). One Durable Object per `["jti", iss, jti]`; only tokens whose
+ * 9; SECURITY.md T-06). One Durable Object per `["jti", iss, jti]`; only tokens whose
  * signature, issuer, audience and times have verified get here, so the cache grows only with
  * the provider's own tokens, and the alarm deletes each entry when its window closes.
  */

@@ -1,6 +1,6 @@
 /**
  * Canonicalizes a request path before any decision is made on it, so that the path that is
- * authorized is byte for byte the path that is forwarded (SECURITY-CHECKLIST R-01..R-06).
+ * authorized is byte for byte the path that is forwarded (SECURITY.md R-01..R-06).
  *
  * - Percent-encoded unreserved characters are decoded (`%61` → `a`, `%2e` → `.`; RFC 3986
  *   §6.2.2.2); every other escape is kept, with upper-case hex.

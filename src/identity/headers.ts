@@ -1,6 +1,6 @@
 /**
  * Identity headers: strip every client copy, then inject ours (oauth2-proxy's "strip before
- * inject"; SECURITY-CHECKLIST I-01, I-02). A header counts as an identity header when its
+ * inject"; SECURITY.md I-01, I-02). A header counts as an identity header when its
  * name, with `_` read as `-` (as CGI-style origins read it), starts with `x-auth-` or
  * `x-gateway-`.
  */

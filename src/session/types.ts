@@ -47,7 +47,7 @@ export interface SessionExtras {
   readonly logoutHint?: string;
 }
 
-/** A session as JSON (DESIGN.md "Gateway endpoints"). */
+/** A session as JSON (docs/design.md "Gateway endpoints"). */
 export interface SessionView {
   readonly id: string;
   readonly user: SessionUser;

@@ -2,7 +2,7 @@
  * The identity a login asserts (the origin's `X-Gateway-Login`, or mapped OIDC claims),
  * validated before it becomes a session: values end up in request headers, so they are
  * bounded and free of control characters, and roles cannot contain the `,` that separates
- * them in `X-Auth-Roles` (SECURITY-CHECKLIST I-06). A value is what the origin receives, or it
+ * them in `X-Auth-Roles` (SECURITY.md I-06). A value is what the origin receives, or it
  * is refused (X-05): an origin's header parser trims the ends, so `"alice "` would be
  * authorized as one user and arrive as another; and U+FFFD is what a lossy decoding leaves,
  * which would merge distinct people into one identity.

@@ -105,7 +105,7 @@ function waitForReady(child: ChildProcess, port: number, output: string[]): Prom
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       output.push(text);
-      // Its own port: a busy port can look ready to a generic check (PLATFORM-NOTES).
+      // Its own port: a busy port can look ready to a generic check (docs/platform-notes.md).
       if (output.join("").includes(`Ready on http://127.0.0.1:${port}`)) {
         clearTimeout(timer);
         resolvePromise();

@@ -1,7 +1,7 @@
 /**
  * `POST /_gateway/backchannel-logout` (OpenID Connect Back-Channel Logout 1.0 §2.5–2.8): the
  * provider says a user's provider session has ended; the gateway ends the sessions it created
- * from it, everywhere at once (SECURITY-CHECKLIST T-04..T-06, D-03).
+ * from it, everywhere at once (SECURITY.md T-04..T-06, D-03).
  *
  * - `application/x-www-form-urlencoded` with exactly one `logout_token`, at most
  *   MAX_BODY_BYTES; anything else is 400 before any network call or Durable Object.

@@ -3,7 +3,7 @@
  *
  * 1. The sealed transaction cookie must be present, open under SESSION_SECRET, be unexpired
  *    and name the configured issuer; it is cleared whatever happens next, so a state works
- *    once (RFC 9700 §2.1.1; SECURITY-CHECKLIST L-01).
+ *    once (RFC 9700 §2.1.1; SECURITY.md L-01).
  * 2. The authorization response must carry that `state` and, when the provider announces
  *    RFC 9207, its own `iss` (mix-up defence, RFC 9700 §4.4; L-05). An `error=` answer ends
  *    here with no session (F-02).

@@ -6,7 +6,7 @@
  *
  * Values that would make a bad header are left out rather than refusing the login, and the
  * log says so: an email or name with control characters, a role with a comma, roles past the
- * limit (SECURITY-CHECKLIST I-06). A missing or unusable subject refuses the login.
+ * limit (SECURITY.md I-06). A missing or unusable subject refuses the login.
  */
 import { MAX_ROLES, parseSessionUser } from "../../session/user";
 import type { SessionUser } from "../../session/types";

@@ -1,6 +1,6 @@
 /**
  * How an OIDC login that cannot finish is answered: a clear page for the browser (JSON for
- * anything else), never a 500 and never a session (SECURITY-CHECKLIST F-02). Three answers,
+ * anything else), never a 500 and never a session (SECURITY.md F-02). Three answers,
  * whatever the detail, which goes to the log:
  *
  * - `transaction` (400): no, a bad, an expired or a used login transaction; a `state` or an

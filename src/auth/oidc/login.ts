@@ -2,7 +2,7 @@
  * `GET /_gateway/login` in OIDC mode: the authorization code flow with PKCE (RFC 7636, S256),
  * `state` (RFC 9700 §2.1) and `nonce` (OIDC Core §3.1.2.1), all fresh for each login and
  * kept only in the sealed transaction cookie, so no state is created on the server for an
- * anonymous visitor (SECURITY-CHECKLIST D-02). `redirect_uri` is the configured one, never
+ * anonymous visitor (SECURITY.md D-02). `redirect_uri` is the configured one, never
  * derived from the request (L-06).
  */
 import type { Context } from "hono";

@@ -1,5 +1,5 @@
 /**
- * Logout Token validation (OpenID Connect Back-Channel Logout 1.0 §2.6; SECURITY-CHECKLIST
+ * Logout Token validation (OpenID Connect Back-Channel Logout 1.0 §2.6; SECURITY.md
  * T-05), with `jose`. The cheap checks come first, on the undecoded token, so junk is refused
  * without a network call or any Durable Object: three base64url parts, a JSON header with an
  * asymmetric `alg` (never `none`, never HMAC), `typ` `logout+jwt` when present (§2.4), the

@@ -1,7 +1,7 @@
 /**
  * RP-Initiated Logout 1.0: after the gateway has ended its own session, the browser goes on
- * to the provider's `end_session_endpoint` so the provider's session ends too (SECURITY-
- * CHECKLIST T-03). With `id_token_hint` (when the session kept its ID token) the provider can
+ * to the provider's `end_session_endpoint` so the provider's session ends too (SECURITY.md
+ * T-03). With `id_token_hint` (when the session kept its ID token) the provider can
  * log out without asking; `client_id` and the registered `post_logout_redirect_uri` bring the
  * browser back.
  */

@@ -4,7 +4,7 @@
  * client secret) and stating the rule.
  *
  * The redirect URI is a setting, never built from the request's Host header (OWASP ASVS 5.0
- * §10.4.1; SECURITY-CHECKLIST L-06), and so is the post-logout redirect URI.
+ * §10.4.1; SECURITY.md L-06), and so is the post-logout redirect URI.
  */
 import * as v from "valibot";
 import type { Env } from "../../env";

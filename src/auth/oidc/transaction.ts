@@ -1,13 +1,13 @@
 /**
  * The login transaction: what the callback needs to finish a login that this browser started
  * (`state`, `nonce`, the PKCE verifier, `return_to`), kept in the browser itself so that an
- * anonymous login start creates no server state (SECURITY-CHECKLIST D-02).
+ * anonymous login start creates no server state (SECURITY.md D-02).
  *
  * The cookie is sealed with AES-256-GCM (WebCrypto) under a key derived with HKDF-SHA-256 from
  * the first SESSION_SECRET key; every listed key can open it (rotation). Scripts cannot read it
  * (HttpOnly), no one can read or forge it without the secret, and it is bound to its name and
  * version (additional data). `__Host-` (Secure, Path=/, no Domain), `SameSite=Lax`: Strict
- * would not be sent on the provider's cross-site redirect back (SECURITY-CHECKLIST C-04).
+ * would not be sent on the provider's cross-site redirect back (SECURITY.md C-04).
  * One transaction per browser at a time: a new login start replaces it, and the callback
  * clears it whatever the outcome, so a state works once (RFC 9700 §2.1.1).
  */
