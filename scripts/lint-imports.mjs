@@ -19,7 +19,7 @@ const SRC = join(ROOT, "src");
 const RULES = {
   // The Durable Object classes know no HTTP, no login method, no pipeline: a session record
   // says which indexes it belongs to. They never import one another's classes.
-  durable: { allow: ["session/types", "session/stubs", "log", "http/timing-safe", "env"], sameArea: ["durable/expiry", "durable/index-table", "durable/session-index"] },
+  durable: { allow: ["session/types", "session/stubs", "log", "http/timing-safe", "env", "config/settings"], sameArea: ["durable/expiry", "durable/index-table", "durable/session-index"] },
   // Protocol helpers with no gateway knowledge.
   http: { allow: ["log"] },
   // The Worker-side client of the Durable Objects.
@@ -27,17 +27,17 @@ const RULES = {
   // Rules compiled once; no request handling.
   policy: { allow: ["http", "log"] },
   // The spine: interfaces only, never a concrete login method, propagator or terminal.
-  pipeline: { allow: ["env", "http", "log", "policy", "session", "auth/method", "identity/propagator", "upstream/terminal", "config/types"] },
+  pipeline: { allow: ["env", "http", "log", "policy", "session", "auth/method", "identity/propagator"] },
   identity: { allow: ["http", "log", "session/types", "identity"] },
   upstream: { allow: ["env", "http", "log", "session", "pipeline/types", "identity/propagator", "auth/method", "upstream"] },
   endpoints: { allow: ["env", "http", "log", "session", "pipeline", "auth/method", "auth/begin-session", "policy"] },
   // A login method imports shared auth code, never another method.
-  auth: { allow: ["env", "http", "log", "session", "pipeline/types", "pipeline/load-session", "config/schemas", "config/types", "durable/idp-sessions", "durable/logout-token-replay"], methods: ["auth/delegated", "auth/oidc"] },
+  auth: { allow: ["env", "http", "log", "session", "pipeline/types", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay"], methods: ["auth/delegated", "auth/oidc"] },
   config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config"] },
   // Only the composition root and the entry name concrete parts.
   app: { allow: ["*"] },
   index: { allow: ["app", "durable"] },
-  env: { allow: ["durable"] },
+  env: { allow: ["durable", "config/settings"] },
   log: { allow: [] },
 };
 

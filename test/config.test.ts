@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { DEFAULTS, loadConfig, resolveConfig, type ResolvedConfig } from "../src/config/resolve";
+import { resolveConfig, type ResolvedConfig } from "../src/config/resolve";
+import { defaultOf } from "../src/config/settings";
 import type { Env } from "../src/env";
 import type { Access } from "../src/policy/routes";
 
@@ -85,11 +86,10 @@ describe("resolveConfig: a valid configuration", () => {
     const config = await resolved(unset);
     expect(config).toMatchObject({
       caseInsensitivePaths: false,
-      idleTimeoutSeconds: DEFAULTS.IDLE_TIMEOUT_SECONDS,
-      absoluteTimeoutSeconds: DEFAULTS.ABSOLUTE_TIMEOUT_SECONDS,
+      idleTimeoutSeconds: defaultOf("IDLE_TIMEOUT_SECONDS"),
+      absoluteTimeoutSeconds: defaultOf("ABSOLUTE_TIMEOUT_SECONDS"),
       cookieName: "__Host-session",
       loginUrl: "/login",
-      authMode: "delegated",
       adminToken: null,
     });
     expect(config.idleTimeoutSeconds).toBe(1800);
@@ -313,20 +313,5 @@ describe("resolveConfig: problems", () => {
     const [problem] = await problemsOf({ COOKIE_NAME: `bad-${"x".repeat(500)}` });
     expect(problem!.length).toBeLessThan(250);
     expect(problem).toContain("...");
-  });
-});
-
-describe("loadConfig", () => {
-  it("resolves once per env object", async () => {
-    const first: Env = { ...base };
-    const second: Env = { ...base };
-    expect(loadConfig(first)).toBe(loadConfig(first));
-    expect(loadConfig(second)).not.toBe(loadConfig(first));
-    expect((await loadConfig(first)).ok).toBe(true);
-  });
-
-  it("leaves resolveConfig uncached", () => {
-    const same: Env = { ...base };
-    expect(resolveConfig(same)).not.toBe(resolveConfig(same));
   });
 });

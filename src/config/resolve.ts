@@ -1,5 +1,5 @@
 /**
- * env → ResolvedConfig, once per isolate. Every problem is collected and reported together,
+ * env → ResolvedConfig (app.ts resolves it once per bindings object). Every problem is collected and reported together,
  * naming the setting, quoting the bad value (never a secret's) and stating the rule. An
  * invalid configuration fails closed: app.ts answers 503 to every request and proxies nothing.
  */
@@ -18,6 +18,7 @@ import {
   WholeNumber,
 } from "./schemas";
 import type { Env } from "../env";
+import { defaultOf } from "./settings";
 import { logError, logWarning } from "../log";
 import { compilePathSet, compileRoutePolicy, type RoutePolicy } from "../policy/routes";
 import { importSessionKeys, type SessionKeys } from "../session/token";
@@ -35,7 +36,6 @@ export interface ResolvedConfig {
   readonly absoluteTimeoutSeconds: number;
   readonly cookieName: string;
   readonly loginUrl: string;
-  readonly authMode: "delegated" | "oidc";
   /** OIDC mode's settings (src/oidc/settings.ts); null in delegated mode. */
   readonly oidc: ResolvedOidcConfig | null;
   readonly sessionKeys: SessionKeys;
@@ -51,55 +51,32 @@ export interface ResolvedConfig {
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
 
-export const DEFAULTS = {
-  DEFAULT_ACCESS: "session",
-  IDLE_TIMEOUT_SECONDS: 1800,
-  ABSOLUTE_TIMEOUT_SECONDS: 28800,
-  COOKIE_NAME: "__Host-session",
-  LOGIN_URL: "/login",
-  LOGIN_ROUTES: ["/login"],
-  AUTH_MODE: "delegated",
-  ORIGIN_TIMEOUT_SECONDS: 30,
-  MAX_SESSIONS_PER_USER: 10,
-  END_SESSION_ON_USER_AGENT_CHANGE: false,
-} as const;
 
 /** Browsers cap cookie lifetimes at 400 days (RFC 6265bis §5.5). */
 const MAX_ABSOLUTE_TIMEOUT_SECONDS = 400 * 24 * 3600;
 const MIN_SECRET_LENGTH = 32;
 
-const cache = new WeakMap<Env, Promise<ConfigResult>>();
-
-export function loadConfig(env: Env): Promise<ConfigResult> {
-  let result = cache.get(env);
-  if (!result) {
-    result = resolveConfig(env);
-    cache.set(env, result);
-  }
-  return result;
-}
-
 export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const problems: string[] = [];
   const caseInsensitivePaths = parseSetting(problems, "CASE_INSENSITIVE_PATHS", env.CASE_INSENSITIVE_PATHS, BooleanSetting, false);
   const rules = parseSetting(problems, "ROUTES", env.ROUTES, RoutesSetting, []);
-  const defaultAccess = parseSetting(problems, "DEFAULT_ACCESS", env.DEFAULT_ACCESS, AccessSetting, toAccess(DEFAULTS.DEFAULT_ACCESS));
+  const defaultAccess = parseSetting(problems, "DEFAULT_ACCESS", env.DEFAULT_ACCESS, AccessSetting, toAccess(defaultOf("DEFAULT_ACCESS")));
   const problemsBeforeTimeouts = problems.length;
-  const idleTimeoutSeconds = parseSetting(problems, "IDLE_TIMEOUT_SECONDS", env.IDLE_TIMEOUT_SECONDS, PositiveInteger, DEFAULTS.IDLE_TIMEOUT_SECONDS);
-  const absoluteTimeoutSeconds = parseSetting(problems, "ABSOLUTE_TIMEOUT_SECONDS", env.ABSOLUTE_TIMEOUT_SECONDS, PositiveInteger, DEFAULTS.ABSOLUTE_TIMEOUT_SECONDS);
+  const idleTimeoutSeconds = parseSetting(problems, "IDLE_TIMEOUT_SECONDS", env.IDLE_TIMEOUT_SECONDS, PositiveInteger, defaultOf("IDLE_TIMEOUT_SECONDS"));
+  const absoluteTimeoutSeconds = parseSetting(problems, "ABSOLUTE_TIMEOUT_SECONDS", env.ABSOLUTE_TIMEOUT_SECONDS, PositiveInteger, defaultOf("ABSOLUTE_TIMEOUT_SECONDS"));
   const timeoutsParsed = problems.length === problemsBeforeTimeouts;
-  const cookieName = parseSetting(problems, "COOKIE_NAME", env.COOKIE_NAME, CookieNameSetting, DEFAULTS.COOKIE_NAME);
-  const loginUrl = parseSetting(problems, "LOGIN_URL", env.LOGIN_URL, LocalPathSetting, DEFAULTS.LOGIN_URL);
-  const loginRoutes = parseSetting(problems, "LOGIN_ROUTES", env.LOGIN_ROUTES, PathListSetting, [...DEFAULTS.LOGIN_ROUTES]);
-  const authMode = parseSetting(problems, "AUTH_MODE", env.AUTH_MODE, AuthModeSetting, DEFAULTS.AUTH_MODE);
-  const originTimeoutSeconds = parseSetting(problems, "ORIGIN_TIMEOUT_SECONDS", env.ORIGIN_TIMEOUT_SECONDS, PositiveInteger, DEFAULTS.ORIGIN_TIMEOUT_SECONDS);
-  const maxSessionsPerUser = parseSetting(problems, "MAX_SESSIONS_PER_USER", env.MAX_SESSIONS_PER_USER, WholeNumber, DEFAULTS.MAX_SESSIONS_PER_USER);
+  const cookieName = parseSetting(problems, "COOKIE_NAME", env.COOKIE_NAME, CookieNameSetting, defaultOf("COOKIE_NAME"));
+  const loginUrl = parseSetting(problems, "LOGIN_URL", env.LOGIN_URL, LocalPathSetting, defaultOf("LOGIN_URL"));
+  const loginRoutes = parseSetting(problems, "LOGIN_ROUTES", env.LOGIN_ROUTES, PathListSetting, [...defaultOf("LOGIN_ROUTES")]);
+  const authMode = parseSetting(problems, "AUTH_MODE", env.AUTH_MODE, AuthModeSetting, defaultOf("AUTH_MODE"));
+  const originTimeoutSeconds = parseSetting(problems, "ORIGIN_TIMEOUT_SECONDS", env.ORIGIN_TIMEOUT_SECONDS, PositiveInteger, defaultOf("ORIGIN_TIMEOUT_SECONDS"));
+  const maxSessionsPerUser = parseSetting(problems, "MAX_SESSIONS_PER_USER", env.MAX_SESSIONS_PER_USER, WholeNumber, defaultOf("MAX_SESSIONS_PER_USER"));
   const endSessionOnUserAgentChange = parseSetting(
     problems,
     "END_SESSION_ON_USER_AGENT_CHANGE",
     env.END_SESSION_ON_USER_AGENT_CHANGE,
     BooleanSetting,
-    DEFAULTS.END_SESSION_ON_USER_AGENT_CHANGE,
+    defaultOf("END_SESSION_ON_USER_AGENT_CHANGE"),
   );
 
   // Compared only when both parsed: a default standing in for a bad value would mislead.
@@ -133,7 +110,6 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       absoluteTimeoutSeconds,
       cookieName,
       loginUrl,
-      authMode,
       oidc: oidc ? { ...oidc, transactionKeys: await importTransactionKeys(secrets) } : null,
       sessionKeys: await importSessionKeys(secrets),
       adminToken,
@@ -152,6 +128,7 @@ function resolveOrigin(problems: string[], env: Env): OriginSetting | null {
   }
   let url: URL;
   try {
+    if (typeof env.ORIGIN_URL !== "string") throw new TypeError("not a string");
     url = new URL(env.ORIGIN_URL);
   } catch {
     problems.push(`ORIGIN_URL (${quote(env.ORIGIN_URL)}) must be an absolute http(s) URL`);

@@ -9,6 +9,7 @@
 import * as v from "valibot";
 import type { Env } from "../../env";
 import { parseSetting, quote } from "../../config/schemas";
+import { defaultOf } from "../../config/settings";
 import { TRANSACTION_COOKIE, type TransactionKeys } from "./transaction";
 
 /** Where the provider sends the browser back: the gateway's callback path, fixed. */
@@ -49,13 +50,6 @@ export interface ResolvedOidcConfig extends OidcSettings {
   readonly transactionKeys: TransactionKeys;
 }
 
-export const OIDC_DEFAULTS = {
-  OIDC_SCOPES: "openid email profile",
-  OIDC_SUB_CLAIM: "sub",
-  OIDC_EMAIL_CLAIM: "email",
-  OIDC_NAME_CLAIM: "name",
-  OIDC_ROLES_CLAIM: "groups",
-} as const;
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -77,12 +71,12 @@ export function parseOidcSettings(problems: string[], env: Env, sessionCookieNam
   const postLogout = env.OIDC_POST_LOGOUT_REDIRECT_URI
     ? requiredUrl(problems, "OIDC_POST_LOGOUT_REDIRECT_URI", env.OIDC_POST_LOGOUT_REDIRECT_URI, { allowQuery: true })
     : redirectUri && `${new URL(redirectUri).origin}/`;
-  const scopes = parseSetting(problems, "OIDC_SCOPES", env.OIDC_SCOPES, ScopesSetting, OIDC_DEFAULTS.OIDC_SCOPES);
+  const scopes = parseSetting(problems, "OIDC_SCOPES", env.OIDC_SCOPES, ScopesSetting, defaultOf("OIDC_SCOPES"));
   const claims: ClaimNames = {
-    sub: parseSetting(problems, "OIDC_SUB_CLAIM", env.OIDC_SUB_CLAIM, ClaimNameSetting, OIDC_DEFAULTS.OIDC_SUB_CLAIM),
-    email: parseSetting(problems, "OIDC_EMAIL_CLAIM", env.OIDC_EMAIL_CLAIM, ClaimNameSetting, OIDC_DEFAULTS.OIDC_EMAIL_CLAIM),
-    name: parseSetting(problems, "OIDC_NAME_CLAIM", env.OIDC_NAME_CLAIM, ClaimNameSetting, OIDC_DEFAULTS.OIDC_NAME_CLAIM),
-    roles: parseSetting(problems, "OIDC_ROLES_CLAIM", env.OIDC_ROLES_CLAIM, ClaimNameSetting, OIDC_DEFAULTS.OIDC_ROLES_CLAIM),
+    sub: parseSetting(problems, "OIDC_SUB_CLAIM", env.OIDC_SUB_CLAIM, ClaimNameSetting, defaultOf("OIDC_SUB_CLAIM")),
+    email: parseSetting(problems, "OIDC_EMAIL_CLAIM", env.OIDC_EMAIL_CLAIM, ClaimNameSetting, defaultOf("OIDC_EMAIL_CLAIM")),
+    name: parseSetting(problems, "OIDC_NAME_CLAIM", env.OIDC_NAME_CLAIM, ClaimNameSetting, defaultOf("OIDC_NAME_CLAIM")),
+    roles: parseSetting(problems, "OIDC_ROLES_CLAIM", env.OIDC_ROLES_CLAIM, ClaimNameSetting, defaultOf("OIDC_ROLES_CLAIM")),
   };
   if (problems.length > before || !issuer || !clientId || !clientSecret || !redirectUri || !postLogout) return null;
   return {

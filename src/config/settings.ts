@@ -1,0 +1,241 @@
+/**
+ * Every setting, written once: its name, kind, default and documentation. The Env type
+ * (env.ts), the defaults the parser falls back to (resolve.ts), and README's two settings
+ * tables (between the `settings:` markers; `npm run docs:settings` rewrites them) all come
+ * from this table, and a test fails when README and the table differ. Each setting's schema
+ * is at its one parse line in resolve.ts (or auth/oidc/settings.ts).
+ *
+ * No imports: Node reads this file as it is (type stripping) to write README.
+ */
+
+export interface Setting {
+  /** How it reaches the Worker: `[vars]`, a secret, or a binding. */
+  readonly kind: "var" | "var (array)" | "secret" | "service binding" | "rate-limit binding";
+  /** README table it belongs to: the main one, or OIDC's. */
+  readonly section: "core" | "oidc";
+  /** The value used when the setting is absent. */
+  readonly default?: unknown;
+  /** No default: the configuration is invalid without it (in its mode). */
+  readonly required?: boolean;
+  /** What README shows as the default where it is not a plain value (derived, or a binding's). */
+  readonly shown?: string;
+  /** README's text (Markdown). */
+  readonly meaning: string;
+}
+
+export const SETTINGS = {
+  ORIGIN_URL: {
+    kind: "var",
+    section: "core",
+    meaning:
+      "The origin's base URL, `http(s)://host[:port]` with no path. Not needed when the origin is bound as the `ORIGIN` service.",
+  },
+  ORIGIN: {
+    kind: "service binding",
+    section: "core",
+    meaning:
+      "The origin as a Worker service binding; used instead of `ORIGIN_URL` when present.",
+  },
+  ROUTES: {
+    kind: "var (array)",
+    section: "core",
+    default: [],
+    meaning:
+      "Ordered access rules, see [Routes and paths](#routes-and-paths).",
+  },
+  DEFAULT_ACCESS: {
+    kind: "var",
+    section: "core",
+    default: "session",
+    meaning:
+      "Access for a request no rule matches: `\"public\"`, `\"session\"` or `{ roles = [...] }`. Keep the default: deny by default.",
+  },
+  CASE_INSENSITIVE_PATHS: {
+    kind: "var",
+    section: "core",
+    default: false,
+    meaning:
+      "Match rules ignoring case, for origins that ignore it (`/ADMIN` is then matched as `/admin`).",
+  },
+  IDLE_TIMEOUT_SECONDS: {
+    kind: "var",
+    section: "core",
+    default: 1800,
+    meaning:
+      "A session unused this long is over. Any whole number ≥ 1; under 60 logs a warning (meant for tests and demos).",
+  },
+  ABSOLUTE_TIMEOUT_SECONDS: {
+    kind: "var",
+    section: "core",
+    default: 28800,
+    meaning:
+      "A session is over this long after login, however active. ≥ the idle timeout, ≤ 400 days.",
+  },
+  COOKIE_NAME: {
+    kind: "var",
+    section: "core",
+    default: "__Host-session",
+    meaning:
+      "The session cookie's name; must start with `__Host-`.",
+  },
+  LOGIN_URL: {
+    kind: "var",
+    section: "core",
+    default: "/login",
+    meaning:
+      "Where `/_gateway/login` sends a browser without a session: the origin's login page (a path on this site). `return_to` is appended.",
+  },
+  LOGIN_ROUTES: {
+    kind: "var (array)",
+    section: "core",
+    default: ["/login"],
+    meaning:
+      "Origin paths (URLPattern pathnames) whose responses may log a user in with `X-Gateway-Login`.",
+  },
+  AUTH_MODE: {
+    kind: "var",
+    section: "core",
+    default: "delegated",
+    meaning:
+      "How users log in. `\"delegated\"`: the origin logs them in ([below](#logging-users-in-delegated-login)). `\"oidc\"`: an OpenID Provider does ([OIDC](#logging-users-in-openid-connect-oidc)).",
+  },
+  SESSION_SECRET: {
+    kind: "secret",
+    section: "core",
+    required: true,
+    meaning:
+      "Key(s) that sign session cookies, each ≥ 32 characters, comma-separated: the **first signs, all verify**.",
+  },
+  ADMIN_TOKEN: {
+    kind: "secret",
+    section: "core",
+    meaning:
+      "Bearer token for the admin API, ≥ 32 characters. Not set ⇒ the admin API answers 404.",
+  },
+  ORIGIN_TIMEOUT_SECONDS: {
+    kind: "var",
+    section: "core",
+    default: 30,
+    meaning:
+      "How long to wait for the origin's response headers before answering 504. The body then streams for as long as it takes.",
+  },
+  MAX_SESSIONS_PER_USER: {
+    kind: "var",
+    section: "core",
+    default: 10,
+    meaning:
+      "Live sessions one user may have. A login beyond it revokes that user's oldest session before it answers. `0`: no cap.",
+  },
+  END_SESSION_ON_USER_AGENT_CHANGE: {
+    kind: "var",
+    section: "core",
+    default: false,
+    meaning:
+      "End a session when a request carries another `User-Agent` than the login's. A change of address or User-Agent is always logged (`session.client_changed`).",
+  },
+  COOKIE_FAILURE_LIMITER: {
+    kind: "rate-limit binding",
+    section: "core",
+    shown: "100 per 60 s",
+    meaning:
+      "Cookies that fail the signature check, counted per client address (`CF-Connecting-IP`); past the limit the client gets 429. Without the binding, failures are only logged. See `[[ratelimits]]` in `wrangler.toml`.",
+  },
+  OIDC_ISSUER: {
+    kind: "var",
+    section: "oidc",
+    required: true,
+    meaning:
+      "The provider's issuer identifier, exactly as its discovery document (`<issuer>/.well-known/openid-configuration`) states it, trailing slash or not. `https://`; plain `http://` only for `localhost`, `127.0.0.1` and `[::1]` (local development).",
+  },
+  OIDC_CLIENT_ID: {
+    kind: "var",
+    section: "oidc",
+    required: true,
+    meaning:
+      "The gateway's client id at the provider.",
+  },
+  OIDC_CLIENT_SECRET: {
+    kind: "secret",
+    section: "oidc",
+    required: true,
+    meaning:
+      "The client secret (`wrangler secret put OIDC_CLIENT_SECRET`). Sent with `client_secret_basic`, or `client_secret_post` when the provider supports only that.",
+  },
+  OIDC_REDIRECT_URI: {
+    kind: "var",
+    section: "oidc",
+    required: true,
+    meaning:
+      "The callback, an absolute URL ending in `/_gateway/callback` on the host your users use, e.g. `https://app.example.com/_gateway/callback`. Fixed: never built from the request's `Host`.",
+  },
+  OIDC_POST_LOGOUT_REDIRECT_URI: {
+    kind: "var",
+    section: "oidc",
+    shown: "origin of `OIDC_REDIRECT_URI` + `/`",
+    meaning:
+      "Where the provider sends the browser after logout.",
+  },
+  OIDC_SCOPES: {
+    kind: "var",
+    section: "oidc",
+    default: "openid email profile",
+    meaning:
+      "Scopes of the authorization request; must include `openid`. Add the scope your provider needs for groups/roles, if any.",
+  },
+  OIDC_SUB_CLAIM: {
+    kind: "var",
+    section: "oidc",
+    default: "sub",
+    meaning:
+      "Claim that becomes the user id (`X-Auth-User`). Keep `sub` unless you know better: it is the only claim OIDC promises is stable and never reassigned (Entra ID's `oid` is another good choice; never `email` or `preferred_username`).",
+  },
+  OIDC_EMAIL_CLAIM: {
+    kind: "var",
+    section: "oidc",
+    default: "email",
+    meaning:
+      "Claim for `X-Auth-Email`. With the default, an address counts only when the provider sends `email_verified` as `true` (or the string `\"true\"`); `false`, absent or anything else leaves it out (logged), so an origin that keys accounts by email is never handed an address nobody verified. A custom claim is taken as it is.",
+  },
+  OIDC_NAME_CLAIM: {
+    kind: "var",
+    section: "oidc",
+    default: "name",
+    meaning:
+      "Claim for `X-Auth-Name`.",
+  },
+  OIDC_ROLES_CLAIM: {
+    kind: "var",
+    section: "oidc",
+    default: "groups",
+    meaning:
+      "Claim for the roles (`X-Auth-Roles`, and the `roles` of `ROUTES`): an array of strings, or one string.",
+  },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+type KindOf<K extends SettingName> = (typeof SETTINGS)[K]["kind"];
+
+/** The settings as bindings: a var arrives as a string or a TOML value; a secret as a string. */
+export type SettingsEnv = {
+  [K in SettingName as KindOf<K> extends "var" | "var (array)" | "secret" ? K : never]?: KindOf<K> extends "secret" ? string : unknown;
+};
+
+/** The default of a setting that has one, typed as written above. */
+export function defaultOf<K extends SettingName>(name: K): (typeof SETTINGS)[K] extends { default: infer D } ? D : never {
+  return (SETTINGS[name] as Setting).default as never;
+}
+
+function shownDefault(setting: Setting): string {
+  if (setting.default !== undefined) return `\`${JSON.stringify(setting.default)}\``;
+  if (setting.shown) return setting.shown;
+  return setting.required ? "— (required)" : "—";
+}
+
+/** README's table for one section, as Markdown. */
+export function settingsTable(section: Setting["section"]): string {
+  const rows = Object.entries(SETTINGS as Record<string, Setting>)
+    .filter(([, setting]) => setting.section === section)
+    .map(([name, setting]) => `| \`${name}\` | ${setting.kind} | ${shownDefault(setting)} | ${setting.meaning} |`);
+  return ["| name | kind | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+}
