@@ -51,15 +51,17 @@ export function gatewayCookie(sessionCookieName: string): (name: string) => bool
   return (name) => name === sessionCookieName || name.startsWith(GATEWAY_COOKIE_PREFIX);
 }
 
-/** RFC 6265bis §4.1: `__Host-` needs Secure, Path=/ and no Domain; Max-Age caps the lifetime. */
+/**
+ * A gateway cookie's `Set-Cookie` line. RFC 6265bis §4.1: `__Host-` needs Secure, Path=/ and
+ * no Domain; HttpOnly; SameSite=Lax (Strict would not come back on a provider's redirect,
+ * SECURITY.md C-04); Max-Age caps the lifetime, and 0 deletes the cookie.
+ */
+export function hostCookie(name: string, value: string, maxAgeSeconds: number): string {
+  return serialize(name, value, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: Math.max(0, Math.floor(maxAgeSeconds)) });
+}
+
 export function sessionSetCookie(name: string, token: string, maxAgeSeconds: number): string {
-  return serialize(name, token, {
-    path: "/",
-    secure: true,
-    httpOnly: true,
-    sameSite: "Lax",
-    maxAge: Math.max(0, Math.floor(maxAgeSeconds)),
-  });
+  return hostCookie(name, token, maxAgeSeconds);
 }
 
 /** Sent with every logout. Not "cookies": that would clear every cookie of the site (T-02). */
@@ -67,7 +69,7 @@ export const CLEAR_SITE_DATA = '"cache", "storage"';
 
 /** The deletion browsers accept: same name and attributes, empty value, Max-Age=0. */
 export function clearedSessionSetCookie(name: string): string {
-  return serialize(name, "", { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: 0 });
+  return hostCookie(name, "", 0);
 }
 
 /** Cookie pairs, split on `;` only (RFC 6265bis §5.4 step 1): a comma stays in its value. */

@@ -10,6 +10,7 @@
  *
  * Only WebCrypto: `crypto.getRandomValues` and `crypto.subtle` (whose verify is constant-time).
  */
+import { base64url, fromBase64url } from "../http/encoding";
 
 export interface SessionKeys {
   /** Signs new tokens: the first key of SESSION_SECRET. */
@@ -65,7 +66,8 @@ export async function verifyToken(keys: SessionKeys, token: string): Promise<Tok
   const match = TOKEN_SHAPE.exec(token);
   if (!match) return null;
   const [, publicId, secret, mac] = match as unknown as [string, string, string, string];
-  const macBytes = fromBase64url(mac);
+  // TOKEN_SHAPE admits only canonical base64url, so this decodes.
+  const macBytes = fromBase64url(mac)!;
   const data = macInput(publicId, secret);
   for (const key of keys.verifying) {
     if (await crypto.subtle.verify("HMAC", key, macBytes, data)) return { publicId, secret };
@@ -89,13 +91,4 @@ function macInput(publicId: string, secret: string): Uint8Array {
 
 function randomBase64url(byteLength: number): string {
   return base64url(crypto.getRandomValues(new Uint8Array(byteLength)));
-}
-
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array {
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }

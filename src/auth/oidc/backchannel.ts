@@ -53,7 +53,10 @@ export function backchannelLogout(oidc: ResolvedOidcConfig): Handler<GatewayEnv>
       revoked = await index.revokeAll("backchannel-logout");
     } catch (error) {
       // Forget the jti, so the provider's retry of this very token is not taken for a replay.
-      await replay.release().catch(() => undefined);
+      await replay.release().catch((releaseError: unknown) => {
+        // The provider's retry will then be taken for a replay (400): worth an operator's look.
+        logError("logout.backchannel_release_failed", { error: String(releaseError) });
+      });
       return unavailable(`revoke: ${String(error)}`);
     }
     logEvent("logout.backchannel", { by: verified.sid ? "sid" : "sub", sub: verified.sub ?? null, revoked });

@@ -26,7 +26,8 @@ import type { BeginSession } from "../method";
 import { idpIndexes, type IdpLink } from "./idp-index";
 import { lacksMappedClaims, mapIdentity, type Claims } from "./claims";
 import { LoginFailure, loginFailureResponse } from "./login-failure";
-import { authorizationServer, client, clientAuthentication, describe, requestOptions } from "./provider";
+import { isNetworkFailure } from "../../http/network";
+import { authorizationServer, client, clientAuthentication, describe, ProviderError, requestOptions } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
 import { clearedTransactionSetCookie, openTransaction, TRANSACTION_COOKIE, type LoginTransaction } from "./transaction";
 
@@ -129,13 +130,28 @@ async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, t
   return { user: mapped.user, idp, idToken: idToken.length <= MAX_STORED_ID_TOKEN_LENGTH ? idToken : null };
 }
 
-/** A call to the provider; any failure to get an answer is a `provider` failure (502). */
+/**
+ * A call to the provider: no answer, or one that does not verify, is a `provider` failure
+ * (502). Any other error is a bug and goes on to app.ts, which logs its stack (500).
+ */
 async function provider<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
+    if (!isProviderFailure(error)) throw error;
     throw new LoginFailure("provider", `${what}: ${describe(error)}`);
   }
+}
+
+function isProviderFailure(error: unknown): boolean {
+  return (
+    error instanceof ProviderError ||
+    error instanceof oauth.OperationProcessingError ||
+    error instanceof oauth.ResponseBodyError ||
+    error instanceof oauth.WWWAuthenticateChallengeError ||
+    error instanceof oauth.AuthorizationResponseError ||
+    isNetworkFailure(error)
+  );
 }
 
 /**
@@ -150,5 +166,6 @@ function tokenFailure(error: unknown): LoginFailure {
   if (error instanceof oauth.OperationProcessingError && error.code === oauth.JWT_CLAIM_COMPARISON && (error.cause as { claim?: string } | undefined)?.claim === "nonce") {
     return new LoginFailure("transaction", "ID token nonce is not this login's");
   }
+  if (!isProviderFailure(error)) throw error;
   return new LoginFailure("provider", `token response: ${describe(error)}`);
 }

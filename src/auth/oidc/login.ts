@@ -12,7 +12,7 @@ import { clientIp } from "../../http/client";
 import { logEvent } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
 import { LoginFailure, loginFailureResponse } from "./login-failure";
-import { authorizationServer, describe, isAllowedUrl } from "./provider";
+import { authorizationServer, describe, isAllowedUrl, ProviderError } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
 import { sealTransaction, TRANSACTION_TTL_SECONDS, transactionSetCookie } from "./transaction";
 
@@ -20,9 +20,11 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
   let authorizationEndpoint: string;
   try {
     const metadata = await authorizationServer(oidc);
-    if (!isAllowedUrl(oidc, metadata.authorization_endpoint)) throw new Error("authorization_endpoint is missing or not https");
+    if (!isAllowedUrl(oidc, metadata.authorization_endpoint)) throw new ProviderError("authorization_endpoint is missing or not https");
     authorizationEndpoint = metadata.authorization_endpoint;
   } catch (error) {
+    // authorizationServer() fails only with ProviderError; anything else is a bug (500).
+    if (!(error instanceof ProviderError)) throw error;
     return loginFailureResponse(c.req.raw, new LoginFailure("provider", describe(error)));
   }
 

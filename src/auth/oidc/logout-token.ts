@@ -8,6 +8,7 @@
  * the future, `exp` when present, a `jti`, the back-channel member of `events`, `sid` and/or
  * `sub`, and no `nonce` (which is what keeps an ID token from passing as a logout token).
  */
+import { isNetworkFailure } from "../../http/network";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { authorizationServer, CLOCK_TOLERANCE_SECONDS, describe, isAllowedUrl, PROVIDER_TIMEOUT_MS } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
@@ -134,6 +135,6 @@ function isBoundedString(value: unknown): value is string {
 function keysUnavailable(error: unknown): boolean {
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
   if (error instanceof errors.JOSEError) return error.code === "ERR_JOSE_GENERIC";
-  // fetch() itself failing (connection refused, DNS) is a TypeError or similar, not a JOSEError.
-  return error instanceof Error && !(error instanceof errors.JOSEError);
+  // fetch() itself failing (connection refused, DNS, timeout); anything else is a bug (500).
+  return isNetworkFailure(error);
 }

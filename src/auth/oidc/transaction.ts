@@ -11,8 +11,8 @@
  * One transaction per browser at a time: a new login start replaces it, and the callback
  * clears it whatever the outcome, so a state works once (RFC 9700 §2.1.1).
  */
-import { serialize } from "hono/utils/cookie";
-import { GATEWAY_COOKIE_PREFIX } from "../../http/cookies";
+import { GATEWAY_COOKIE_PREFIX, hostCookie } from "../../http/cookies";
+import { base64url, fromBase64url } from "../../http/encoding";
 
 export const TRANSACTION_COOKIE = `${GATEWAY_COOKIE_PREFIX}login`;
 /** A login must come back within this long (the cookie's Max-Age and the sealed expiry). */
@@ -93,24 +93,9 @@ export async function openTransaction(keys: TransactionKeys, sealed: string, now
 }
 
 export function transactionSetCookie(sealed: string): string {
-  return serialize(TRANSACTION_COOKIE, sealed, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: TRANSACTION_TTL_SECONDS });
+  return hostCookie(TRANSACTION_COOKIE, sealed, TRANSACTION_TTL_SECONDS);
 }
 
 export function clearedTransactionSetCookie(): string {
-  return serialize(TRANSACTION_COOKIE, "", { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: 0 });
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array | null {
-  try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-  } catch {
-    return null;
-  }
+  return hostCookie(TRANSACTION_COOKIE, "", 0);
 }
