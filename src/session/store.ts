@@ -7,6 +7,7 @@
  */
 import type { Env } from "../env";
 import type { ClientInfo } from "../http/client";
+import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { GatewayError } from "../http/responses";
 import { sessionStub, userIndex, userSessionsStub } from "./stubs";
 import { hashSecret, mintToken, type SessionKeys, type TokenParts } from "./token";
@@ -75,22 +76,12 @@ export function revokeUserSessions(env: Env, sub: string, reason: EndReason): Pr
 }
 
 async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeout(`timed out after ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
-  });
   try {
-    return await Promise.race([run(), timeout]);
+    return await withDeadline(STORE_TIMEOUT_MS, run);
   } catch (error) {
-    if (error instanceof StoreTimeout || isPlatformFailure(error)) throw new GatewayError("unavailable", `session store ${what} failed: ${String(error)}`);
+    if (error instanceof DeadlineExceeded || isPlatformFailure(error)) throw new GatewayError("unavailable", `session store ${what} failed: ${String(error)}`);
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
-}
-
-class StoreTimeout extends Error {
-  override name = "StoreTimeout";
 }
 
 /** Durable Object errors the runtime raises for infrastructure: they carry these flags. */

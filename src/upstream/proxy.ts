@@ -11,6 +11,7 @@
 import type { Context } from "hono";
 import { proxy } from "hono/proxy";
 import { cookieHeaderWithout } from "../http/cookies";
+import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { GatewayError } from "../http/responses";
 import type { IdentityPropagator } from "../identity/propagator";
 import type { GatewayEnv, Terminal } from "../pipeline/types";
@@ -37,26 +38,19 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
     const websocket = c.req.method === "GET" && c.req.header("upgrade")?.toLowerCase() === "websocket";
     const target = origin.baseUrl ? new URL(`${c.var.canonicalPath}${c.var.url.search}`, origin.baseUrl) : c.var.url;
     const headers = await forwardHeaders(c, options, websocket);
-    // Bounded wait for the response headers; the body then streams for as long as it takes.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), originTimeoutSeconds * 1000);
-    // Raced as well as signalled: a fetcher that ignores the signal still cannot hold us.
-    const timedOut = new Promise<never>((_, reject) => {
-      deadline.signal.addEventListener("abort", () => reject(new Error("origin timeout")));
-    });
     // A response to a request with a session is private: never from or into an edge cache (F-05).
     const cacheMode: RequestInit = session ? { cache: "no-store" } : {};
     let upstream: Response;
     try {
-      const pending = websocket
-        ? origin.fetch(new Request(target, { method: "GET", headers, redirect: "manual", signal: deadline.signal }))
-        : proxy(target, { raw: c.req.raw, headers, redirect: "manual", signal: deadline.signal, ...cacheMode, customFetch: origin.fetch });
-      upstream = await Promise.race([pending, timedOut]);
+      // Bounded wait for the response headers; the body then streams for as long as it takes.
+      upstream = await withDeadline(originTimeoutSeconds * 1000, (signal) =>
+        websocket
+          ? origin.fetch(new Request(target, { method: "GET", headers, redirect: "manual", signal }))
+          : proxy(target, { raw: c.req.raw, headers, redirect: "manual", signal, ...cacheMode, customFetch: origin.fetch }),
+      );
     } catch (error) {
-      if (deadline.signal.aborted) throw new GatewayError("gateway_timeout", `origin sent no response in ${originTimeoutSeconds} s`);
+      if (error instanceof DeadlineExceeded) throw new GatewayError("gateway_timeout", `origin sent no response in ${originTimeoutSeconds} s`);
       throw new GatewayError("bad_gateway", `origin unreachable: ${String(error)}`);
-    } finally {
-      clearTimeout(timer);
     }
     // A 101 is filtered like any answer (X-06); its socket is handed on untouched.
     const response =

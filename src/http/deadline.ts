@@ -1,0 +1,25 @@
+/**
+ * A deadline for a call that may never answer (a Durable Object, the origin): the call is
+ * raced against the clock as well as signalled, so a callee that ignores the signal still
+ * cannot hold the request. The timer is always cleared.
+ */
+export class DeadlineExceeded extends Error {
+  override name = "DeadlineExceeded";
+}
+
+export async function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new DeadlineExceeded(`no answer within ${ms} ms`);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([run(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
