@@ -13,6 +13,7 @@
  * a compressed one (415: Express inflates `Content-Encoding: gzip` before parsing; browsers
  * never compress request bodies), or one that does not parse (400).
  */
+import { readBoundedBody } from "../http/body";
 import { GatewayError } from "../http/responses";
 
 /** A form body larger than this, on a path whose access depends on the method, is refused. */
@@ -81,27 +82,8 @@ function jsonOverrides(bytes: Uint8Array): string[] {
 }
 
 async function readBounded(copy: Request): Promise<Uint8Array> {
-  const declared = Number(copy.headers.get("content-length") ?? Number.NaN);
-  if (declared > MAX_OVERRIDE_BODY_BYTES) throw tooLarge();
-  const reader = copy.body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
-    if (length > MAX_OVERRIDE_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readBoundedBody(copy, MAX_OVERRIDE_BODY_BYTES);
+  if (!bytes) throw tooLarge();
   return bytes;
 }
 

@@ -16,6 +16,7 @@ import type { Handler } from "hono";
 import { errorResponse, gatewayHeaders, jsonResponse } from "../../http/responses";
 import { logEvent, logError, logWarning } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
+import { readBoundedBody } from "../../http/body";
 import { indexStub } from "../../session/stubs";
 import { idpIndex } from "./idp-index";
 import type { ResolvedOidcConfig } from "./settings";
@@ -69,38 +70,11 @@ type BodyProblem = { reason: string };
 async function logoutTokenOf(request: Request): Promise<string | BodyProblem> {
   const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") return { reason: "body is not application/x-www-form-urlencoded" };
-  const body = await readBounded(request, MAX_BODY_BYTES);
+  const body = await readBoundedBody(request, MAX_BODY_BYTES);
   if (body === null) return { reason: `body is larger than ${MAX_BODY_BYTES} bytes` };
-  const tokens = new URLSearchParams(body).getAll("logout_token");
+  const tokens = new URLSearchParams(new TextDecoder().decode(body)).getAll("logout_token");
   if (tokens.length !== 1 || !tokens[0]) return { reason: "body must hold exactly one logout_token" };
   return tokens[0];
-}
-
-/** The body as text, or null past `maxBytes` (stops reading there). */
-async function readBounded(request: Request, maxBytes: number): Promise<string | null> {
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > maxBytes) return null;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
-    if (length > maxBytes) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 function refuse(reason: string, fields: Record<string, unknown> = {}): Response {
