@@ -73,6 +73,20 @@ describe("SessionObject", () => {
 });
 
 describe("UserSessions", () => {
+  it("evicts past the cap by creation time, not by absolute expiry", async () => {
+    // An older session with a longer lifetime (ABSOLUTE_TIMEOUT_SECONDS was raised since): it
+    // is still the oldest, and goes first.
+    const user = uniqueUser();
+    const older = await newSession({ user, absoluteTimeoutSeconds: 7200 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const newer = await newSession({ user, absoluteTimeoutSeconds: 600 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const newest = await newSession({ user, indexes: [userIndex(user.sub, 2)] });
+    expect(await older.stub.read()).toBeNull();
+    expect(await newer.stub.read()).not.toBeNull();
+    expect((await userSessionsStub(env, user.sub).list()).map((view) => view.id)).toEqual([newer.input.publicId, newest.input.publicId]);
+  });
+
   it("revokes every session of the user before answering and forgets them", async () => {
     const user = uniqueUser();
     const sessions = await Promise.all([newSession({ user }), newSession({ user }), newSession({ user })]);
