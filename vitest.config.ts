@@ -73,9 +73,12 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          // Starts the shared gateways (test/e2e/gateways.ts) in the background, before any
+          // test runs; the files wait for theirs.
+          globalSetup: ["./test/e2e/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          // Each file starts its own wrangler dev; two cores fit one at a time.
+          // The files share gateways and read what their origin received in between: one at a time.
           fileParallelism: false,
         },
       },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type EchoBody, fetchWithSession, gatewayFetch, gatewayFetchWith, login, uniqueUser } from "./helpers";
+import { cookie, type EchoBody, fetchWithSession, gatewayFetch, gatewayFetchWith, login, uniqueUser } from "./helpers";
 
 // Test ROUTES (vitest.config.ts): /public/* public, /login public, /not-login public,
 // /admin{/*}? roles admin, GET /reports/* roles analyst|admin, POST /reports/* roles admin,
@@ -153,6 +153,28 @@ describe("path canonicalization", () => {
       headers: { cookie: `__Host-session=${user}` },
     });
     expect(response.status).toBe(403);
+  });
+});
+
+describe("CASE_INSENSITIVE_PATHS", () => {
+  // (Moved from the black-box suite: every spelling here survives the URL parser as sent.)
+  it.each(["/ADMIN", "/Admin/x", "/aDmIn/", "/%41DMIN"])("matches %s as /admin and forwards it with its case", async (path) => {
+    const expectedPath = path.replace("%41", "A");
+    const identities = {
+      anonymous: {},
+      user: { cookie: cookie((await login(uniqueUser({ roles: ["staff"] }))).token) },
+      admin: { cookie: cookie((await login(uniqueUser({ roles: ["admin"] }))).token) },
+    };
+    const expected = { anonymous: [401, { error: "unauthenticated" }], user: [403, { error: "forbidden" }], admin: [200, null] } as const;
+    for (const [identity, headers] of Object.entries(identities) as [keyof typeof identities, Record<string, string>][]) {
+      const response = await gatewayFetchWith({ CASE_INSENSITIVE_PATHS: "true" }, path, { headers });
+      const [status, refusal] = expected[identity];
+      expect(response.status, `${identity}: ${path}`).toBe(status);
+      const body = await response.json<EchoBody | { error: string }>();
+      // A refusal is the gateway's own answer: the origin (which echoes) was not reached.
+      if (refusal) expect(body, `${identity}: ${path}`).toEqual(refusal);
+      else expect((body as EchoBody).path, `${identity}: ${path}`).toBe(expectedPath);
+    }
   });
 });
 

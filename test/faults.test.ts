@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { cookie, gatewayFetchWith, login, uniqueUser } from "./helpers";
+import { ADMIN_TOKEN, cookie, gatewayFetchWith, login, uniqueUser } from "./helpers";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -41,6 +41,50 @@ describe("invalid configuration", () => {
       expect.stringMatching(/^SESSION_SECRET keys must be at least 32 characters/),
     ]);
     expect(JSON.stringify(logged)).not.toContain('"short"');
+  });
+});
+
+describe("R-08 an invalid configuration", () => {
+  // Two problems at once: a key too short to sign with, and ROUTES that are not JSON. The
+  // origin is the echo origin behind a recorder, so a login it answers would be a real one.
+  const seen: string[] = [];
+  const echo = (env as unknown as { ORIGIN: Fetcher }).ORIGIN;
+  const broken = {
+    ORIGIN: { fetch: (request: Request) => (seen.push(request.url), echo.fetch(request)) } as unknown as Fetcher,
+    ROUTES: "[{not json",
+    SESSION_SECRET: "short",
+  };
+
+  it.each<[string, string, string, Record<string, string>]>([
+    ["a public route", "GET", "/public/x", {}],
+    ["a protected route", "GET", "/zzz", {}],
+    ["a login the origin would accept", "POST", "/login", { "x-echo-respond": JSON.stringify({ "X-Gateway-Login": JSON.stringify({ sub: "r08-config" }) }) }],
+    ["the session endpoint", "GET", "/_gateway/session", {}],
+    ["the login endpoint", "GET", "/_gateway/login?return_to=/x", {}],
+    ["the logout endpoint", "POST", "/_gateway/logout", {}],
+    ["the admin API with its token", "GET", "/_gateway/admin/users/x/sessions", { authorization: `Bearer ${ADMIN_TOKEN}` }],
+    ["an ambiguous path", "GET", "/admin%2Fx", {}],
+  ])("answers 503 to %s and forwards nothing", async (_what, method, path, headers) => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    seen.length = 0;
+    const response = await gatewayFetchWith(broken, path, { method, headers });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: "unavailable" });
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(seen).toEqual([]);
+  });
+
+  it("logs every configuration problem, naming the setting and never quoting the secret", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    seen.length = 0;
+    expect((await gatewayFetchWith(broken, "/public/x")).status).toBe(503);
+    const log = errors.mock.calls.flat().join("\n");
+    expect(log).toContain("config.invalid");
+    expect(log).toMatch(/ROUTES[^\n]*JSON/);
+    expect(log).toMatch(/SESSION_SECRET[^\n]*32/);
+    expect(log).not.toContain("short"); // the secret's value, in any quoting
+    expect(seen).toEqual([]);
   });
 });
 

@@ -3,12 +3,13 @@
  * paths, revocation that holds on the very next request, and no token in any admin answer or
  * in the gateway's log.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_ADMIN_TOKEN, E2E_SECRET, type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
-import { adminAuth, observe, outputContaining, ROUTES, secretsOf, sessionCookie, tokenParts } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
+import { E2E_ADMIN_TOKEN, E2E_SECRET, loginAs, rawRequest } from "./harness";
+import { adminAuth, observe, outputContaining, secretsOf, sessionCookie, tokenParts } from "./helpers";
 
-let origin: EchoOrigin;
-let gateway: GatewayProcess;
+let origin: RemoteOrigin;
+let gateway: SharedGateway;
 let port: number;
 /** Every token minted in this file, for the log check at the end. */
 const minted: string[] = [];
@@ -20,13 +21,8 @@ async function login(identity: { sub: string; roles?: string[] }): Promise<strin
 }
 
 beforeAll(async () => {
-  origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES } });
+  ({ gateway, origin } = await useGateway("shared"));
   port = gateway.port;
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await origin?.close();
 });
 
 describe("A-01 admin authentication", () => {

@@ -1,25 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
+import { loginAs, rawRequest } from "./harness";
+import { observe } from "./helpers";
 
-let origin: EchoOrigin;
-let gateway: GatewayProcess;
+let origin: RemoteOrigin;
+let gateway: SharedGateway;
 
 beforeAll(async () => {
-  origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES: [{ path: "/login", access: "public" }] } });
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await origin?.close();
+  ({ gateway, origin } = await useGateway("shared"));
 });
 
 describe("the black-box harness", () => {
   it("serves the gateway over HTTP in front of the loopback origin", async () => {
     const { token } = await loginAs(gateway.port, { sub: "harness-user" });
-    const response = await rawRequest(gateway.port, "GET", "/hello?x=1", { cookie: `__Host-session=${token}` });
+    const { response, forwarded } = await observe(origin, () => rawRequest(gateway.port, "GET", "/hello?x=1", { cookie: `__Host-session=${token}` }));
     expect(response.status).toBe(200);
-    const last = origin.received.at(-1)!;
-    expect(last.rawPath).toBe("/hello?x=1");
-    expect(last.headers["x-auth-user"]).toBe("harness-user");
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]!.rawPath).toBe("/hello?x=1");
+    expect(forwarded[0]!.headers["x-auth-user"]).toBe("harness-user");
   });
 });

@@ -4,7 +4,7 @@
  * with node:http so raw paths reach the gateway exactly as written (curl --path-as-is style).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -38,6 +38,15 @@ export interface GatewayOptions {
   readonly tempRoot?: string;
   /** The port to listen on; default a free one. (OIDC tests register it at the provider first.) */
   readonly port?: number;
+  /**
+   * The gateway's temporary directory (config and `--persist-to` state), when the caller must
+   * know it before the gateway is ready; default a new one under `tempRoot`. Removed by stop().
+   */
+  readonly dir?: string;
+  /** A file that receives everything wrangler prints as it prints it (also before it is ready). */
+  readonly logFile?: string;
+  /** Aborting it stops a gateway that is still starting (startGateway then rejects). */
+  readonly signal?: AbortSignal;
 }
 
 /** A tmpfs when the machine has one (Linux), else the default temporary directory. */
@@ -46,7 +55,8 @@ export const FAST_TEMP_ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
-  const dir = mkdtempSync(join(options.tempRoot ?? FAST_TEMP_ROOT, "gateway-e2e-"));
+  const dir = options.dir ?? mkdtempSync(join(options.tempRoot ?? FAST_TEMP_ROOT, "gateway-e2e-"));
+  mkdirSync(dir, { recursive: true });
   const config = {
     name: `gateway-e2e-${port}`,
     main: join(ROOT, "src/index.ts"),
@@ -83,7 +93,16 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     },
   );
   const output: string[] = [];
-  await waitForReady(child, port, output);
+  const onAbort = () => void killGroup(child);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await waitForReady(child, port, output, options.logFile);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -96,7 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   };
 }
 
-function waitForReady(child: ChildProcess, port: number, output: string[]): Promise<void> {
+function waitForReady(child: ChildProcess, port: number, output: string[], logFile?: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       void killGroup(child);
@@ -105,6 +124,7 @@ function waitForReady(child: ChildProcess, port: number, output: string[]): Prom
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       output.push(text);
+      if (logFile) appendFileSync(logFile, text);
       // Its own port: a busy port can look ready to a generic check (docs/platform-notes.md).
       if (output.join("").includes(`Ready on http://127.0.0.1:${port}`)) {
         clearTimeout(timer);
@@ -162,20 +182,38 @@ export interface EchoRecord {
   body: string;
 }
 
-export interface EchoOrigin {
+/**
+ * What an origin received, read from where the origin runs: in this process, or in vitest's
+ * main process for the gateways the files share (test/e2e/gateways.ts).
+ */
+export interface OriginRecords {
   readonly url: string;
   readonly port: number;
+  /** How many requests the origin has received so far. */
+  mark(): Promise<number>;
+  /** The requests received since `mark()` answered `from`, in order. */
+  since(from: number): Promise<EchoRecord[]>;
+}
+
+export interface EchoOrigin extends OriginRecords {
   /** Every request the origin received, in order. */
   readonly received: EchoRecord[];
   close(): Promise<void>;
+}
+
+export interface EchoOriginOptions {
+  /** The port to listen on; default a free one (a closed origin comes back on its old port). */
+  readonly port?: number;
+  /** Where to record the requests; default a new list (a reopened origin keeps its old one). */
+  readonly received?: EchoRecord[];
 }
 
 /**
  * Echoes what it received as JSON. `x-echo-respond: {"Header": "v" | ["v1","v2"]}` and
  * `x-echo-status: N` shape the response; `/slow?ms=N` waits; `/big?bytes=N` streams N bytes.
  */
-export function startEchoOrigin(): Promise<EchoOrigin> {
-  const received: EchoRecord[] = [];
+export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOrigin> {
+  const received = options.received ?? [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -206,14 +244,25 @@ export function startEchoOrigin(): Promise<EchoOrigin> {
       res.writeHead(status, headers).end(JSON.stringify(record));
     });
   });
-  return new Promise((resolvePromise) => {
-    server.listen(0, "127.0.0.1", () => {
+  // Idle connections stay open longer than the gateway keeps them pooled: Node's 5 s default
+  // closes them while workerd may be reusing one (a spurious 502, as the differential origins
+  // saw), and a gateway the files share idles between files.
+  server.keepAliveTimeout = 120_000;
+  return new Promise((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo;
       resolvePromise({
         url: `http://127.0.0.1:${port}`,
         port,
         received,
-        close: () => new Promise((done) => server.close(() => done())),
+        mark: async () => received.length,
+        since: async (from) => received.slice(from),
+        close: () =>
+          new Promise((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });

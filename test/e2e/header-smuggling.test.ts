@@ -4,26 +4,19 @@
  * and path overrides, and the logout clean-up when the origin ends the session. Found by the
  * black-box suite; each test failed before the fix.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
-import { headerLines, observe, originView, ROUTES, secretsOf, sessionCookie, setCookieLines } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RemoteOrigin, useGateway } from "./gateways";
+import { loginAs, rawRequest } from "./harness";
+import { headerLines, observe, originView, secretsOf, sessionCookie, setCookieLines } from "./helpers";
 
 describe("header smuggling", () => {
-  let origin: EchoOrigin;
-  let gateway: GatewayProcess;
+  let origin: RemoteOrigin;
   let port: number;
 
   beforeAll(async () => {
-    origin = await startEchoOrigin();
-    gateway = await startGateway({
-      originUrl: origin.url,
-      vars: { ROUTES: [...ROUTES, { path: "/reports/*", methods: ["GET"], access: "public" }] },
-    });
-    port = gateway.port;
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-    await origin?.close();
+    const shared = await useGateway("shared");
+    origin = shared.origin;
+    port = shared.gateway.port;
   });
 
   it("I-05: never shows the origin the session token when the cookies come in two Cookie header lines", async () => {

@@ -5,7 +5,7 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { E2E_ADMIN_TOKEN, type EchoOrigin, type EchoRecord, type GatewayProcess, type RawResponse } from "./harness";
+import { E2E_ADMIN_TOKEN, type EchoRecord, type GatewayProcess, type OriginRecords, type RawResponse } from "./harness";
 
 export const COOKIE_NAME = "__Host-session";
 
@@ -114,13 +114,13 @@ export function pathOf(record: EchoRecord): string {
 
 /**
  * Runs `send` and returns the response with the origin requests it caused (none when the
- * gateway answered by itself). Requests in one file are sequential, so nothing else lands in
- * between.
+ * gateway answered by itself). Files run one at a time and requests in one file are
+ * sequential, so nothing else lands in between, on a shared gateway too.
  */
-export async function observe(origin: EchoOrigin, send: () => Promise<RawResponse>): Promise<{ response: RawResponse; forwarded: EchoRecord[] }> {
-  const before = origin.received.length;
+export async function observe(origin: OriginRecords, send: () => Promise<RawResponse>): Promise<{ response: RawResponse; forwarded: EchoRecord[] }> {
+  const before = await origin.mark();
   const response = await send();
-  return { response, forwarded: origin.received.slice(before) };
+  return { response, forwarded: await origin.since(before) };
 }
 
 // ---- the admin API and the gateway's own state ------------------------------------------------
@@ -128,7 +128,7 @@ export async function observe(origin: EchoOrigin, send: () => Promise<RawRespons
 export const adminAuth = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
 
 /** Files of one Durable Object class's storage under wrangler dev's --persist-to directory. */
-export function durableObjectFiles(gateway: GatewayProcess, className: string): string[] {
+export function durableObjectFiles(gateway: Pick<GatewayProcess, "stateDir">, className: string): string[] {
   const root = join(gateway.stateDir, "v3", "do");
   const dirs = readdirSync(root).filter((name) => name.endsWith(`-${className}`));
   return dirs.flatMap((dir) => readdirSync(join(root, dir)).filter((file) => file.endsWith(".sqlite") && file !== "metadata.sqlite"));
@@ -165,7 +165,7 @@ export const ROUTES = [
  * The gateway's output once it contains `expected`. Log lines reach wrangler's stdout a little
  * after the response, so a test that reads the log waits for a line it knows must come.
  */
-export async function outputContaining(gateway: GatewayProcess, expected: string | RegExp, timeoutMs = 5000): Promise<string> {
+export async function outputContaining(gateway: { readonly output: readonly string[] }, expected: string | RegExp, timeoutMs = 5000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const output = gateway.output.join("");

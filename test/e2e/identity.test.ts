@@ -2,22 +2,18 @@
  * Checklist §5 (I-01, I-02, I-05, I-06) and D-05, black-box: what the origin receives, header
  * line by header line (`rawHeaders`), and what it may send back.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, type GatewayProcess, type HeaderLines, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
-import { adminAuth, COOKIE_NAME, headerLines, identityLines, observe, originView, ROUTES, secretsOf, sessionCookie, sessionSetCookies, setCookieLines, TOKEN_SHAPE, tokenParts } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
+import { type HeaderLines, loginAs, rawRequest } from "./harness";
+import { adminAuth, COOKIE_NAME, headerLines, identityLines, observe, originView, secretsOf, sessionCookie, sessionSetCookies, setCookieLines, TOKEN_SHAPE, tokenParts } from "./helpers";
 
-let origin: EchoOrigin;
-let gateway: GatewayProcess;
+let origin: RemoteOrigin;
+let gateway: SharedGateway;
 let port: number;
 
 beforeAll(async () => {
-  origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES } });
+  ({ gateway, origin } = await useGateway("shared"));
   port = gateway.port;
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await origin?.close();
 });
 
 /** Every spelling of every identity header a client might try, some of them twice. */

@@ -2,22 +2,18 @@
  * Checklist F-01, L-07 and L-09, black-box: delegated login mints a fresh session, return
  * URLs stay on the site, and the origin's login signal counts only on its route.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, type GatewayProcess, loginAs, rawRequest, type RawResponse, startEchoOrigin, startGateway } from "./harness";
-import { COOKIE_NAME, identityLines, observe, ROUTES, sessionCookie, sessionSetCookies, tokenParts } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
+import { loginAs, rawRequest, type RawResponse } from "./harness";
+import { COOKIE_NAME, identityLines, observe, sessionCookie, sessionSetCookies, tokenParts } from "./helpers";
 
-let origin: EchoOrigin;
-let gateway: GatewayProcess;
+let origin: RemoteOrigin;
+let gateway: SharedGateway;
 let port: number;
 
 beforeAll(async () => {
-  origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES } });
+  ({ gateway, origin } = await useGateway("shared"));
   port = gateway.port;
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await origin?.close();
 });
 
 async function whoIs(token: string): Promise<string | null> {

@@ -5,54 +5,22 @@
  * at the provider directly, as from another application), the provider posts a logout token
  * to the gateway and the gateway's session ends with it — and only that browser's session.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalProvider, type LocalProvider } from "../../scripts/local-oidc-provider.mjs";
-import { type EchoOrigin, freePort, type GatewayProcess, startEchoOrigin, startGateway } from "./harness";
+import { beforeAll, describe, expect, it } from "vitest";
+import { OIDC_CLIENT, oidcProvider, type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
 import { COOKIE_NAME, outputContaining } from "./helpers";
 
-const CLIENT_ID = "gateway-e2e";
-const CLIENT_SECRET = "gateway-e2e-client-secret-0123456789abcdef";
+const CLIENT_ID = OIDC_CLIENT.id;
 
-let provider: LocalProvider;
-let origin: EchoOrigin;
-let gateway: GatewayProcess;
+// The provider and the gateway (in OIDC mode, its client registered at the provider) are
+// started by test/e2e/global-setup.ts.
+const provider = oidcProvider();
+let origin: RemoteOrigin;
+let gateway: SharedGateway;
 let gatewayUrl: string;
-const providerEvents: string[] = [];
 
 beforeAll(async () => {
-  // The provider's client needs the gateway's URLs, and the gateway the provider's issuer:
-  // listen first, register the client once the gateway's port is chosen.
-  provider = await startLocalProvider({ onEvent: (event) => providerEvents.push(event) });
-  const port = await freePort();
-  gatewayUrl = `http://127.0.0.1:${port}`;
-  provider.setClients([
-    {
-      client_id: CLIENT_ID,
-      client_secret: CLIENT_SECRET,
-      redirect_uris: [`${gatewayUrl}/_gateway/callback`],
-      post_logout_redirect_uris: [`${gatewayUrl}/`],
-      backchannel_logout_uri: `${gatewayUrl}/_gateway/backchannel-logout`,
-      backchannel_logout_session_required: true,
-    },
-  ]);
-  origin = await startEchoOrigin();
-  gateway = await startGateway({
-    port,
-    originUrl: origin.url,
-    vars: {
-      AUTH_MODE: "oidc",
-      OIDC_ISSUER: provider.issuer,
-      OIDC_CLIENT_ID: CLIENT_ID,
-      OIDC_CLIENT_SECRET: CLIENT_SECRET,
-      OIDC_REDIRECT_URI: `${gatewayUrl}/_gateway/callback`,
-    },
-  });
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-  await origin?.close();
-  await provider?.close();
+  ({ gateway, origin } = await useGateway("oidc"));
+  gatewayUrl = gateway.url;
 });
 
 /** One browser: a cookie jar per host (the gateway and the provider are both 127.0.0.1, other ports). */
@@ -129,10 +97,12 @@ describe("back-channel logout from a real provider", () => {
   it("signs in through the provider, and the origin sees the user", async () => {
     const browser = await signedInBrowser("e2e-alice");
     expect(browser.cookie(gatewayUrl, COOKIE_NAME)).toMatch(/^[\w-]{22}\.[\w-]{22}\.[\w-]{43}$/);
+    const before = await origin.mark();
     const echoed = await browser.fetch(`${gatewayUrl}/hello`);
     expect(echoed.status).toBe(200);
-    expect(origin.received.at(-1)!.headers["x-auth-user"]).toBe("e2e-alice");
-    expect(origin.received.at(-1)!.headers["x-auth-email"]).toBe("e2e-alice@example.com");
+    const [seen] = await origin.since(before);
+    expect(seen!.headers["x-auth-user"]).toBe("e2e-alice");
+    expect(seen!.headers["x-auth-email"]).toBe("e2e-alice@example.com");
   });
 
   it("ends the gateway session when the user's provider session ends, and only that browser's", async () => {
@@ -144,7 +114,7 @@ describe("back-channel logout from a real provider", () => {
     const done = await leaving.signOutAtProvider();
     expect(done.status).toBe(303);
     // The provider has posted the logout token before it answers.
-    expect(providerEvents).toContain("backchannel.success");
+    expect(provider.events()).toContain("backchannel.success");
     await outputContaining(gateway, /"event":"logout\.backchannel","by":"sid","sub":"e2e-bob","revoked":1/);
 
     expect((await leaving.fetch(`${gatewayUrl}/hello`)).status).toBe(401);

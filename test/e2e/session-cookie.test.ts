@@ -3,8 +3,9 @@
  * the origin see them, through `wrangler dev` on loopback.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_SECRET, type EchoOrigin, type GatewayProcess, loginAs, rawRequest, type RawResponse, startEchoOrigin, startGateway } from "./harness";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RemoteOrigin, SHARED_SETTINGS, type SharedGateway, useGateway } from "./gateways";
+import { E2E_SECRET, loginAs, rawRequest, type RawResponse } from "./harness";
 import {
   clientViewWithoutSetCookie,
   COOKIE_NAME,
@@ -13,7 +14,6 @@ import {
   mapConcurrently,
   observe,
   originView,
-  ROUTES,
   secretsOf,
   sessionCookie,
   sessionSetCookies,
@@ -23,23 +23,15 @@ import {
   tokenParts,
 } from "./helpers";
 
-const ABSOLUTE_TIMEOUT_SECONDS = 3600;
+const { ABSOLUTE_TIMEOUT_SECONDS } = SHARED_SETTINGS;
 
-let origin: EchoOrigin;
-let gateway: GatewayProcess;
+let origin: RemoteOrigin;
+let gateway: SharedGateway;
 let port: number;
 
 beforeAll(async () => {
-  origin = await startEchoOrigin();
-  gateway = await startGateway({
-    originUrl: origin.url,
-    vars: { ROUTES, IDLE_TIMEOUT_SECONDS: 600, ABSOLUTE_TIMEOUT_SECONDS },
-  });
+  ({ gateway, origin } = await useGateway("shared"));
   port = gateway.port;
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await origin?.close();
 });
 
 /** Bits set, per bit position, over a list of equally long byte strings. */
@@ -137,7 +129,7 @@ describe("C-02, C-03, C-04 the session cookie", () => {
   });
 
   it("shows the token only in the login Set-Cookie: never in another header or body that the client or the origin sees", async () => {
-    const before = origin.received.length;
+    const before = await origin.mark();
     const login = await loginAs(port, { sub: "c03-user", email: "c03@example.com", name: "C03", roles: ["staff"] });
     const cookie = sessionCookie(login.token);
     const responses: RawResponse[] = [login.response];
@@ -165,7 +157,7 @@ describe("C-02, C-03, C-04 the session cookie", () => {
     for (const response of responses.slice(1)) {
       for (const secret of secrets) expect(setCookieLines(response).join("\n")).not.toContain(secret);
     }
-    const forwarded = origin.received.slice(before);
+    const forwarded = await origin.since(before);
     expect(forwarded.length).toBeGreaterThanOrEqual(4);
     for (const record of forwarded) {
       for (const secret of secrets) expect(originView(record)).not.toContain(secret);

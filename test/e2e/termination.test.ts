@@ -3,24 +3,20 @@
  * sessions on the server, the deletion is one browsers accept, and a cross-site logout is
  * refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
-import { adminAuth, DELETION_COOKIE, observe, ROUTES, secretsOf, sessionCookie, setCookieLines, tokenParts } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
+import { loginAs, rawRequest } from "./harness";
+import { adminAuth, DELETION_COOKIE, observe, secretsOf, sessionCookie, setCookieLines, tokenParts } from "./helpers";
 
-let origin: EchoOrigin;
-let gateway: GatewayProcess;
+let origin: RemoteOrigin;
+let gateway: SharedGateway;
 let port: number;
 let gatewayOrigin: string;
 
 beforeAll(async () => {
-  origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES } });
+  ({ gateway, origin } = await useGateway("shared"));
   port = gateway.port;
   gatewayOrigin = `http://127.0.0.1:${port}`;
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await origin?.close();
 });
 
 /** The session is live: a protected request reaches the origin as this user. */

@@ -1,27 +1,21 @@
 /**
  * Checklist LT-01 and LT-02, black-box and in real time: workerd's own clock and alarms, with
- * an idle timeout of 2 s and an absolute one of 4 s. (test/timeouts.test.ts covers the same
- * rules with a fake clock, and the storage deletion from inside the Durable Object.) The two
- * tests run side by side, each with its own session, and find their own origin requests by a
- * marker in the query.
+ * an idle timeout of 2 s and an absolute one of 4 s (the `timeouts` gateway of
+ * test/e2e/gateways.ts; the sleeps below are written for those values). (test/timeouts.test.ts
+ * covers the same rules with a fake clock, and the storage deletion from inside the Durable
+ * Object.) The two tests run side by side, each with its own session, and find their own
+ * origin requests by a marker in the query.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_ADMIN_TOKEN, type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
-import { outputContaining, ROUTES, sessionCookie, tokenParts } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
+import { E2E_ADMIN_TOKEN, loginAs, rawRequest } from "./harness";
+import { outputContaining, sessionCookie, tokenParts } from "./helpers";
 
-const IDLE_TIMEOUT_SECONDS = 2;
-const ABSOLUTE_TIMEOUT_SECONDS = 4;
-
-let origin: EchoOrigin;
-let gateway: GatewayProcess;
+let origin: RemoteOrigin;
+let gateway: SharedGateway;
 
 beforeAll(async () => {
-  origin = await startEchoOrigin();
-  gateway = await startGateway({ originUrl: origin.url, vars: { ROUTES, IDLE_TIMEOUT_SECONDS, ABSOLUTE_TIMEOUT_SECONDS } });
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await origin?.close();
+  ({ gateway, origin } = await useGateway("timeouts"));
 });
 
 const sleepUntil = (startedAt: number, ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + ms - Date.now())));
@@ -29,7 +23,7 @@ const sleepUntil = (startedAt: number, ms: number) => new Promise((resolve) => s
 /** GET /zzz with the session; the status, and whether the origin saw this very request. */
 async function use(token: string, marker: string): Promise<{ status: number; forwarded: boolean }> {
   const response = await rawRequest(gateway.port, "GET", `/zzz?${marker}`, { cookie: sessionCookie(token) });
-  return { status: response.status, forwarded: origin.received.some((record) => record.rawPath === `/zzz?${marker}`) };
+  return { status: response.status, forwarded: (await origin.received()).some((record) => record.rawPath === `/zzz?${marker}`) };
 }
 
 describe.concurrent("session timeouts in real time", () => {

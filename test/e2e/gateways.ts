@@ -1,0 +1,147 @@
+/**
+ * The gateways the black-box files share. test/e2e/global-setup.ts starts each of them once per
+ * run, in the background while the workers project runs, each in front of its own echo origin
+ * in vitest's main process. A file waits for its gateway (`useGateway`), reads what the origin
+ * received through the setup's control server, and reads the gateway's log from a file.
+ *
+ * Files run one at a time (vitest.config.ts), so within a file nothing else reaches a gateway:
+ * `observe` still sees only the requests the file caused. Each file keeps its own subjects
+ * (`t01-user`, `a02-all`, …) so the sessions of one file never meet another's.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { inject } from "vitest";
+import type { EchoRecord, OriginRecords } from "./harness";
+import { ROUTES } from "./helpers";
+
+/** `/reports/*` public for GET (and HEAD) only: a method-specific rule (R-07). */
+export const REPORTS_GET_PUBLIC = { path: "/reports/*", methods: ["GET"], access: "public" };
+
+/** The common settings: most files need nothing else. */
+export const SHARED_SETTINGS = {
+  ROUTES: [...ROUTES, REPORTS_GET_PUBLIC],
+  IDLE_TIMEOUT_SECONDS: 600,
+  ABSOLUTE_TIMEOUT_SECONDS: 3600,
+};
+
+/** Settings as `[vars]` per gateway (the OIDC one's depend on its provider: global-setup.ts). */
+export const GATEWAY_SETTINGS = {
+  shared: SHARED_SETTINGS,
+  /** Real-time expiry in seconds (test/e2e/timeouts.test.ts). */
+  timeouts: { ROUTES, IDLE_TIMEOUT_SECONDS: 2, ABSOLUTE_TIMEOUT_SECONDS: 4 },
+  /** Its origin is stopped by test/e2e/origin-failures.test.ts. */
+  originDown: { ROUTES },
+} as const;
+
+export type GatewayName = keyof typeof GATEWAY_SETTINGS | "oidc";
+
+/** The gateway's client at the local OpenID Provider (test/e2e/oidc-provider-logout.test.ts). */
+export const OIDC_CLIENT = { id: "gateway-e2e", secret: "gateway-e2e-client-secret-0123456789abcdef" };
+
+export interface GatewayInfo {
+  readonly port: number;
+  readonly url: string;
+  /** `--persist-to` directory: Durable Object storage lives under `v3/do/<script>-<Class>/`. */
+  readonly stateDir: string;
+  /** Everything wrangler printed, as it printed it. */
+  readonly logFile: string;
+  /** Written once the gateway is ready (`{"ready":true}`) or failed (`{"error":"…"}`). */
+  readonly statusFile: string;
+  /** The gateway's echo origin, as the control server names it. */
+  readonly origin: { readonly name: string; readonly url: string; readonly port: number };
+}
+
+export interface E2EContext {
+  /** The control server: `GET /origins/<name>/records?from=N`, `POST /origins/<name>/stop|start`. */
+  readonly controlUrl: string;
+  readonly gateways: Record<GatewayName, GatewayInfo>;
+  readonly oidc: { readonly issuer: string; /** The provider's events, one a line. */ readonly eventsFile: string };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    e2e: E2EContext;
+  }
+}
+
+// ---- in the test files --------------------------------------------------------------------------
+
+/** A gateway started by the setup: what GatewayProcess offers, but its log is read from a file. */
+export interface SharedGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly stateDir: string;
+  /** Everything wrangler printed so far (one string). */
+  readonly output: readonly string[];
+}
+
+/** An origin in vitest's main process, read over the control server. */
+export interface RemoteOrigin extends OriginRecords {
+  /** Everything it received so far. */
+  received(): Promise<EchoRecord[]>;
+  /** Stops listening and drops its connections: nothing listens at its URL any more. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 120_000;
+
+/** The named gateway and its origin, once the gateway is ready. */
+export async function useGateway(name: GatewayName): Promise<{ gateway: SharedGateway; origin: RemoteOrigin }> {
+  const context = inject("e2e");
+  const info = context.gateways[name];
+  await waitUntilReady(name, info);
+  const gateway: SharedGateway = {
+    url: info.url,
+    port: info.port,
+    stateDir: info.stateDir,
+    get output() {
+      return [readFileSync(info.logFile, "utf8")];
+    },
+  };
+  return { gateway, origin: remoteOrigin(context.controlUrl, info.origin) };
+}
+
+/** The local OpenID Provider's issuer and the events it has emitted so far. */
+export function oidcProvider(): { issuer: string; events(): string[] } {
+  const { oidc } = inject("e2e");
+  return {
+    issuer: oidc.issuer,
+    events: () => (existsSync(oidc.eventsFile) ? readFileSync(oidc.eventsFile, "utf8").split("\n").filter(Boolean) : []),
+  };
+}
+
+async function waitUntilReady(name: GatewayName, info: GatewayInfo): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (existsSync(info.statusFile)) {
+      const status = JSON.parse(readFileSync(info.statusFile, "utf8")) as { ready?: true; error?: string };
+      if (status.ready) return;
+      throw new Error(`the ${name} gateway did not start: ${status.error}`);
+    }
+    if (Date.now() > deadline) throw new Error(`the ${name} gateway was not ready within ${READY_TIMEOUT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function remoteOrigin(controlUrl: string, origin: GatewayInfo["origin"]): RemoteOrigin {
+  const base = `${controlUrl}/origins/${origin.name}`;
+  const records = async (from: number) => {
+    const response = await fetch(`${base}/records?from=${from}`);
+    if (!response.ok) throw new Error(`control server: ${response.status} ${await response.text()}`);
+    return (await response.json()) as { next: number; records: EchoRecord[] };
+  };
+  const post = async (action: string) => {
+    const response = await fetch(`${base}/${action}`, { method: "POST" });
+    if (!response.ok) throw new Error(`control server: ${response.status} ${await response.text()}`);
+  };
+  return {
+    url: origin.url,
+    port: origin.port,
+    mark: async () => (await records(Number.MAX_SAFE_INTEGER)).next,
+    since: async (from) => (await records(from)).records,
+    received: async () => (await records(0)).records,
+    stop: () => post("stop"),
+    start: () => post("start"),
+  };
+}
