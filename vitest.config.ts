@@ -78,8 +78,11 @@ export default defineConfig({
           globalSetup: ["./test/e2e/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          // The files share gateways and read what their origin received in between: one at a time.
+          // The files share gateways and read what their origin received in between: one at a time,
+          // in one process (nothing in them needs a fresh module graph), after the workers project.
           fileParallelism: false,
+          isolate: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

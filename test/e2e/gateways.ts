@@ -1,14 +1,14 @@
 /**
  * The gateways the black-box files share. test/e2e/global-setup.ts starts each of them once per
  * run, in the background while the workers project runs, each in front of its own echo origin
- * in vitest's main process. A file waits for its gateway (`useGateway`), reads what the origin
- * received through the setup's control server, and reads the gateway's log from a file.
+ * in vitest's main process. A file waits for its gateway (`useGateway`), and reads what the
+ * origin received and what the gateway logged from files the setup writes as it goes.
  *
  * Files run one at a time (vitest.config.ts), so within a file nothing else reaches a gateway:
  * `observe` still sees only the requests the file caused. Each file keeps its own subjects
  * (`t01-user`, `a02-all`, …) so the sessions of one file never meet another's.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { inject } from "vitest";
 import type { EchoRecord, OriginRecords } from "./harness";
 import { ROUTES } from "./helpers";
@@ -46,12 +46,12 @@ export interface GatewayInfo {
   readonly logFile: string;
   /** Written once the gateway is ready (`{"ready":true}`) or failed (`{"error":"…"}`). */
   readonly statusFile: string;
-  /** The gateway's echo origin, as the control server names it. */
-  readonly origin: { readonly name: string; readonly url: string; readonly port: number };
+  /** The gateway's echo origin: the control server's name for it, and its records file. */
+  readonly origin: { readonly name: string; readonly url: string; readonly port: number; readonly recordsFile: string };
 }
 
 export interface E2EContext {
-  /** The control server: `GET /origins/<name>/records?from=N`, `POST /origins/<name>/stop|start`. */
+  /** The control server: `POST /origins/<name>/stop` and `…/start`. */
   readonly controlUrl: string;
   readonly gateways: Record<GatewayName, GatewayInfo>;
   readonly oidc: { readonly issuer: string; /** The provider's events, one a line. */ readonly eventsFile: string };
@@ -74,7 +74,7 @@ export interface SharedGateway {
   readonly output: readonly string[];
 }
 
-/** An origin in vitest's main process, read over the control server. */
+/** An origin in vitest's main process: its records file, and the control server to stop it. */
 export interface RemoteOrigin extends OriginRecords {
   /** Everything it received so far. */
   received(): Promise<EchoRecord[]>;
@@ -125,23 +125,37 @@ async function waitUntilReady(name: GatewayName, info: GatewayInfo): Promise<voi
 }
 
 function remoteOrigin(controlUrl: string, origin: GatewayInfo["origin"]): RemoteOrigin {
-  const base = `${controlUrl}/origins/${origin.name}`;
-  const records = async (from: number) => {
-    const response = await fetch(`${base}/records?from=${from}`);
-    if (!response.ok) throw new Error(`control server: ${response.status} ${await response.text()}`);
-    return (await response.json()) as { next: number; records: EchoRecord[] };
+  // Marks are byte offsets into the records file, one JSON line per request.
+  const size = () => (existsSync(origin.recordsFile) ? statSync(origin.recordsFile).size : 0);
+  const since = async (from: number): Promise<EchoRecord[]> => {
+    if (!existsSync(origin.recordsFile)) return [];
+    const fd = openSync(origin.recordsFile, "r");
+    try {
+      const length = fstatSync(fd).size - from;
+      if (length <= 0) return [];
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, from);
+      return buffer
+        .toString("utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as EchoRecord);
+    } finally {
+      closeSync(fd);
+    }
   };
   const post = async (action: string) => {
-    const response = await fetch(`${base}/${action}`, { method: "POST" });
+    const response = await fetch(`${controlUrl}/origins/${origin.name}/${action}`, { method: "POST" });
     if (!response.ok) throw new Error(`control server: ${response.status} ${await response.text()}`);
   };
   return {
     url: origin.url,
     port: origin.port,
-    mark: async () => (await records(Number.MAX_SAFE_INTEGER)).next,
-    since: async (from) => (await records(from)).records,
-    received: async () => (await records(0)).records,
+    mark: async () => size(),
+    since,
+    received: () => since(0),
     stop: () => post("stop"),
     start: () => post("start"),
   };
 }
+

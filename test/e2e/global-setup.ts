@@ -37,8 +37,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   try {
     const names = [...(Object.keys(GATEWAY_SETTINGS) as (keyof typeof GATEWAY_SETTINGS)[]), "oidc"] as const;
-    for (const name of names) origins.set(name, await startEchoOrigin());
-    control = await startControlServer(origins);
+    const recordsFile = (name: string) => join(root, `${name}.records.ndjson`);
+    for (const name of names) origins.set(name, await startEchoOrigin({ recordsFile: recordsFile(name) }));
+    control = await startControlServer(origins, recordsFile);
 
     // The provider's client needs the gateway's URLs, and the gateway the provider's issuer.
     const eventsFile = join(root, "oidc-events.log");
@@ -56,7 +57,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         stateDir: join(dir, "state"),
         logFile: join(root, `${name}.log`),
         statusFile: join(root, `${name}.status.json`),
-        origin: { name, url: origin.url, port: origin.port },
+        origin: { name, url: origin.url, port: origin.port, recordsFile: recordsFile(name) },
       };
       vars[name] = name === "oidc" ? {} : GATEWAY_SETTINGS[name];
     }
@@ -111,8 +112,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return teardown;
 }
 
-/** Reads and controls the origins for the files: records since a mark, stop, start again. */
-function startControlServer(origins: Map<string, EchoOrigin>): Promise<http.Server> {
+/** Stops an origin for a file, and starts it again on its port. */
+function startControlServer(origins: Map<string, EchoOrigin>, recordsFile: (name: string) => string): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://control.invalid");
     const [, kind, name, action] = url.pathname.split("/");
@@ -120,16 +121,12 @@ function startControlServer(origins: Map<string, EchoOrigin>): Promise<http.Serv
     const answer = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (!origin) return answer(404, { error: `no origin ${name}` });
     try {
-      if (req.method === "GET" && action === "records") {
-        const from = Number(url.searchParams.get("from") ?? 0);
-        return answer(200, { next: origin.received.length, records: origin.received.slice(from) });
-      }
       if (req.method === "POST" && action === "stop") {
         await origin.close();
         return answer(200, {});
       }
       if (req.method === "POST" && action === "start") {
-        origins.set(name!, await startEchoOrigin({ port: origin.port, received: origin.received }));
+        origins.set(name!, await startEchoOrigin({ port: origin.port, received: origin.received, recordsFile: recordsFile(name!) }));
         return answer(200, {});
       }
       return answer(404, { error: `no action ${req.method} ${action}` });

@@ -206,6 +206,11 @@ export interface EchoOriginOptions {
   readonly port?: number;
   /** Where to record the requests; default a new list (a reopened origin keeps its old one). */
   readonly received?: EchoRecord[];
+  /**
+   * Also appends each request to this file, one JSON line each, before answering it: another
+   * process reads what the origin received from there (test/e2e/gateways.ts).
+   */
+  readonly recordsFile?: string;
 }
 
 /**
@@ -226,6 +231,7 @@ export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOr
         body: Buffer.concat(chunks).toString(),
       };
       received.push(record);
+      if (options.recordsFile) appendFileSync(options.recordsFile, `${JSON.stringify(record)}\n`);
       const respond = req.headers["x-echo-respond"];
       const headers: Record<string, string | string[]> = { "content-type": "application/json" };
       if (typeof respond === "string") Object.assign(headers, JSON.parse(respond));
