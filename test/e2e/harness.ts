@@ -148,8 +148,11 @@ async function killGroup(child: ChildProcess): Promise<void> {
   } catch {
     return;
   }
-  const timeout = new Promise((done) => setTimeout(done, 5000));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((done) => (timer = setTimeout(done, 5000)));
   await Promise.race([exited, timeout]);
+  // A pending timer would keep the process alive for the rest of the 5 s.
+  clearTimeout(timer);
   if (child.exitCode === null) {
     try {
       process.kill(-child.pid, "SIGKILL");
