@@ -105,8 +105,16 @@ describe("OIDC login with a real provider", () => {
   });
 
   it("never builds the redirect_uri from the Host header (L-06)", async () => {
-    const response = await gatewayRequest(settings, new CookieJar(), "/_gateway/login", { headers: { host: "evil.example", "x-forwarded-host": "evil.example" } });
-    expect(new URL(response.headers.get("location")!).searchParams.get("redirect_uri")).toBe(CALLBACK_URL);
+    // A callback on another host than the request's URL (gateway.test), its Host header and its
+    // X-Forwarded-Host: only the setting can be where redirect_uri comes from.
+    const configured = "https://sso-callback.example.net/_gateway/callback";
+    const response = await gatewayRequest(providerSettings({ OIDC_REDIRECT_URI: configured }), new CookieJar(), "/_gateway/login", {
+      headers: { host: "evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "http" },
+    });
+    expect(response.status).toBe(302);
+    const authorization = new URL(response.headers.get("location")!);
+    expect(authorization.origin + authorization.pathname).toBe(`${PROVIDER_ISSUER}/auth`);
+    expect(authorization.searchParams.getAll("redirect_uri")).toEqual([configured]);
   });
 
   it("creates no Durable Object for anonymous login starts (D-02)", async () => {
