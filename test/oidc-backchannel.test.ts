@@ -249,9 +249,12 @@ describe("the provider's side of a session", () => {
     const sid = `sid-${crypto.randomUUID()}`;
     const token = await loginAs(sub, sid);
     await gatewayRequest(settings, new CookieJar(), "/_gateway/logout", { method: "POST", headers: { cookie: `${COOKIE_NAME}=${token}` } });
+    // The session took its id out of both: nothing is left to expire, before any listing
+    // (which would drop a dead id itself). (The indexes keep their ids in SQL, which
+    // storage.list() does not show: a size of 0 there held with the id still stored.)
     for (const key of [["sid", FAKE_ISSUER, sid], ["sub", FAKE_ISSUER, sub]] as const) {
-      const size = await runInDurableObject(idpSessionsStub(env, key), async (_, state) => (await state.storage.list()).size);
-      expect(size).toBe(0);
+      expect(await runDurableObjectAlarm(idpSessionsStub(env, key))).toBe(false);
+      expect(await idpSessionsStub(env, key).list()).toEqual([]);
     }
   });
 });
