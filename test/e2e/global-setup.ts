@@ -22,18 +22,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const running: GatewayProcess[] = [];
   let control: http.Server | undefined;
   let provider: Awaited<ReturnType<typeof startLocalProvider>> | undefined;
+  let starting: Promise<void>[] = [];
 
   const teardown = async () => {
     abort.abort();
     await Promise.allSettled(starting);
     await Promise.allSettled(running.map((gateway) => gateway.stop()));
     await Promise.allSettled([...origins.values()].map((origin) => origin.close()));
-    await new Promise((done) => (control ? control.close(done) : done(undefined)));
-    control?.closeAllConnections();
+    if (control) {
+      const closed = new Promise((done) => control!.close(done));
+      control.closeAllConnections();
+      await closed;
+    }
     await provider?.close();
     rmSync(root, { recursive: true, force: true });
   };
-  let starting: Promise<void>[] = [];
 
   try {
     const names = [...(Object.keys(GATEWAY_SETTINGS) as (keyof typeof GATEWAY_SETTINGS)[]), "oidc"] as const;
