@@ -38,13 +38,14 @@ export type GatewayName = keyof typeof GATEWAY_SETTINGS | "oidc";
 export const OIDC_CLIENT = { id: "gateway-e2e", secret: "gateway-e2e-client-secret-0123456789abcdef" };
 
 export interface GatewayInfo {
-  readonly port: number;
-  readonly url: string;
   /** `--persist-to` directory: Durable Object storage lives under `v3/do/<script>-<Class>/`. */
   readonly stateDir: string;
   /** Everything wrangler printed, as it printed it. */
   readonly logFile: string;
-  /** Written once the gateway is ready (`{"ready":true}`) or failed (`{"error":"…"}`). */
+  /**
+   * Written once the gateway is ready (`{"ready":true,"port":N}`: its port is chosen when it
+   * starts, so that no other process can have taken it since) or failed (`{"error":"…"}`).
+   */
   readonly statusFile: string;
   /** The gateway's echo origin: the control server's name for it, and its records file. */
   readonly origin: { readonly name: string; readonly url: string; readonly port: number; readonly recordsFile: string };
@@ -90,10 +91,10 @@ const READY_TIMEOUT_MS = 120_000;
 export async function useGateway(name: GatewayName): Promise<{ gateway: SharedGateway; origin: RemoteOrigin }> {
   const context = inject("e2e");
   const info = context.gateways[name];
-  await waitUntilReady(name, info);
+  const port = await waitUntilReady(name, info);
   const gateway: SharedGateway = {
-    url: info.url,
-    port: info.port,
+    url: `http://127.0.0.1:${port}`,
+    port,
     stateDir: info.stateDir,
     get output() {
       return [readFileSync(info.logFile, "utf8")];
@@ -111,12 +112,13 @@ export function oidcProvider(): { issuer: string; events(): string[] } {
   };
 }
 
-async function waitUntilReady(name: GatewayName, info: GatewayInfo): Promise<void> {
+/** The gateway's port, once it is ready. */
+async function waitUntilReady(name: GatewayName, info: GatewayInfo): Promise<number> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (existsSync(info.statusFile)) {
-      const status = JSON.parse(readFileSync(info.statusFile, "utf8")) as { ready?: true; error?: string };
-      if (status.ready) return;
+      const status = JSON.parse(readFileSync(info.statusFile, "utf8")) as { ready?: true; port?: number; error?: string };
+      if (status.ready && status.port) return status.port;
       throw new Error(`the ${name} gateway did not start: ${status.error}`);
     }
     if (Date.now() > deadline) throw new Error(`the ${name} gateway was not ready within ${READY_TIMEOUT_MS / 1000} s`);

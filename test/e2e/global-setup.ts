@@ -3,8 +3,8 @@
  * test/e2e/gateways.ts, each a `wrangler dev` in front of its own echo origin, and the local
  * OpenID Provider of the OIDC one. vitest runs every project's setup before any test, so the
  * gateways start here in the background — while the workers project runs — and a file waits
- * only if its gateway is not ready yet. Ports, directories and the control server's URL reach
- * the files with `provide("e2e", …)`.
+ * only if its gateway is not ready yet. Directories, files and the control server's URL reach
+ * the files with `provide("e2e", …)`; a gateway's port, chosen as it starts, with its status.
  */
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -44,45 +44,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const name of names) origins.set(name, await startEchoOrigin({ recordsFile: recordsFile(name) }));
     control = await startControlServer(origins, recordsFile);
 
-    // The provider's client needs the gateway's URLs, and the gateway the provider's issuer.
+    // The provider's client needs the gateway's URLs, and the gateway the provider's issuer:
+    // the client is registered once the gateway's port is chosen (oidcSettings).
     const eventsFile = join(root, "oidc-events.log");
     provider = await startLocalProvider({ onEvent: (event: string) => appendFileSync(eventsFile, `${event}\n`) });
 
     const gateways = {} as Record<GatewayName, GatewayInfo>;
-    const vars = {} as Record<GatewayName, Record<string, unknown>>;
     for (const name of names) {
-      const port = await freePort();
-      const dir = join(root, name);
       const origin = origins.get(name)!;
       gateways[name] = {
-        port,
-        url: `http://127.0.0.1:${port}`,
-        stateDir: join(dir, "state"),
+        stateDir: join(root, name, "state"),
         logFile: join(root, `${name}.log`),
         statusFile: join(root, `${name}.status.json`),
         origin: { name, url: origin.url, port: origin.port, recordsFile: recordsFile(name) },
       };
-      vars[name] = name === "oidc" ? {} : GATEWAY_SETTINGS[name];
     }
-    const oidcUrl = gateways.oidc.url;
-    provider.setClients([
-      {
-        client_id: OIDC_CLIENT.id,
-        client_secret: OIDC_CLIENT.secret,
-        redirect_uris: [`${oidcUrl}/_gateway/callback`],
-        post_logout_redirect_uris: [`${oidcUrl}/`],
-        backchannel_logout_uri: `${oidcUrl}/_gateway/backchannel-logout`,
-        backchannel_logout_session_required: true,
-      },
-    ]);
-    vars.oidc = {
-      AUTH_MODE: "oidc",
-      OIDC_ISSUER: provider.issuer,
-      OIDC_CLIENT_ID: OIDC_CLIENT.id,
-      OIDC_CLIENT_SECRET: OIDC_CLIENT.secret,
-      OIDC_REDIRECT_URI: `${oidcUrl}/_gateway/callback`,
-    };
-
     const context: E2EContext = {
       controlUrl: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
       gateways,
@@ -90,24 +66,61 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
     project.provide("e2e", context);
 
-    // Not awaited: the files wait for their own gateway (gateways.ts, useGateway).
-    starting = names.map(async (name) => {
+    /** The OIDC gateway's settings, and its client at the provider, for the port it gets. */
+    const oidcSettings = (port: number) => {
+      const url = `http://127.0.0.1:${port}`;
+      provider!.setClients([
+        {
+          client_id: OIDC_CLIENT.id,
+          client_secret: OIDC_CLIENT.secret,
+          redirect_uris: [`${url}/_gateway/callback`],
+          post_logout_redirect_uris: [`${url}/`],
+          backchannel_logout_uri: `${url}/_gateway/backchannel-logout`,
+          backchannel_logout_session_required: true,
+        },
+      ]);
+      return {
+        AUTH_MODE: "oidc",
+        OIDC_ISSUER: provider!.issuer,
+        OIDC_CLIENT_ID: OIDC_CLIENT.id,
+        OIDC_CLIENT_SECRET: OIDC_CLIENT.secret,
+        OIDC_REDIRECT_URI: `${url}/_gateway/callback`,
+      };
+    };
+
+    /**
+     * Starts one gateway on a port chosen just before, and says so in its status file. A port
+     * can still be taken in between (wrangler then exits at once): up to three tries.
+     */
+    const start = async (name: GatewayName): Promise<void> => {
       const info = gateways[name];
-      try {
-        const gateway = await startGateway({
-          port: info.port,
-          dir: join(root, name),
-          logFile: info.logFile,
-          originUrl: info.origin.url,
-          vars: vars[name],
-          signal: abort.signal,
-        });
-        running.push(gateway);
-        writeFileSync(info.statusFile, JSON.stringify({ ready: true }));
-      } catch (error) {
-        writeFileSync(info.statusFile, JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+      let failure: unknown;
+      for (let attempt = 0; attempt < 3 && !abort.signal.aborted; attempt++) {
+        try {
+          const port = await freePort();
+          const gateway = await startGateway({
+            port,
+            dir: join(root, name),
+            logFile: info.logFile,
+            originUrl: info.origin.url,
+            vars: name === "oidc" ? oidcSettings(port) : GATEWAY_SETTINGS[name],
+            signal: abort.signal,
+          });
+          running.push(gateway);
+          writeFileSync(info.statusFile, JSON.stringify({ ready: true, port }));
+          return;
+        } catch (error) {
+          failure = error;
+        }
       }
-    });
+      writeFileSync(info.statusFile, JSON.stringify({ error: failure instanceof Error ? failure.message : String(failure) }));
+    };
+
+    // Not awaited: the files wait for their own gateway (gateways.ts, useGateway). One at a
+    // time, the shared one first: a start takes most of a core for a few seconds, and the
+    // workers project runs meanwhile on the same two.
+    let previous: Promise<void> = Promise.resolve();
+    starting = names.map((name) => (previous = previous.then(() => start(name))));
   } catch (error) {
     await teardown();
     throw error;
