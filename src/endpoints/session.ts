@@ -9,10 +9,10 @@ import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../http/cookies";
 import { isCrossSite } from "../http/csrf";
 import { errorResponse, gatewayHeaders, jsonResponse } from "../http/responses";
 import { safeReturnTo } from "../http/return-to";
-import { logEvent, logWarning } from "../log";
+import { logWarning } from "../log";
 import { unauthenticated } from "../pipeline/decide";
 import type { GatewayEnv } from "../pipeline/types";
-import { logoutSession } from "../session/store";
+import { logLogout, logoutSession } from "../session/store";
 
 export interface SessionEndpointsOptions {
   readonly login: LoginMethod;
@@ -37,7 +37,7 @@ export function sessionEndpoints({ login, cookieName }: SessionEndpointsOptions)
     const publicIds = c.var.presentedPublicIds;
     const ended = await Promise.all(publicIds.map((publicId) => logoutSession(c.env, publicId)));
     const logoutHint = ended.find((result) => result.logoutHint)?.logoutHint ?? null;
-    logEvent("logout", { session: publicIds[0] ?? null, ...(publicIds.length > 1 ? { also: publicIds.slice(1) } : {}), by: "user" });
+    logLogout(publicIds, "user");
     const headers = gatewayHeaders({ "Set-Cookie": clearedSessionSetCookie(cookieName), "Clear-Site-Data": CLEAR_SITE_DATA });
     const form = isFormSubmission(c.req.raw);
     // A script gets the provider's logout URL without the hint (the ID token), which it has no need to read.

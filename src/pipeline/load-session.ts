@@ -24,28 +24,27 @@ export interface LoadSessionOptions {
 }
 
 export function loadSession(options: LoadSessionOptions): MiddlewareHandler<GatewayEnv> {
-  const config = options;
   return async function loadSession(c, next) {
     c.set("session", null);
     c.set("presentedPublicIds", []);
     c.set("staleCookie", false);
 
-    const cookie = readSessionCookie(c.req.header("cookie") ?? null, config.cookieName);
+    const cookie = readSessionCookie(c.req.header("cookie") ?? null, options.cookieName);
     if (cookie.kind === "ambiguous") {
       // No session, and neither cookie is cleared: one of them may be the user's real one,
       // planted beside a copy (SECURITY.md X-02). A login or logout still ends every one of
       // them that verifies.
-      const verified = await Promise.all(cookie.values.map((value) => verifyToken(config.sessionKeys, value)));
+      const verified = await Promise.all(cookie.values.map((value) => verifyToken(options.sessionKeys, value)));
       c.set("presentedPublicIds", [...new Set(verified.flatMap((parts) => (parts ? [parts.publicId] : [])))]);
       logEvent("session.cookie_ambiguous", { ip: clientIp(c.req.raw), verifiable: c.var.presentedPublicIds.length });
     } else if (cookie.kind === "one") {
-      const parts = await verifyToken(config.sessionKeys, cookie.value);
+      const parts = await verifyToken(options.sessionKeys, cookie.value);
       if (!parts) {
         c.set("staleCookie", true);
         await limitCookieFailures(c.env.COOKIE_FAILURE_LIMITER, clientIp(c.req.raw));
       } else {
         c.set("presentedPublicIds", [parts.publicId]);
-        const result = await touchSession(c.env, parts, { ...clientInfo(c.req.raw), endOnUserAgentChange: config.endSessionOnUserAgentChange });
+        const result = await touchSession(c.env, parts, { ...clientInfo(c.req.raw), endOnUserAgentChange: options.endSessionOnUserAgentChange });
         if (result.ok) {
           c.set("session", result.session);
         } else {

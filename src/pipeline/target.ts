@@ -24,17 +24,24 @@ const RESERVED_ANY_CASE = /^\/_gateway(?:\/|$)/i;
  * `/_gateway/admin` and authorized as it is forwarded.
  */
 export function canonicalPathOf(request: Request, options: TargetOptions): CanonicalPath {
-  let canonical = canonicalPaths.get(request);
-  if (!canonical) {
-    const rawPath = rawPathOf(request.url);
-    // A runtime that hands over the raw path could still carry a backslash WHATWG would rewrite.
-    canonical = canonicalizePath(rawPath.includes("\\") ? rawPath : new URL(request.url).pathname, { caseInsensitive: options.caseInsensitivePaths });
-    canonicalPaths.set(request, canonical);
-  }
-  return canonical;
+  return targetOf(request, options).canonical;
 }
 
-const canonicalPaths = new WeakMap<Request, CanonicalPath>();
+/** The parsed URL and the canonical path, per request: both are worked out once. */
+function targetOf(request: Request, options: TargetOptions): { url: URL; canonical: CanonicalPath } {
+  let found = targets.get(request);
+  if (!found) {
+    const url = new URL(request.url);
+    const rawPath = rawPathOf(request.url);
+    // A runtime that hands over the raw path could still carry a backslash WHATWG would rewrite.
+    const canonical = canonicalizePath(rawPath.includes("\\") ? rawPath : url.pathname, { caseInsensitive: options.caseInsensitivePaths });
+    found = { url, canonical };
+    targets.set(request, found);
+  }
+  return found;
+}
+
+const targets = new WeakMap<Request, { url: URL; canonical: CanonicalPath }>();
 
 /** For the router: the canonical path, or the raw one for a request the target step refuses. */
 export function routingPath(options: TargetOptions): (request: Request) => string {
@@ -46,10 +53,9 @@ export function routingPath(options: TargetOptions): (request: Request) => strin
 
 export function target(options: TargetOptions): MiddlewareHandler<GatewayEnv> {
   return async function target(c, next) {
-    const canonical = canonicalPathOf(c.req.raw, options);
+    const { url, canonical } = targetOf(c.req.raw, options);
     if (!canonical.ok) throw new GatewayError("bad_request", `path refused: ${canonical.reason}`);
     if (RESERVED_ANY_CASE.test(canonical.path) && !RESERVED.test(canonical.path)) throw new GatewayError("not_found", "the reserved prefix in another case");
-    const url = new URL(c.req.url);
     url.pathname = canonical.path;
     c.set("url", url);
     c.set("canonicalPath", canonical.path);

@@ -9,6 +9,7 @@ import type { Env } from "../env";
 import type { ClientInfo } from "../http/client";
 import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { GatewayError } from "../http/responses";
+import { logEvent } from "../log";
 import { sessionStub, userIndex, userSessionsStub } from "./stubs";
 import { hashSecret, mintToken, type SessionKeys, type TokenParts } from "./token";
 import type { EndReason, SessionExtras, SessionUser, SessionView, TouchClient, TouchResult } from "./types";
@@ -65,6 +66,11 @@ export function revokeSession(env: Env, publicId: string, reason: EndReason): Pr
 /** Revokes at the user's logout; answers the login method's logout hint, if any. */
 export function logoutSession(env: Env, publicId: string): Promise<{ wasLive: boolean; logoutHint: string | null }> {
   return call("logout", () => sessionStub(env, publicId).logout());
+}
+
+/** The log line of a logout that ended these sessions (the first is the one the request used). */
+export function logLogout(publicIds: readonly string[], by: "user" | "origin"): void {
+  logEvent("logout", { session: publicIds[0] ?? null, ...(publicIds.length > 1 ? { also: publicIds.slice(1) } : {}), by });
 }
 
 export function listUserSessions(env: Env, sub: string): Promise<SessionView[]> {

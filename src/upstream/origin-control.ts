@@ -9,11 +9,11 @@
  */
 import type { Context } from "hono";
 import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../http/cookies";
-import { logEvent, logWarning } from "../log";
+import { logWarning } from "../log";
 import type { LoginMethod } from "../auth/method";
 import type { IdentityPropagator } from "../identity/propagator";
 import type { GatewayEnv } from "../pipeline/types";
-import { revokeSession } from "../session/store";
+import { logLogout, revokeSession } from "../session/store";
 
 export interface OriginControlOptions {
   /** COOKIE_NAME. */
@@ -45,7 +45,7 @@ export function originControl(options: OriginControlOptions) {
 async function endSessions(c: Context<GatewayEnv>, response: Response, cookieName: string): Promise<Response> {
   const publicIds = c.var.presentedPublicIds;
   await Promise.all(publicIds.map((publicId) => revokeSession(c.env, publicId, "logout")));
-  logEvent("logout", { session: publicIds[0] ?? null, ...(publicIds.length > 1 ? { also: publicIds.slice(1) } : {}), by: "origin" });
+  logLogout(publicIds, "origin");
   response.headers.append("Set-Cookie", clearedSessionSetCookie(cookieName));
   response.headers.set("Clear-Site-Data", CLEAR_SITE_DATA);
   response.headers.set("Cache-Control", "no-store");
