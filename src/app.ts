@@ -21,9 +21,9 @@ import { mySessions } from "./endpoints/my-sessions";
 import { sessionEndpoints } from "./endpoints/session";
 import type { Env } from "./env";
 import { gatewayCookie } from "./http/cookies";
-import { errorAnswer, GatewayError } from "./http/responses";
+import { errorAnswer, GatewayError, gatewayErrorAnswer } from "./http/responses";
 import { headerPropagator } from "./identity/headers";
-import { logError, logEvent } from "./log";
+import { logError, logEvent, logWarning } from "./log";
 import { decide } from "./pipeline/decide";
 import { loadSession } from "./pipeline/load-session";
 import { routingPath, target } from "./pipeline/target";
@@ -89,17 +89,18 @@ function unavailable(): Hono<GatewayEnv> {
 }
 
 /**
- * Every error ends here. A GatewayError was thrown on purpose: its generic answer, HTML for a
- * browser navigation and JSON otherwise, and its reason in the log. Anything else is a bug:
- * logged with its stack, answered 500, never proxied.
+ * Every error ends here. A GatewayError was thrown on purpose: its log line (its own event, or
+ * request.refused / request.failed) and its answer, HTML for a browser navigation and JSON
+ * otherwise. Anything else is a bug: logged with its stack, answered 500, never proxied.
  */
 const handleError: ErrorHandler<GatewayEnv> = (error, c) => {
   if (error instanceof GatewayError) {
-    const fields = { code: error.code, reason: error.reason, path: c.var.canonicalPath ?? null };
-    if (error.status >= 500) logError("request.failed", fields);
+    const { event, fields: extra } = error.options;
+    const fields = { code: error.code, reason: error.reason, path: c.var.canonicalPath ?? null, ...extra };
+    if (error.status >= 500) logError(event ?? "request.failed", fields);
+    else if (event) logWarning(event, fields);
     else logEvent("request.refused", fields);
-    // The limiter's window is a minute (wrangler.toml `period`).
-    return errorAnswer(c.req.raw, error.code, error.code === "rate_limited" ? { "Retry-After": "60" } : {}, error.page);
+    return gatewayErrorAnswer(c.req.raw, error);
   }
   logError("request.error", { error: String(error), stack: error.stack ?? null });
   return errorAnswer(c.req.raw, "internal_error");

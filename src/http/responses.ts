@@ -25,19 +25,36 @@ export interface PageText {
   readonly text: string;
 }
 
+/** What a refusal needs beyond its code, when the generic answer and log line are not enough. */
+export interface GatewayErrorOptions {
+  /** What a browser's page says instead of the code's generic text. */
+  readonly page?: PageText;
+  /** Headers the answer carries either way: a cleared cookie, a Retry-After. */
+  readonly headers?: HeadersInit;
+  /** The log line's event, instead of `request.refused` (4xx) or `request.failed` (5xx). */
+  readonly event?: string;
+  /** More fields for that log line (never for the client). */
+  readonly fields?: Readonly<Record<string, unknown>>;
+  /** The JSON body's `error` where a protocol names it (back-channel logout: invalid_request). */
+  readonly publicError?: string;
+}
+
+/**
+ * The one error type for a refusal or an infrastructure failure the gateway answers on
+ * purpose; app.ts's onError writes its log line and its answer. Anything else thrown is a bug.
+ */
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   /** Logged, never sent to the client. */
   readonly reason: string;
-  /** What a browser's page says, when the code's generic text is not enough. */
-  readonly page: PageText | undefined;
+  readonly options: GatewayErrorOptions;
 
-  constructor(code: ErrorCode, reason: string, page?: PageText) {
+  constructor(code: ErrorCode, reason: string, options: GatewayErrorOptions = {}) {
     super(`${code}: ${reason}`);
     this.name = "GatewayError";
     this.code = code;
     this.reason = reason;
-    this.page = page;
+    this.options = options;
   }
 
   get status(): number {
@@ -59,8 +76,8 @@ export function jsonResponse(body: unknown, status = 200, headers: HeadersInit =
 }
 
 /** The one public response for an error code: a JSON body naming only the code. */
-export function errorResponse(code: ErrorCode, headers: HeadersInit = {}): Response {
-  return jsonResponse({ error: code }, errorStatus[code], headers);
+export function errorResponse(code: ErrorCode, headers: HeadersInit = {}, publicError: string = code): Response {
+  return jsonResponse({ error: publicError }, errorStatus[code], headers);
 }
 
 const PAGE_TEXT: Partial<Record<ErrorCode, { title: string; text: string }>> = {
@@ -94,4 +111,10 @@ export function wantsHtmlNavigation(request: Request): boolean {
 /** The answer to an error: a page for a browser navigation, JSON otherwise; the same status. */
 export function errorAnswer(request: Request, code: ErrorCode, headers: HeadersInit = {}, page?: PageText): Response {
   return wantsHtmlNavigation(request) ? errorPage(code, page, headers) : errorResponse(code, headers);
+}
+
+/** The answer to a GatewayError, as errorAnswer with the error's own page, headers and name. */
+export function gatewayErrorAnswer(request: Request, error: GatewayError): Response {
+  const { page, headers = {}, publicError } = error.options;
+  return wantsHtmlNavigation(request) ? errorPage(error.code, page, headers) : errorResponse(error.code, headers, publicError);
 }

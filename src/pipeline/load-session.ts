@@ -85,5 +85,6 @@ const MAX_LIMITED_CLIENTS = 10_000;
 const limitedUntil = new Map<string, number>();
 
 function rateLimited(ip: string | null): GatewayError {
-  return new GatewayError("rate_limited", `too many invalid session cookies from ${ip ?? "an unknown address"}`);
+  const headers = { "Retry-After": String(LIMIT_WINDOW_MS / 1000) };
+  return new GatewayError("rate_limited", `too many invalid session cookies from ${ip ?? "an unknown address"}`, { headers });
 }

@@ -1,21 +1,17 @@
 /**
- * The gateway's calls into the session Durable Objects. A call that takes too long, or fails
- * because of the platform (an error the runtime marks `retryable` or `overloaded`: a reset, a
- * lost connection, an overloaded object), becomes GatewayError("unavailable") — 503, fail
- * closed (docs/design.md "Sessions"). Any other error is a bug: it is thrown on as it is, and
- * app.ts logs it with its stack and answers 500 — never proxied, never hidden as a 503.
+ * The gateway's calls into the session Durable Objects, each classified by durable-call.ts:
+ * a timeout or a platform failure is 503, anything else a bug (500 with its stack).
  */
 import type { Env } from "../env";
 import type { ClientInfo } from "../http/client";
-import { DeadlineExceeded, withDeadline } from "../http/deadline";
-import { GatewayError } from "../http/responses";
 import { logEvent } from "../log";
+import { durableCall } from "./durable-call";
 import { sessionStub, userIndex, userSessionsStub } from "./stubs";
 import { hashSecret, mintToken, type SessionKeys, type TokenParts } from "./token";
 import type { EndReason, SessionExtras, SessionUser, SessionView, TouchClient, TouchResult } from "./types";
 
-/** A session call that has not answered by then fails the request with 503. */
-export const STORE_TIMEOUT_MS = 5000;
+/** A session store call: 503 on a timeout or a platform failure, a bug thrown on as it is. */
+const call = <T>(what: string, run: () => Promise<T>): Promise<T> => durableCall(`session store ${what}`, run);
 
 export interface NewSessionSettings {
   readonly sessionKeys: SessionKeys;
@@ -79,20 +75,4 @@ export function listUserSessions(env: Env, sub: string): Promise<SessionView[]> 
 
 export function revokeUserSessions(env: Env, sub: string, reason: EndReason): Promise<number> {
   return call("revoke-all", () => userSessionsStub(env, sub).revokeAll(reason));
-}
-
-async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await withDeadline(STORE_TIMEOUT_MS, run);
-  } catch (error) {
-    if (error instanceof DeadlineExceeded || isPlatformFailure(error)) throw new GatewayError("unavailable", `session store ${what} failed: ${String(error)}`);
-    throw error;
-  }
-}
-
-/** Durable Object errors the runtime raises for infrastructure: they carry these flags. */
-function isPlatformFailure(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const flags = error as { retryable?: unknown; overloaded?: unknown };
-  return flags.retryable === true || flags.overloaded === true;
 }

@@ -13,77 +13,55 @@
  *   The provider's keys or the session store unavailable ⇒ 503, so the provider may retry.
  */
 import type { Handler } from "hono";
-import { errorResponse, gatewayHeaders, jsonResponse } from "../../http/responses";
-import { logEvent, logError, logWarning } from "../../log";
+import { gatewayHeaders } from "../../http/responses";
+import { logEvent, logError } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
 import { readBoundedBody } from "../../http/body";
+import { durableCall } from "../../session/durable-call";
 import { indexStub } from "../../session/stubs";
 import { idpIndex } from "./idp-index";
 import type { ResolvedOidcConfig } from "./settings";
-import { LogoutTokenError, verifyLogoutToken, type VerifiedLogoutToken } from "./logout-token";
+import { logoutRefused, verifyLogoutToken } from "./logout-token";
 import { logoutTokenReplayStub } from "../../durable/logout-token-replay";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export function backchannelLogout(oidc: ResolvedOidcConfig): Handler<GatewayEnv> {
   return async function backchannelLogout(c) {
+    // Every refusal and failure is a GatewayError from logout-token.ts, answered by app.ts.
     const token = await logoutTokenOf(c.req.raw);
-    if (typeof token !== "string") return refuse(token.reason);
-
-    let verified: VerifiedLogoutToken;
-    try {
-      verified = await verifyLogoutToken(oidc, token);
-    } catch (error) {
-      if (!(error instanceof LogoutTokenError)) throw error;
-      if (error.kind === "unavailable") return unavailable(`provider keys: ${error.message}`);
-      return refuse(error.message);
-    }
+    const verified = await verifyLogoutToken(oidc, token);
 
     const replay = logoutTokenReplayStub(c.env, verified.iss, verified.jti);
-    let first: boolean;
-    try {
-      first = await replay.claim(verified.retainUntil);
-    } catch (error) {
-      return unavailable(`replay cache: ${String(error)}`);
-    }
-    if (!first) return refuse("jti already used (replay)", { sub: verified.sub ?? null });
+    const first = await durableCall("replay cache", () => replay.claim(verified.retainUntil), UNAVAILABLE);
+    if (!first) throw logoutRefused("jti already used (replay)", { sub: verified.sub ?? null });
 
     const index = indexStub(c.env, idpIndex(verified.sid ? ["sid", verified.iss, verified.sid] : ["sub", verified.iss, verified.sub!]));
     let revoked: number;
     try {
-      revoked = await index.revokeAll("backchannel-logout");
+      revoked = await durableCall("revoke", () => index.revokeAll("backchannel-logout"), UNAVAILABLE);
     } catch (error) {
       // Forget the jti, so the provider's retry of this very token is not taken for a replay.
       await replay.release().catch((releaseError: unknown) => {
         // The provider's retry will then be taken for a replay (400): worth an operator's look.
         logError("logout.backchannel_release_failed", { error: String(releaseError) });
       });
-      return unavailable(`revoke: ${String(error)}`);
+      throw error;
     }
     logEvent("logout.backchannel", { by: verified.sid ? "sid" : "sub", sub: verified.sub ?? null, revoked });
     return new Response(null, { status: 200, headers: gatewayHeaders() });
   };
 }
 
-type BodyProblem = { reason: string };
+/** A Durable Object that cannot answer: 503, logged as the back-channel's failure. */
+const UNAVAILABLE = { event: "logout.backchannel_failed" } as const;
 
-async function logoutTokenOf(request: Request): Promise<string | BodyProblem> {
+async function logoutTokenOf(request: Request): Promise<string> {
   const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") return { reason: "body is not application/x-www-form-urlencoded" };
+  if (type !== "application/x-www-form-urlencoded") throw logoutRefused("body is not application/x-www-form-urlencoded");
   const body = await readBoundedBody(request, MAX_BODY_BYTES);
-  if (body === null) return { reason: `body is larger than ${MAX_BODY_BYTES} bytes` };
+  if (body === null) throw logoutRefused(`body is larger than ${MAX_BODY_BYTES} bytes`);
   const tokens = new URLSearchParams(new TextDecoder().decode(body)).getAll("logout_token");
-  if (tokens.length !== 1 || !tokens[0]) return { reason: "body must hold exactly one logout_token" };
+  if (tokens.length !== 1 || !tokens[0]) throw logoutRefused("body must hold exactly one logout_token");
   return tokens[0];
-}
-
-function refuse(reason: string, fields: Record<string, unknown> = {}): Response {
-  logWarning("logout.backchannel_refused", { reason, ...fields });
-  // §2.8: 400 with an OAuth-style error code; the reason stays in the log.
-  return jsonResponse({ error: "invalid_request" }, 400);
-}
-
-function unavailable(reason: string): Response {
-  logError("logout.backchannel_failed", { reason });
-  return errorResponse("unavailable");
 }

@@ -18,14 +18,14 @@
  */
 import type { Context, Handler } from "hono";
 import * as oauth from "oauth4webapi";
-import { gatewayHeaders } from "../../http/responses";
+import { gatewayHeaders, type GatewayError } from "../../http/responses";
 import { logWarning } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
 import { readSessionCookie } from "../../http/cookies";
 import type { BeginSession } from "../method";
 import { idpIndexes, type IdpLink } from "./idp-index";
 import { lacksMappedClaims, mapIdentity, type Claims } from "./claims";
-import { LoginFailure, loginFailureResponse } from "./login-failure";
+import { loginFailure } from "./login-failure";
 import { isNetworkFailure } from "../../http/network";
 import { authorizationServer, client, clientAuthentication, describe, ProviderError, requestOptions } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
@@ -40,29 +40,25 @@ const REFUSALS = new Set(["access_denied", "login_required", "consent_required",
 
 export function oidcCallback(oidc: ResolvedOidcConfig, begin: BeginSession): Handler<GatewayEnv> {
   return async function oidcCallback(c) {
-    try {
-      const transaction = await readTransaction(c, oidc);
-      const { user, idp, idToken } = await completeLogin(c, oidc, transaction);
-      // Listed under the provider's session and subject, for back-channel logout; the ID token
-      // comes back at logout as id_token_hint.
-      const { setCookie } = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}) });
-      const headers = gatewayHeaders({ Location: transaction.returnTo, "Referrer-Policy": "no-referrer" });
-      headers.append("Set-Cookie", setCookie);
-      headers.append("Set-Cookie", clearedTransactionSetCookie());
-      return new Response(null, { status: 303, headers });
-    } catch (error) {
-      if (error instanceof LoginFailure) return loginFailureResponse(c.req.raw, error);
-      throw error;
-    }
+    // A failed step throws loginFailure(): app.ts answers it and clears the transaction.
+    const transaction = await readTransaction(c, oidc);
+    const { user, idp, idToken } = await completeLogin(c, oidc, transaction);
+    // Listed under the provider's session and subject, for back-channel logout; the ID token
+    // comes back at logout as id_token_hint.
+    const { setCookie } = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}) });
+    const headers = gatewayHeaders({ Location: transaction.returnTo, "Referrer-Policy": "no-referrer" });
+    headers.append("Set-Cookie", setCookie);
+    headers.append("Set-Cookie", clearedTransactionSetCookie());
+    return new Response(null, { status: 303, headers });
   };
 }
 
 async function readTransaction(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig): Promise<LoginTransaction> {
   const cookie = readSessionCookie(c.req.header("cookie") ?? null, TRANSACTION_COOKIE);
-  if (cookie.kind !== "one") throw new LoginFailure("transaction", cookie.kind === "none" ? "no login transaction cookie" : "two login transaction cookies");
+  if (cookie.kind !== "one") throw loginFailure("transaction", cookie.kind === "none" ? "no login transaction cookie" : "two login transaction cookies");
   const transaction = await openTransaction(oidc.transactionKeys, cookie.value, Math.floor(Date.now() / 1000));
-  if (!transaction) throw new LoginFailure("transaction", "login transaction cookie does not open or has expired");
-  if (transaction.issuer !== oidc.issuer) throw new LoginFailure("transaction", "login transaction was started with another issuer");
+  if (!transaction) throw loginFailure("transaction", "login transaction cookie does not open or has expired");
+  if (transaction.issuer !== oidc.issuer) throw loginFailure("transaction", "login transaction was started with another issuer");
   return transaction;
 }
 
@@ -76,9 +72,9 @@ async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, t
   } catch (error) {
     if (error instanceof oauth.AuthorizationResponseError) {
       const kind = REFUSALS.has(error.error) ? "refused" : "provider";
-      throw new LoginFailure(kind, `provider answered error=${error.error}`);
+      throw loginFailure(kind, `provider answered error=${error.error}`);
     }
-    throw new LoginFailure("transaction", `authorization response: ${describe(error)}`);
+    throw loginFailure("transaction", `authorization response: ${describe(error)}`);
   }
 
   const tokenResponse = await provider("token request", () =>
@@ -117,7 +113,7 @@ async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, t
   }
 
   const mapped = mapIdentity(claims, oidc.claims);
-  if (!mapped.ok) throw new LoginFailure("provider", `identity: ${mapped.problem}`);
+  if (!mapped.ok) throw loginFailure("provider", `identity: ${mapped.problem}`);
   if (mapped.dropped.length > 0) logWarning("login.claims_dropped", { sub: mapped.user.sub, dropped: mapped.dropped });
 
   const sid = idTokenClaims.sid;
@@ -139,7 +135,7 @@ async function provider<T>(what: string, run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (!isProviderFailure(error)) throw error;
-    throw new LoginFailure("provider", `${what}: ${describe(error)}`);
+    throw loginFailure("provider", `${what}: ${describe(error)}`);
   }
 }
 
@@ -159,13 +155,13 @@ function isProviderFailure(error: unknown): boolean {
  * redirect URI) or a nonce that is not this login's is a transaction failure (400): the code
  * did not come from the login this browser started. Anything else is the provider's (502).
  */
-function tokenFailure(error: unknown): LoginFailure {
+function tokenFailure(error: unknown): GatewayError {
   if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
-    return new LoginFailure("transaction", `token endpoint: invalid_grant`);
+    return loginFailure("transaction", `token endpoint: invalid_grant`);
   }
   if (error instanceof oauth.OperationProcessingError && error.code === oauth.JWT_CLAIM_COMPARISON && (error.cause as { claim?: string } | undefined)?.claim === "nonce") {
-    return new LoginFailure("transaction", "ID token nonce is not this login's");
+    return loginFailure("transaction", "ID token nonce is not this login's");
   }
   if (!isProviderFailure(error)) throw error;
-  return new LoginFailure("provider", `token response: ${describe(error)}`);
+  return loginFailure("provider", `token response: ${describe(error)}`);
 }

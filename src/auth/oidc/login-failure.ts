@@ -9,8 +9,7 @@
  *   in" error (OAuth 2.0 RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
  * - `provider` (502): the provider is unreachable, or answered something that does not verify.
  */
-import { errorPage, errorResponse, wantsHtmlNavigation, type ErrorCode } from "../../http/responses";
-import { logError, logWarning } from "../../log";
+import { GatewayError, type ErrorCode } from "../../http/responses";
 import { clearedTransactionSetCookie } from "./transaction";
 
 export type LoginFailureKind = "transaction" | "refused" | "provider";
@@ -33,27 +32,18 @@ const ANSWERS: Record<LoginFailureKind, { code: ErrorCode; title: string; text: 
   },
 };
 
-export class LoginFailure extends Error {
-  readonly kind: LoginFailureKind;
-  /** For the log only: never shown to the client. */
-  readonly reason: string;
-
-  constructor(kind: LoginFailureKind, reason: string) {
-    super(`${kind}: ${reason}`);
-    this.name = "LoginFailure";
-    this.kind = kind;
-    this.reason = reason;
-  }
-}
-
-/** The answer to a failed login step; it also clears the transaction cookie. */
-export function loginFailureResponse(request: Request, failure: LoginFailure): Response {
-  const fields = { via: "oidc", kind: failure.kind, reason: failure.reason };
-  if (failure.kind === "provider") logError("login.provider_failed", fields);
-  else logWarning("login.refused", fields);
-  const answer = ANSWERS[failure.kind];
-  const response = wantsHtmlNavigation(request) ? errorPage(answer.code, answer) : errorResponse(answer.code);
-  response.headers.append("Set-Cookie", clearedTransactionSetCookie());
-  response.headers.set("Referrer-Policy", "no-referrer");
-  return response;
+/**
+ * A failed login step as a GatewayError: app.ts logs it (`login.provider_failed` is an error,
+ * `login.refused` a warning) and answers it, clearing the transaction cookie either way.
+ */
+export function loginFailure(kind: LoginFailureKind, reason: string): GatewayError {
+  const { code, ...page } = ANSWERS[kind];
+  const headers = new Headers({ "Referrer-Policy": "no-referrer" });
+  headers.append("Set-Cookie", clearedTransactionSetCookie());
+  return new GatewayError(code, reason, {
+    page,
+    headers,
+    event: kind === "provider" ? "login.provider_failed" : "login.refused",
+    fields: { via: "oidc", kind },
+  });
 }

@@ -11,7 +11,7 @@ import { gatewayHeaders } from "../../http/responses";
 import { clientIp } from "../../http/client";
 import { logEvent } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
-import { LoginFailure, loginFailureResponse } from "./login-failure";
+import { loginFailure } from "./login-failure";
 import { authorizationServer, describe, isAllowedUrl, ProviderError } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
 import { sealTransaction, TRANSACTION_TTL_SECONDS, transactionSetCookie } from "./transaction";
@@ -25,7 +25,7 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
   } catch (error) {
     // authorizationServer() fails only with ProviderError; anything else is a bug (500).
     if (!(error instanceof ProviderError)) throw error;
-    return loginFailureResponse(c.req.raw, new LoginFailure("provider", describe(error)));
+    throw loginFailure("provider", describe(error));
   }
 
   const state = oauth.generateRandomState();

@@ -10,7 +10,8 @@
  */
 import { isNetworkFailure } from "../../http/network";
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
-import { authorizationServer, CLOCK_TOLERANCE_SECONDS, describe, isAllowedUrl, PROVIDER_TIMEOUT_MS } from "./provider";
+import { GatewayError } from "../../http/responses";
+import { authorizationServer, CLOCK_TOLERANCE_SECONDS, describe, isAllowedUrl, PROVIDER_TIMEOUT_MS, ProviderError } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
 
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -30,14 +31,14 @@ export interface VerifiedLogoutToken {
   readonly retainUntil: number;
 }
 
-/** `invalid`: answer 400. `unavailable`: the provider's keys could not be had; answer 503. */
-export class LogoutTokenError extends Error {
-  readonly kind: "invalid" | "unavailable";
-  constructor(kind: "invalid" | "unavailable", message: string) {
-    super(message);
-    this.name = "LogoutTokenError";
-    this.kind = kind;
-  }
+/** A logout token refused: 400 `invalid_request` (§2.8); the reason goes to the log only. */
+export function logoutRefused(reason: string, fields: Record<string, unknown> = {}): GatewayError {
+  return new GatewayError("bad_request", reason, { event: "logout.backchannel_refused", publicError: "invalid_request", fields });
+}
+
+/** The provider's keys, the replay cache or the session store could not be had: 503, so the provider retries. */
+export function logoutUnavailable(reason: string): GatewayError {
+  return new GatewayError("unavailable", reason, { event: "logout.backchannel_failed" });
 }
 
 const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
@@ -57,10 +58,11 @@ export async function verifyLogoutToken(oidc: ResolvedOidcConfig, token: string)
   let jwksUri: string;
   try {
     const metadata = await authorizationServer(oidc);
-    if (!isAllowedUrl(oidc, metadata.jwks_uri)) throw new Error("jwks_uri is missing or not https");
+    if (!isAllowedUrl(oidc, metadata.jwks_uri)) throw new ProviderError("jwks_uri is missing or not https");
     jwksUri = metadata.jwks_uri;
   } catch (error) {
-    throw new LogoutTokenError("unavailable", `provider metadata: ${describe(error)}`);
+    if (!(error instanceof ProviderError)) throw error;
+    throw logoutUnavailable(`provider metadata: ${describe(error)}`);
   }
 
   let payload: JWTPayload;
@@ -74,43 +76,46 @@ export async function verifyLogoutToken(oidc: ResolvedOidcConfig, token: string)
       requiredClaims: ["iat", "jti", "events"],
     }));
   } catch (error) {
-    throw new LogoutTokenError(keysUnavailable(error) ? "unavailable" : "invalid", describe(error));
+    if (keysUnavailable(error)) throw logoutUnavailable(`provider keys: ${describe(error)}`);
+    // Every verification failure is a JOSEError; anything else is a bug (500).
+    if (error instanceof errors.JOSEError) throw logoutRefused(describe(error));
+    throw error;
   }
   return checkClaims(payload);
 }
 
 function precheck(oidc: ResolvedOidcConfig, token: string): void {
-  if (token.length > MAX_LOGOUT_TOKEN_LENGTH) throw new LogoutTokenError("invalid", "logout token is too long");
-  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw new LogoutTokenError("invalid", "logout token is not a signed JWT");
+  if (token.length > MAX_LOGOUT_TOKEN_LENGTH) throw logoutRefused("logout token is too long");
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw logoutRefused("logout token is not a signed JWT");
   let header: ReturnType<typeof decodeProtectedHeader>;
   let payload: JWTPayload;
   try {
     header = decodeProtectedHeader(token);
     payload = decodeJwt(token);
   } catch (error) {
-    throw new LogoutTokenError("invalid", `logout token does not decode: ${describe(error)}`);
+    throw logoutRefused(`logout token does not decode: ${describe(error)}`);
   }
-  if (typeof header.alg !== "string" || !ALGORITHMS.includes(header.alg)) throw new LogoutTokenError("invalid", `alg ${shown(header.alg)} is not accepted`);
+  if (typeof header.alg !== "string" || !ALGORITHMS.includes(header.alg)) throw logoutRefused(`alg ${shown(header.alg)} is not accepted`);
   // §2.4: "logout+jwt", also written with the "application/" prefix (RFC 7515 §4.1.9).
   if (header.typ !== undefined && String(header.typ).toLowerCase().replace(/^application\//, "") !== "logout+jwt") {
-    throw new LogoutTokenError("invalid", `typ ${shown(header.typ)} is not logout+jwt`);
+    throw logoutRefused(`typ ${shown(header.typ)} is not logout+jwt`);
   }
-  if (payload.iss !== oidc.issuer) throw new LogoutTokenError("invalid", "iss is not the configured issuer");
+  if (payload.iss !== oidc.issuer) throw logoutRefused("iss is not the configured issuer");
 }
 
 function checkClaims(payload: JWTPayload): VerifiedLogoutToken {
   const { iss, jti, sub, sid, iat, exp } = payload as JWTPayload & { sid?: unknown };
   const events = payload.events;
-  if (typeof events !== "object" || events === null || Array.isArray(events)) throw new LogoutTokenError("invalid", "events is not an object");
+  if (typeof events !== "object" || events === null || Array.isArray(events)) throw logoutRefused("events is not an object");
   const member = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
   if (typeof member !== "object" || member === null || Array.isArray(member)) {
-    throw new LogoutTokenError("invalid", "events has no back-channel logout member");
+    throw logoutRefused("events has no back-channel logout member");
   }
-  if (Object.hasOwn(payload, "nonce")) throw new LogoutTokenError("invalid", "a logout token must not contain nonce");
-  if (!isBoundedString(jti)) throw new LogoutTokenError("invalid", "jti is missing or not a string");
-  if (sub !== undefined && !isBoundedString(sub)) throw new LogoutTokenError("invalid", "sub is not a string");
-  if (sid !== undefined && !isBoundedString(sid)) throw new LogoutTokenError("invalid", "sid is not a string");
-  if (sub === undefined && sid === undefined) throw new LogoutTokenError("invalid", "neither sub nor sid");
+  if (Object.hasOwn(payload, "nonce")) throw logoutRefused("a logout token must not contain nonce");
+  if (!isBoundedString(jti)) throw logoutRefused("jti is missing or not a string");
+  if (sub !== undefined && !isBoundedString(sub)) throw logoutRefused("sub is not a string");
+  if (sid !== undefined && !isBoundedString(sid)) throw logoutRefused("sid is not a string");
+  if (sub === undefined && sid === undefined) throw logoutRefused("neither sub nor sid");
   const acceptedUntil = Math.min(exp ?? Number.POSITIVE_INFINITY, iat! + LOGOUT_TOKEN_MAX_AGE_SECONDS) + CLOCK_TOLERANCE_SECONDS;
   return {
     iss: iss!,
@@ -135,6 +140,6 @@ function isBoundedString(value: unknown): value is string {
 function keysUnavailable(error: unknown): boolean {
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
   if (error instanceof errors.JOSEError) return error.code === "ERR_JOSE_GENERIC";
-  // fetch() itself failing (connection refused, DNS, timeout); anything else is a bug (500).
+  // fetch() itself failing: connection refused, DNS, timeout.
   return isNetworkFailure(error);
 }

@@ -1,0 +1,28 @@
+/**
+ * A call into a Durable Object, classified by cause. A call that takes too long, or fails
+ * because of the platform (an error the runtime marks `retryable` or `overloaded`: a reset, a
+ * lost connection, an overloaded object), becomes GatewayError("unavailable") — 503, fail
+ * closed (docs/design.md "Sessions"). Any other error is a bug: it is thrown on as it is, and
+ * app.ts logs it with its stack and answers 500 — never proxied, never hidden as a 503.
+ */
+import { DeadlineExceeded, withDeadline } from "../http/deadline";
+import { GatewayError, type GatewayErrorOptions } from "../http/responses";
+
+/** A Durable Object call that has not answered by then fails the request with 503. */
+export const STORE_TIMEOUT_MS = 5000;
+
+export async function durableCall<T>(what: string, run: () => Promise<T>, options: GatewayErrorOptions = {}): Promise<T> {
+  try {
+    return await withDeadline(STORE_TIMEOUT_MS, run);
+  } catch (error) {
+    if (error instanceof DeadlineExceeded || isPlatformFailure(error)) throw new GatewayError("unavailable", `${what} failed: ${String(error)}`, options);
+    throw error;
+  }
+}
+
+/** Durable Object errors the runtime raises for infrastructure: they carry these flags. */
+function isPlatformFailure(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const flags = error as { retryable?: unknown; overloaded?: unknown };
+  return flags.retryable === true || flags.overloaded === true;
+}
