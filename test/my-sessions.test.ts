@@ -45,6 +45,8 @@ describe("a user's own sessions", () => {
     const response = await fetchWithSession(token, `/_gateway/sessions/${idOf(token)}`, { method: "DELETE" });
     expect(response.status).toBe(204);
     expect(response.headers.getSetCookie()[0]).toMatch(new RegExp(`^${COOKIE_NAME}=; Max-Age=0`));
+    // Ending the session this browser uses is a sign-out like any other.
+    expect(response.headers.get("clear-site-data")).toBe('"cache", "storage"');
     expect((await fetchWithSession(token, "/anything")).status).toBe(401);
   });
 

@@ -7,7 +7,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { errorResponse, gatewayHeaders, jsonResponse } from "../http/responses";
 import { logEvent, logWarning } from "../log";
-import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../http/cookies";
+import { markSignedOut } from "../http/cookies";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
 import { isPublicId } from "../session/token";
 import { isCrossSite } from "../http/csrf";
@@ -39,7 +39,7 @@ export function mySessions({ cookieName }: MySessionsOptions): Hono<GatewayEnv> 
     await revokeSession(c.env, id, "user-ended");
     logEvent("user.session_ended", { session: session.id, ended: id });
     const headers = gatewayHeaders();
-    if (id === session.id) headers.set("Set-Cookie", clearedSessionSetCookie(cookieName));
+    if (id === session.id) markSignedOut(headers, cookieName);
     return new Response(null, { status: 204, headers });
   });
 
@@ -47,10 +47,8 @@ export function mySessions({ cookieName }: MySessionsOptions): Hono<GatewayEnv> 
     const session = c.var.session!;
     const revoked = await revokeUserSessions(c.env, session.user.sub, "user-ended-all");
     logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
-    const headers = gatewayHeaders({
-      "Set-Cookie": clearedSessionSetCookie(cookieName),
-      "Clear-Site-Data": CLEAR_SITE_DATA,
-    });
+    const headers = gatewayHeaders();
+    markSignedOut(headers, cookieName);
     return new Response(null, { status: 204, headers });
   });
   return mySessions;

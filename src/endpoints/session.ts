@@ -5,14 +5,14 @@
  */
 import { Hono } from "hono";
 import type { LoginMethod } from "../auth/method";
-import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../http/cookies";
+import { markSignedOut } from "../http/cookies";
 import { isCrossSite } from "../http/csrf";
 import { errorResponse, gatewayHeaders, jsonResponse } from "../http/responses";
 import { safeReturnTo } from "../http/return-to";
 import { logWarning } from "../log";
 import { unauthenticated } from "../pipeline/decide";
 import type { GatewayEnv } from "../pipeline/types";
-import { logLogout, logoutSession } from "../session/store";
+import { logoutSessions } from "../session/store";
 
 export interface SessionEndpointsOptions {
   readonly login: LoginMethod;
@@ -34,11 +34,9 @@ export function sessionEndpoints({ login, cookieName }: SessionEndpointsOptions)
     }
     // Every session cookie that verifies is ended, so a second cookie planted beside the real
     // one cannot make a logout revoke nothing (SECURITY.md X-02).
-    const publicIds = c.var.presentedPublicIds;
-    const ended = await Promise.all(publicIds.map((publicId) => logoutSession(c.env, publicId)));
-    const logoutHint = ended.find((result) => result.logoutHint)?.logoutHint ?? null;
-    logLogout(publicIds, "user");
-    const headers = gatewayHeaders({ "Set-Cookie": clearedSessionSetCookie(cookieName), "Clear-Site-Data": CLEAR_SITE_DATA });
+    const logoutHint = await logoutSessions(c.env, c.var.presentedPublicIds, "user");
+    const headers = gatewayHeaders();
+    markSignedOut(headers, cookieName);
     const form = isFormSubmission(c.req.raw);
     // A script gets the provider's logout URL without the hint (the ID token), which it has no need to read.
     const next = await login.continueLogout(form ? logoutHint : null);

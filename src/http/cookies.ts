@@ -72,6 +72,16 @@ export function clearedSessionSetCookie(name: string): string {
   return hostCookie(name, "", 0);
 }
 
+/**
+ * What every answer that signs this browser out carries, whoever ended the session (the
+ * user, the origin, the user's "end all"): the session cookie deleted, and the site's cache
+ * and storage cleared.
+ */
+export function markSignedOut(headers: Headers, cookieName: string): void {
+  headers.append("Set-Cookie", clearedSessionSetCookie(cookieName));
+  headers.set("Clear-Site-Data", CLEAR_SITE_DATA);
+}
+
 /** Cookie pairs, split on `;` only (RFC 6265bis §5.4 step 1): a comma stays in its value. */
 function cookiePairs(header: string): { name: string; value: string }[] {
   return splitPairs(header).map((part) => {

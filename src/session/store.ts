@@ -59,14 +59,15 @@ export function revokeSession(env: Env, publicId: string, reason: EndReason): Pr
   return call("revoke", () => sessionStub(env, publicId).revoke(reason));
 }
 
-/** Revokes at the user's logout; answers the login method's logout hint, if any. */
-export function logoutSession(env: Env, publicId: string): Promise<{ wasLive: boolean; logoutHint: string | null }> {
-  return call("logout", () => sessionStub(env, publicId).logout());
-}
-
-/** The log line of a logout that ended these sessions (the first is the one the request used). */
-export function logLogout(publicIds: readonly string[], by: "user" | "origin"): void {
+/**
+ * A logout, asked for by the user or by the origin (X-Gateway-Logout): ends every session the
+ * request presented (the first is the one it used; SECURITY.md X-02), logs it once, and
+ * answers the login method's logout hint of the first that has one (OIDC: the ID token).
+ */
+export async function logoutSessions(env: Env, publicIds: readonly string[], by: "user" | "origin"): Promise<string | null> {
+  const ended = await Promise.all(publicIds.map((publicId) => call("logout", () => sessionStub(env, publicId).logout())));
   logEvent("logout", { session: publicIds[0] ?? null, ...(publicIds.length > 1 ? { also: publicIds.slice(1) } : {}), by });
+  return ended.find((result) => result.logoutHint)?.logoutHint ?? null;
 }
 
 export function listUserSessions(env: Env, sub: string): Promise<SessionView[]> {

@@ -8,12 +8,12 @@
  * only the gateway sets them.
  */
 import type { Context } from "hono";
-import { CLEAR_SITE_DATA, clearedSessionSetCookie } from "../http/cookies";
+import { markSignedOut } from "../http/cookies";
 import { logWarning } from "../log";
 import type { LoginMethod } from "../auth/method";
 import type { IdentityPropagator } from "../identity/propagator";
 import type { GatewayEnv } from "../pipeline/types";
-import { logLogout, revokeSession } from "../session/store";
+import { logoutSessions } from "../session/store";
 
 export interface OriginControlOptions {
   /** COOKIE_NAME. */
@@ -43,11 +43,8 @@ export function originControl(options: OriginControlOptions) {
 }
 
 async function endSessions(c: Context<GatewayEnv>, response: Response, cookieName: string): Promise<Response> {
-  const publicIds = c.var.presentedPublicIds;
-  await Promise.all(publicIds.map((publicId) => revokeSession(c.env, publicId, "logout")));
-  logLogout(publicIds, "origin");
-  response.headers.append("Set-Cookie", clearedSessionSetCookie(cookieName));
-  response.headers.set("Clear-Site-Data", CLEAR_SITE_DATA);
+  await logoutSessions(c.env, c.var.presentedPublicIds, "origin");
+  markSignedOut(response.headers, cookieName);
   response.headers.set("Cache-Control", "no-store");
   return response;
 }
