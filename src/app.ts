@@ -22,7 +22,9 @@ import { sessionEndpoints } from "./endpoints/session";
 import type { Env } from "./env";
 import { gatewayCookie } from "./http/cookies";
 import { errorAnswer, GatewayError, gatewayErrorAnswer } from "./http/responses";
+import { COALESCE_DIVISOR } from "./durable/expiry";
 import { headerPropagator } from "./identity/headers";
+import { liveConnections } from "./live/hold";
 import { logError, logEvent, logWarning } from "./log";
 import { decide } from "./pipeline/decide";
 import { loadSession } from "./pipeline/load-session";
@@ -60,6 +62,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
     origin: originFor(config.origin, env),
     originTimeoutSeconds: config.originTimeoutSeconds,
     propagator: headerPropagator(),
+    live: liveConnections({ activityWindowMs: (config.idleTimeoutSeconds * 1000) / COALESCE_DIVISOR }),
     login,
     cookieName,
     isGatewayCookie: gatewayCookie(cookieName),

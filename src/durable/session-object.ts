@@ -4,13 +4,18 @@
  * revoke are strongly consistent: once revoke has answered, every later touch fails. It knows
  * no login method: the record names the indexes it is listed in, and it tells each of them
  * when it begins and ends.
+ *
+ * Live connections (docs/live-connections.md): the Worker that relays a WebSocket or streams a
+ * response for this session holds a *watch*, a hibernatable WebSocket to this object. Ending
+ * the session closes every watch before anything else, and the Worker then closes both legs
+ * of its connection. A watch also carries the connection's activity for the idle timeout.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { logEvent, logError } from "../log";
 import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
-import type { CreateSessionInput, EndReason, IndexRef, SessionRecord, SessionView, TouchClient, TouchResult } from "../session/types";
+import { WATCH_ACTIVITY, WATCH_ENDED, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult } from "../session/types";
 import { indexStub, userIndex } from "../session/stubs";
 
 const RECORD_KEY = "session";
@@ -114,6 +119,42 @@ export class SessionObject extends DurableObject<Env> {
     return { wasLive: true, logoutHint: record.logoutHint ?? record.idp?.idToken ?? null };
   }
 
+  /**
+   * A watch: `GET` with `Upgrade: websocket`, only ever from this gateway's Worker (a Durable
+   * Object has no public address). 101 with a hibernatable socket while the session is live;
+   * 410 otherwise, so the connection it was for is refused.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response(null, { status: 426 });
+    if (!(await this.read())) return new Response(null, { status: 410 });
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Activity on a watched connection: extends the idle deadline as a touch does (coalesced). */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message !== WATCH_ACTIVITY) return;
+    const record = this.#record;
+    if (!record) {
+      closeWatch(ws);
+      return;
+    }
+    const now = Date.now();
+    const state = expiryState(record, now);
+    if (state !== "live") {
+      await this.#end(state);
+      return;
+    }
+    record.lastSeenAt = now;
+    if (touchNeedsWrite(record, this.#storedLastSeenAt, now)) await this.#persist(record);
+  }
+
+  /** The Worker let go of its watch (its connection closed): complete the close. */
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    closeWatch(ws);
+  }
+
   override async alarm(): Promise<void> {
     const record = this.#record;
     if (!record) {
@@ -162,6 +203,8 @@ export class SessionObject extends DurableObject<Env> {
     const record = this.#record;
     this.#record = null;
     this.#endedBecause = reason;
+    // First, before any await: every live connection of this session starts closing now.
+    for (const ws of this.ctx.getWebSockets()) closeWatch(ws);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     if (!record) return;
@@ -173,5 +216,13 @@ export class SessionObject extends DurableObject<Env> {
       // The session is gone either way; an index drops ids whose session is not live.
       if (result.status === "rejected") logError("index.remove_failed", { session: record.publicId, index: indexes[index]!.kind, error: String(result.reason) });
     });
+  }
+}
+
+function closeWatch(ws: WebSocket): void {
+  try {
+    ws.close(1000, WATCH_ENDED);
+  } catch {
+    // Already closing or closed: nothing is left to tell.
   }
 }

@@ -4,7 +4,7 @@
  *
  *   target (canonical path) → session (cookie → one touch) → decision (policy) → terminal
  */
-import type { Handler } from "hono";
+import type { Context, Handler } from "hono";
 import type { Env } from "../env";
 import type { SessionView } from "../session/types";
 
@@ -31,3 +31,11 @@ export interface GatewayEnv {
 
 /** Where an allowed request goes (upstream/proxy.ts: the origin). */
 export type Terminal = Handler<GatewayEnv>;
+
+/**
+ * What becomes of an allowed answer that stays open — a WebSocket's 101, a streamed body — for
+ * a request with a session (live/hold.ts: it ends when the session ends).
+ */
+export interface LiveConnections {
+  hold(c: Context<GatewayEnv>, response: Response): Promise<Response>;
+}

@@ -93,3 +93,10 @@ export type EndReason =
 export type TouchResult =
   | { readonly ok: true; readonly session: SessionView }
   | { readonly ok: false; readonly reason: "unknown" | "revoked" | "secret-mismatch" | "idle-timeout" | "absolute-timeout" };
+
+/**
+ * A watch (a WebSocket from the Worker to a SessionObject, docs/live-connections.md): the
+ * message the Worker sends for client activity, and the close reason when the session ends.
+ */
+export const WATCH_ACTIVITY = "activity";
+export const WATCH_ENDED = "session ended";

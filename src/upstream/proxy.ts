@@ -3,7 +3,8 @@
  * query and streamed body; identity and forwarding headers set by the propagator after every
  * client copy is stripped; the gateway's own cookies removed. WebSocket upgrades go through
  * fetch() directly (hono/proxy drops `Upgrade`); the session was checked at the handshake like
- * any request. A redirect is never followed, on either path: the origin's 3xx goes to the
+ * any request, and a WebSocket or a streamed answer with a session is then held so that it
+ * ends with the session (live/). A redirect is never followed, on either path: the origin's 3xx goes to the
  * client, so the policy decided for this URL is the policy of the only URL fetched, and origin
  * control headers come from that URL alone (SECURITY.md X-01). An unreachable origin is a 502,
  * one that sends no headers in time a 504.
@@ -14,7 +15,7 @@ import { cookieHeaderWithout } from "../http/cookies";
 import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { GatewayError } from "../http/responses";
 import type { IdentityPropagator } from "../identity/propagator";
-import type { GatewayEnv, Terminal } from "../pipeline/types";
+import type { GatewayEnv, LiveConnections, Terminal } from "../pipeline/types";
 import type { Origin } from "./origin";
 import { originControl, type OriginControlOptions } from "./origin-control";
 
@@ -26,6 +27,8 @@ export interface ProxyOptions extends OriginControlOptions {
   /** ORIGIN_TIMEOUT_SECONDS: the wait for the response headers. */
   readonly originTimeoutSeconds: number;
   readonly propagator: IdentityPropagator;
+  /** Holds a WebSocket or a streamed answer under its session (live/hold.ts). */
+  readonly live: LiveConnections;
 }
 
 export function proxyTerminal(options: ProxyOptions): Terminal {
@@ -57,7 +60,7 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
       upstream.status === 101
         ? new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket })
         : new Response(upstream.body, upstream);
-    return control(c, response);
+    return options.live.hold(c, await control(c, response));
   };
 }
 

@@ -1,0 +1,51 @@
+/**
+ * The live-connections part of the terminal (docs/live-connections.md): an allowed answer
+ * that stays open — a WebSocket handshake's 101, a streamed response — to a request with a
+ * session is held under a watch on that session, and ends when the session ends. Everything
+ * else passes through untouched, and a request without a session is never watched.
+ */
+import type { Context } from "hono";
+import { GatewayError } from "../http/responses";
+import type { GatewayEnv, LiveConnections } from "../pipeline/types";
+import { watchSession } from "../session/watch";
+import { cutWhenSessionEnds, isStreamedResponse } from "./stream-cut";
+import { relayWebSocket } from "./websocket-relay";
+
+export interface LiveOptions {
+  /** How often a connection's activity is told to its session: the touch-coalescing window. */
+  readonly activityWindowMs: number;
+}
+
+export function liveConnections(options: LiveOptions): LiveConnections {
+  return {
+    async hold(c: Context<GatewayEnv>, response: Response): Promise<Response> {
+      const { session } = c.var;
+      const socket = response.status === 101 ? response.webSocket : null;
+      if (!session || (!socket && !isStreamedResponse(response))) return response;
+      const release = () => (socket ? closeQuietly(socket) : void response.body?.cancel().catch(() => {}));
+      let watch;
+      try {
+        watch = await watchSession(c.env, session.id, options.activityWindowMs);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      if (!watch) {
+        release();
+        // The session ended between its check and this answer (or the origin ended it).
+        throw new GatewayError("unauthenticated", "session ended before its live connection began");
+      }
+      if (socket) return new Response(null, { status: 101, headers: response.headers, webSocket: relayWebSocket(socket, watch, session.id) });
+      return cutWhenSessionEnds(response, watch, session.id);
+    },
+  };
+}
+
+function closeQuietly(socket: WebSocket): void {
+  try {
+    socket.accept();
+    socket.close(1008, "session ended");
+  } catch {
+    // Never opened, or already closed.
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * A WebSocket the gateway holds both legs of, for a session's lifetime (docs/live-connections.md).
+ * Frames pass through unchanged, text and binary, in both directions; a close on one leg closes
+ * the other with the same code and reason. When the session ends — the watch settles — both
+ * legs are closed with 1008 `session ended`, and nothing the client sends after that reaches
+ * the origin.
+ */
+import { logEvent } from "../log";
+import type { SessionWatch } from "../session/watch";
+import { WATCH_ENDED } from "../session/types";
+
+/** RFC 6455 §7.4.1: policy violation — the session this connection was opened with has ended. */
+export const SESSION_ENDED_CLOSE_CODE = 1008;
+
+/** Relays between the client and the origin's socket; answers the client's end of the pair. */
+export function relayWebSocket(origin: WebSocket, watch: SessionWatch, sessionId: string): WebSocket {
+  const [clientEnd, client] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+  client.accept();
+  origin.accept();
+  // Binary frames pass as the bytes they are (the default under newer compatibility dates is Blob).
+  client.binaryType = "arraybuffer";
+  origin.binaryType = "arraybuffer";
+
+  let open = true;
+  const end = (how: string, toClient: CloseFrame, toOrigin: CloseFrame) => {
+    if (!open) return;
+    open = false;
+    watch.close();
+    close(client, toClient);
+    close(origin, toOrigin);
+    logEvent("live.websocket_closed", { session: sessionId, by: how });
+  };
+
+  client.addEventListener("message", (event) => {
+    if (!open) return;
+    watch.activity();
+    origin.send(event.data);
+  });
+  origin.addEventListener("message", (event) => {
+    if (open) client.send(event.data);
+  });
+  client.addEventListener("close", (event) => end("client", {}, frameOf(event)));
+  origin.addEventListener("close", (event) => end("origin", frameOf(event), {}));
+  client.addEventListener("error", () => end("client-error", {}, { code: 1011 }));
+  origin.addEventListener("error", () => end("origin-error", { code: 1011 }, {}));
+  const ended = { code: SESSION_ENDED_CLOSE_CODE, reason: WATCH_ENDED };
+  void watch.ended.then(() => end("session-ended", ended, ended));
+  return clientEnd;
+}
+
+interface CloseFrame {
+  readonly code?: number;
+  readonly reason?: string;
+}
+
+/** A close code may be sent only when it is one an endpoint may send (not 1005, 1006, 1015). */
+function frameOf(event: CloseEvent): CloseFrame {
+  const sendable = event.code === 1000 || (event.code >= 1001 && event.code <= 1014 && ![1004, 1005, 1006].includes(event.code)) || (event.code >= 3000 && event.code <= 4999);
+  return sendable ? { code: event.code, reason: event.reason } : {};
+}
+
+function close(socket: WebSocket, frame: CloseFrame): void {
+  try {
+    if (frame.code === undefined) socket.close();
+    else socket.close(frame.code, frame.reason);
+  } catch {
+    // Already closed by its peer.
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The Worker's end of a watch (docs/live-connections.md): a WebSocket to the session's
+ * SessionObject, held for as long as a relayed WebSocket or a streamed response lasts. The
+ * object closes it when the session ends for any reason; a watch that closes or fails for any
+ * other reason (the object restarted, the connection was lost) is taken as the end too, since
+ * the session can no longer be confirmed. Fail closed: a connection is never left open on a
+ * session nobody vouches for.
+ */
+import type { Env } from "../env";
+import { logWarning } from "../log";
+import { durableCall } from "./durable-call";
+import { sessionStub } from "./stubs";
+import { WATCH_ACTIVITY } from "./types";
+
+export interface SessionWatch {
+  /** Settles once the session has ended, or can no longer be confirmed. Never rejects. */
+  readonly ended: Promise<void>;
+  /** The connection saw client activity: told to the session at most once per activity window. */
+  activity(): void;
+  /** The connection is over: let go of the watch. */
+  close(): void;
+}
+
+/**
+ * Opens a watch on a live session, or answers null when the session is no longer live.
+ * `activityWindowMs`: the session's touch-coalescing window (a tenth of the idle timeout), so a
+ * busy socket costs the session object no more messages than busy requests cost it writes.
+ */
+export async function watchSession(env: Env, publicId: string, activityWindowMs: number): Promise<SessionWatch | null> {
+  const response = await durableCall("session watch", () =>
+    sessionStub(env, publicId).fetch("https://session.invalid/watch", { headers: { Upgrade: "websocket" } }),
+  );
+  const socket = response.webSocket;
+  if (response.status !== 101 || !socket) return null;
+  socket.accept();
+
+  let settle!: () => void;
+  const ended = new Promise<void>((resolve) => (settle = resolve));
+  let open = true;
+  const finish = () => {
+    if (!open) return;
+    open = false;
+    settle();
+  };
+  socket.addEventListener("close", finish);
+  socket.addEventListener("error", () => {
+    logWarning("live.watch_lost", { session: publicId });
+    finish();
+  });
+
+  let lastActivityAt = Date.now();
+  return {
+    ended,
+    activity() {
+      const now = Date.now();
+      if (!open || now - lastActivityAt < activityWindowMs) return;
+      lastActivityAt = now;
+      try {
+        socket.send(WATCH_ACTIVITY);
+      } catch {
+        finish();
+      }
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      try {
+        socket.close(1000, "connection over");
+      } catch {
+        // Already closing: the object lets go of it either way.
+      }
+    },
+  };
+}
