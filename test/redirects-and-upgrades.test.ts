@@ -57,13 +57,16 @@ describe("a 101 answer (X-06)", () => {
     response.webSocket!.close();
   });
 
-  it("honours X-Gateway-Logout: the session ends and the cookie is cleared", async () => {
+  it("honours X-Gateway-Logout: the session ends, the cookie is cleared, and the socket closes with it", async () => {
     const { token } = await login(uniqueUser());
     const response = await fetchWithSession(token, "/ws", { headers: { ...HANDSHAKE, "x-echo-respond": JSON.stringify({ "X-Gateway-Logout": "1" }) } });
     expect(response.status).toBe(101);
-    response.webSocket!.accept();
+    const socket = response.webSocket!;
+    const closed = new Promise<number>((resolve) => socket.addEventListener("close", (event) => resolve(event.code)));
+    socket.accept();
     expect(response.headers.getSetCookie()).toContain(`${COOKIE_NAME}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`);
-    response.webSocket!.close();
+    // A socket never outlives its session (live connections): this one ended as it opened.
+    expect(await closed).toBe(1008);
     expect((await fetchWithSession(token, "/anything")).status).toBe(401);
   });
 });

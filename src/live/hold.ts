@@ -5,9 +5,8 @@
  * else passes through untouched, and a request without a session is never watched.
  */
 import type { Context } from "hono";
-import { GatewayError } from "../http/responses";
 import type { GatewayEnv, LiveConnections } from "../pipeline/types";
-import { watchSession } from "../session/watch";
+import { watchSession, type SessionWatch } from "../session/watch";
 import { cutWhenSessionEnds, isStreamedResponse } from "./stream-cut";
 import { relayWebSocket } from "./websocket-relay";
 
@@ -22,24 +21,25 @@ export function liveConnections(options: LiveOptions): LiveConnections {
       const { session } = c.var;
       const socket = response.status === 101 ? response.webSocket : null;
       if (!session || (!socket && !isStreamedResponse(response))) return response;
-      const release = () => (socket ? closeQuietly(socket) : void response.body?.cancel().catch(() => {}));
-      let watch;
+      let watch: SessionWatch | null;
       try {
         watch = await watchSession(c.env, session.id, options.activityWindowMs);
       } catch (error) {
-        release();
+        if (socket) closeQuietly(socket);
+        else void response.body?.cancel().catch(() => {});
         throw error;
       }
-      if (!watch) {
-        release();
-        // The session ended between its check and this answer (or the origin ended it).
-        throw new GatewayError("unauthenticated", "session ended before its live connection began");
-      }
+      // The session ended between its check and this answer — or this very answer ended it
+      // (X-Gateway-Logout): the answer goes out, with its cleared cookie, and the connection
+      // is ended at once.
+      watch ??= ENDED;
       if (socket) return new Response(null, { status: 101, headers: response.headers, webSocket: relayWebSocket(socket, watch, session.id) });
       return cutWhenSessionEnds(response, watch, session.id);
     },
   };
 }
+
+const ENDED: SessionWatch = { ended: Promise.resolve(), activity() {}, close() {} };
 
 function closeQuietly(socket: WebSocket): void {
   try {
