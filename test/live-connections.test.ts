@@ -171,6 +171,31 @@ describe("a WebSocket with a session", () => {
     await expectEndedBySession(open, origin, Date.now());
   });
 
+  it("lets no frame the client sends once a revoke has answered reach the origin, however busy the socket", async () => {
+    const origin = recordingOrigin();
+    const { token } = await login(uniqueUser());
+    const open = await openSocket(origin, token);
+    await roundTrip(open, "warm");
+    let answered = false;
+    let sent = 0;
+    const sender = setInterval(() => {
+      try {
+        for (let i = 0; i < 20; i++) open.socket.send(`${answered ? "after" : "before"} ${sent++}`);
+      } catch {
+        clearInterval(sender);
+      }
+    }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const revoke = adminFetch(`/sessions/${token.split(".")[0]}`, { method: "DELETE" });
+    expect((await revoke).status).toBe(204);
+    answered = true;
+    await open.closed;
+    clearInterval(sender);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(origin.received.filter((frame) => String(frame).startsWith("before")).length).toBeGreaterThan(0);
+    expect(origin.received.filter((frame) => String(frame).startsWith("after"))).toEqual([]);
+  });
+
   it("is closed by an admin's revoke-all of the user, on every socket of that user", async () => {
     const origin = recordingOrigin();
     const user = uniqueUser();

@@ -19,6 +19,11 @@ import { WATCH_ACTIVITY, WATCH_ENDED, type CreateSessionInput, type EndReason, t
 import { indexStub, userIndex } from "../session/stubs";
 
 const RECORD_KEY = "session";
+/**
+ * How long the end of a session waits for its watches to be let go. The Worker answers a
+ * watch's close at once; this bounds the wait when it cannot (its isolate is gone).
+ */
+const WATCH_RELEASE_WAIT_MS = 1000;
 
 export class SessionObject extends DurableObject<Env> {
   #record: SessionRecord | null = null;
@@ -28,6 +33,8 @@ export class SessionObject extends DurableObject<Env> {
   #endedBecause: EndReason | null = null;
   /** The client of the last touch, so a change is logged once, not on every request. */
   #lastClient: { clientIp?: string; userAgent?: string } | null = null;
+  /** While the session ends: the watches not yet let go, and what to call when none is left. */
+  #releasing: { readonly watches: Set<WebSocket>; readonly done: () => void } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -150,9 +157,38 @@ export class SessionObject extends DurableObject<Env> {
     if (touchNeedsWrite(record, this.#storedLastSeenAt, now)) await this.#persist(record);
   }
 
-  /** The Worker let go of its watch (its connection closed): complete the close. */
+  /** The Worker let go of its watch (its connection closed, or it saw the session end). */
   override async webSocketClose(ws: WebSocket): Promise<void> {
     closeWatch(ws);
+    this.#released(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.#released(ws);
+  }
+
+  #released(ws: WebSocket): void {
+    const releasing = this.#releasing;
+    if (!releasing) return;
+    releasing.watches.delete(ws);
+    if (releasing.watches.size === 0) releasing.done();
+  }
+
+  /**
+   * Closes every watch, and waits (at most WATCH_RELEASE_WAIT_MS) until the Worker holding each
+   * has let go of it. The Worker drops a connection's traffic before it lets go, so once the
+   * end of the session has answered — a revoke, a logout — no frame of that session's
+   * connections reaches the origin any more.
+   */
+  async #closeWatches(): Promise<void> {
+    const watches = new Set(this.ctx.getWebSockets());
+    if (watches.size === 0) return;
+    const released = new Promise<void>((done) => (this.#releasing = { watches, done }));
+    for (const ws of watches) closeWatch(ws);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([released, new Promise<void>((done) => (timer = setTimeout(done, WATCH_RELEASE_WAIT_MS)))]);
+    clearTimeout(timer);
+    this.#releasing = null;
   }
 
   override async alarm(): Promise<void> {
@@ -203,8 +239,8 @@ export class SessionObject extends DurableObject<Env> {
     const record = this.#record;
     this.#record = null;
     this.#endedBecause = reason;
-    // First, before any await: every live connection of this session starts closing now.
-    for (const ws of this.ctx.getWebSockets()) closeWatch(ws);
+    // First: every live connection of this session is ended before the end is answered.
+    await this.#closeWatches();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     if (!record) return;

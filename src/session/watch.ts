@@ -42,7 +42,19 @@ export async function watchSession(env: Env, publicId: string, activityWindowMs:
     open = false;
     settle();
   };
-  socket.addEventListener("close", finish);
+  const release = () => {
+    try {
+      socket.close(1000, "connection over");
+    } catch {
+      // Already closed: the object has let go of it either way.
+    }
+  };
+  // The session ended (or the object is gone): the connection ends first (the `ended`
+  // callbacks run before any later frame of it is handled), then the object is told.
+  socket.addEventListener("close", () => {
+    finish();
+    queueMicrotask(release);
+  });
   socket.addEventListener("error", () => {
     logWarning("live.watch_lost", { session: publicId });
     finish();
@@ -64,11 +76,7 @@ export async function watchSession(env: Env, publicId: string, activityWindowMs:
     close() {
       if (!open) return;
       open = false;
-      try {
-        socket.close(1000, "connection over");
-      } catch {
-        // Already closing: the object lets go of it either way.
-      }
+      release();
     },
   };
 }
