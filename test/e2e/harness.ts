@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
+import { WebSocketServer } from "ws";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -183,6 +184,8 @@ export interface EchoRecord {
   headers: IncomingHttpHeaders;
   rawHeaders: string[];
   body: string;
+  /** When the origin received it (epoch ms). */
+  at?: number;
 }
 
 /**
@@ -219,10 +222,32 @@ export interface EchoOriginOptions {
 /**
  * Echoes what it received as JSON. `x-echo-respond: {"Header": "v" | ["v1","v2"]}` and
  * `x-echo-status: N` shape the response; `/slow?ms=N` waits; `/big?bytes=N` streams N bytes.
+ *
+ * Live connections (test/e2e/live-connections.test.ts): a WebSocket upgrade on any path is
+ * accepted and echoes every frame, text or binary, as it came; `close:<code>:<reason>` makes
+ * the origin close. `/events` is an event stream, one `data: tick <n>` every 100 ms. Each is
+ * recorded: `WS-OPEN`, `WS-MESSAGE` (body: the text, or `binary:<base64>`), `WS-CLOSE` (body:
+ * `<code> <reason>`), `SSE-OPEN`, `SSE-CLOSED`, with the time in `at` (epoch ms).
  */
 export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOrigin> {
   const received = options.received ?? [];
+  const note = (req: http.IncomingMessage, method: string, body: string) => {
+    const entry: EchoRecord = { method, rawPath: req.url ?? "", headers: req.headers, rawHeaders: req.rawHeaders, body, at: Date.now() };
+    received.push(entry);
+    if (options.recordsFile) appendFileSync(options.recordsFile, `${JSON.stringify(entry)}\n`);
+  };
   const server = http.createServer((req, res) => {
+    if (new URL(req.url ?? "/", "http://origin.invalid").pathname === "/events") {
+      note(req, "SSE-OPEN", "");
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store" });
+      let tick = 0;
+      const timer = setInterval(() => res.write(`data: tick ${tick++}\n\n`), 100);
+      res.on("close", () => {
+        clearInterval(timer);
+        note(req, "SSE-CLOSED", String(tick));
+      });
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -253,6 +278,20 @@ export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOr
       res.writeHead(status, headers).end(JSON.stringify(record));
     });
   });
+  const sockets = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket, head) => {
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      note(req, "WS-OPEN", "");
+      ws.on("message", (data: Buffer, isBinary: boolean) => {
+        const text = isBinary ? `binary:${data.toString("base64")}` : data.toString();
+        note(req, "WS-MESSAGE", text);
+        const close = /^close:(\d+):(.*)$/.exec(text);
+        if (close) ws.close(Number(close[1]), close[2]);
+        else ws.send(data, { binary: isBinary });
+      });
+      ws.on("close", (code: number, reason: Buffer) => note(req, "WS-CLOSE", `${code} ${reason.toString()}`));
+    });
+  });
   // Idle connections stay open longer than the gateway keeps them pooled: Node's 5 s default
   // closes them while workerd may be reusing one (a spurious 502, as the differential origins
   // saw), and a gateway the files share idles between files.
@@ -269,6 +308,7 @@ export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOr
         since: async (from) => received.slice(from),
         close: () =>
           new Promise((done) => {
+            for (const ws of sockets.clients) ws.terminate();
             server.close(() => done());
             server.closeAllConnections();
           }),

@@ -6,6 +6,7 @@
  * to the gateway and the gateway's session ends with it — and only that browser's session.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { OIDC_CLIENT, oidcProvider, type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
 import { COOKIE_NAME, outputContaining } from "./helpers";
 
@@ -119,6 +120,26 @@ describe("back-channel logout from a real provider", () => {
 
     expect((await leaving.fetch(`${gatewayUrl}/hello`)).status).toBe(401);
     expect((await staying.fetch(`${gatewayUrl}/hello`)).status).toBe(200);
+  });
+
+  it("closes the user's open WebSocket with 1008 when the provider's back-channel logout ends the session", async () => {
+    const browser = await signedInBrowser("e2e-dave");
+    const ws = new WebSocket(`${gatewayUrl.replace("http", "ws")}/ws`, { headers: { cookie: `${COOKIE_NAME}=${browser.cookie(gatewayUrl, COOKIE_NAME)}` } });
+    const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })));
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    const echoed = new Promise<string>((resolve) => ws.once("message", (data: Buffer) => resolve(data.toString())));
+    ws.send("hello");
+    expect(await echoed).toBe("hello");
+
+    expect((await browser.signOutAtProvider()).status).toBe(303);
+    const endedAt = Date.now();
+    expect(provider.events()).toContain("backchannel.success");
+    const { code, reason, at } = await closed;
+    expect({ code, reason }).toEqual({ code: 1008, reason: "session ended" });
+    expect(at - endedAt).toBeLessThan(1000);
   });
 
   it("logs out at the gateway and then at the provider (RP-initiated), back to the site", async () => {
