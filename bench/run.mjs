@@ -26,6 +26,7 @@ import { renderChart } from "./lib/chart.mjs";
 import { environment, renderResults, targets } from "./lib/report.mjs";
 import { buildWorker, startRuntime } from "./lib/runtime.mjs";
 import { runComparison } from "./lib/scenarios/compare.mjs";
+import { runLive } from "./lib/scenarios/live.mjs";
 import { runRevoke } from "./lib/scenarios/revoke.mjs";
 import { runScale } from "./lib/scenarios/scale.mjs";
 import { countSessionWrites } from "./lib/scenarios/storage-writes.mjs";
@@ -59,7 +60,7 @@ if (args.render) {
 raiseOpenFileLimit();
 
 const settings = args.smoke
-  ? { connections: 4, durationSeconds: 0.3, warmupSeconds: 0.1, rounds: 1, scaleSteps: [50, 100], microTimeMs: 50, revokeTrials: 2, writesSpreadSeconds: 1.5 }
+  ? { connections: 4, durationSeconds: 0.3, warmupSeconds: 0.1, rounds: 1, scaleSteps: [50, 100], microTimeMs: 50, revokeTrials: 2, writesSpreadSeconds: 1.5, liveTrials: 3, liveRoundTrips: 20, liveSocketCounts: [10] }
   : {
       connections: positive("connections", Number(args.connections)),
       durationSeconds: positive("duration", Number(args.duration)),
@@ -69,6 +70,9 @@ const settings = args.smoke
       microTimeMs: positive("micro-time", Number(args["micro-time"])),
       revokeTrials: positive("revoke-trials", Number(args["revoke-trials"])),
       writesSpreadSeconds: 5,
+      liveTrials: Math.max(50, positive("revoke-trials", Number(args["revoke-trials"]))),
+      liveRoundTrips: 500,
+      liveSocketCounts: [100, 1000],
     };
 const outDir = args.out ? path.resolve(args.out) : args.smoke ? mkdtempSync(path.join(os.tmpdir(), "bench-smoke-")) : BENCH_DIR;
 
@@ -180,6 +184,17 @@ async function main() {
   });
   log(`revoke: ${JSON.stringify(results.revoke)}`);
 
+  results.live = await runLive({
+    gatewayUrl: variantUrls.gateway,
+    originUrl: origin.url,
+    adminToken: secrets.ADMIN_TOKEN,
+    trials: settings.liveTrials,
+    roundTrips: settings.liveRoundTrips,
+    socketCounts: settings.liveSocketCounts,
+    rssMiB: runtime.rssMiB,
+  });
+  log(`live connections: ${JSON.stringify(results.live)}`);
+
   const namespaceDir = (worker) => path.join(runtime.persistDir, "do", `${worker}-SessionObject`);
   results.storageWrites = {
     burst: await countSessionWrites({
@@ -261,6 +276,7 @@ function functionalProblems(results) {
     if (run.scenario === "forged" && run.variant !== "bare" && accepted > 0) problems.push(`${run.variant} accepted ${accepted} forged cookies`);
   }
   if (results.revoke.acceptedAfterAnswer > 0) problems.push(`${results.revoke.acceptedAfterAnswer} requests accepted after a revoke answered`);
+  if (results.live.stillOpenAfterOneSecond > 0) problems.push(`${results.live.stillOpenAfterOneSecond} WebSockets still open 1 s after their session's revoke answered`);
   const { burst, spread } = results.storageWrites;
   if (burst.commits > burst.windowsSpanned) problems.push(`storage: ${burst.commits} writes in ${burst.windowsSpanned} coalescing window(s)`);
   if (spread.commits > spread.windowsSpanned) problems.push(`storage: ${spread.commits} writes in ${spread.windowsSpanned} coalescing windows`);

@@ -3,7 +3,9 @@
 //   POST /login        204 with X-Gateway-Login for a new user (`user-<n>`) each time
 //   GET  /bytes/<n>    200, n bytes streamed in 64 KiB chunks (the 1 MiB streaming case)
 //   anything else      200 "ok" (the tiny body every variant proxies)
+//   a WebSocket upgrade on any path: every frame echoed (scenarios/live.mjs)
 import http from "node:http";
+import { WebSocketServer } from "ws";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
@@ -43,6 +45,8 @@ function serve() {
     res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": "2" });
     res.end("ok");
   });
+  const sockets = new WebSocketServer({ server });
+  sockets.on("connection", (ws) => ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary })));
   server.keepAliveTimeout = 60_000;
   server.listen(0, "127.0.0.1", () => parentPort.postMessage(server.address().port));
 }

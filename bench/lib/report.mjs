@@ -100,7 +100,7 @@ export function targets(results) {
 }
 
 export function renderResults(results) {
-  const { env, settings, comparison, streamMemory, revoke, storageWrites, scale, micro } = results;
+  const { env, settings, comparison, streamMemory, revoke, live, storageWrites, scale, micro } = results;
   const { summary } = comparison;
   const title = (id) => SCENARIOS.find((scenario) => scenario.id === id).title;
   const lines = [];
@@ -193,6 +193,30 @@ export function renderResults(results) {
     "the cookie, and a copy of it stays valid until it expires (30 min idle, 8 h absolute here).",
     "",
   );
+
+  if (live) {
+    const close = live.revokeToCloseMs;
+    add(
+      "## Live connections",
+      "",
+      `${live.trials} trials. In each, a WebSocket through the gateway with its own session; an admin`,
+      "revokes the session; the time from the revoke's answer to the socket's close (`1008`). A",
+      "negative time means the close reached the client first: the gateway ends a session's live",
+      "connections before the revoke answers (docs/live-connections.md).",
+      "",
+      "| | figure |",
+      "|---|---|",
+      `| closed with 1008 | **${live.closed} of ${live.trials}**; still open 1 s after the answer: **${live.stillOpenAfterOneSecond}** |`,
+      close ? `| revoke answer → close | median ${ms(close.median)}, p99 ${ms(close.p99)}, max ${ms(close.max)} |` : "| revoke answer → close | – |",
+      `| echo round trip through the relay (median of ${live.roundTrip.count}) | ${ms(live.roundTrip.relayedMedianMs)} (p99 ${ms(live.roundTrip.relayedP99Ms)}) |`,
+      `| echo round trip straight to the origin (median) | ${ms(live.roundTrip.directMedianMs)} |`,
+      ...live.memory.map((row) => `| memory with ${row.sockets} open sockets | ${number(row.rssGrowthMiB, 1)} MiB of workerd RSS, ${number(row.kibPerSocket, 1)} KiB per socket |`),
+      "",
+      "Memory per socket counts the relay's two sockets and the watch's (the Worker's end and the",
+      "session object's), ten sockets per session.",
+      "",
+    );
+  }
 
   const writesRow = (label, run) =>
     `| ${label} | ${run.idleTimeoutSeconds} s / ${run.windowSeconds} s | ${run.requests} in ${number(run.elapsedSeconds, 1)} s | ` +
