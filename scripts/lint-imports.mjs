@@ -35,7 +35,9 @@ const RULES = {
   endpoints: { allow: ["env", "http", "log", "session", "pipeline", "auth/method", "auth/begin-session", "policy"] },
   // A login method imports shared auth code, never another method.
   auth: { allow: ["env", "http", "log", "session", "pipeline/types", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay"], methods: ["auth/delegated", "auth/oidc"] },
-  config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config"] },
+  config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config", "pages/brand"] },
+  // The gateway's own pages: one template, escaped by hono/html.
+  pages: { allow: ["http", "log", "session/types", "pipeline/types", "pages"] },
   // Only the composition root and the entry name concrete parts.
   app: { allow: ["*"] },
   index: { allow: ["app", "durable"] },

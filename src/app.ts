@@ -21,7 +21,11 @@ import { mySessions } from "./endpoints/my-sessions";
 import { sessionEndpoints } from "./endpoints/session";
 import type { Env } from "./env";
 import { gatewayCookie } from "./http/cookies";
-import { errorAnswer, GatewayError, gatewayErrorAnswer } from "./http/responses";
+import { GatewayError } from "./http/responses";
+import { DEFAULT_BRAND, type Brand } from "./pages/brand";
+import { errorAnswer } from "./pages/error-pages";
+import { stylesheetRoute } from "./pages/stylesheet-route";
+import { STYLESHEET_PATH } from "./pages/style";
 import { COALESCE_DIVISOR } from "./durable/expiry";
 import { headerPropagator } from "./identity/headers";
 import { liveConnections } from "./live/hold";
@@ -72,6 +76,8 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>({ getPath: routingPath(targetOptions) });
   app.use(target(targetOptions));
   app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken }));
+  // Before the session: a page's stylesheet costs no session lookup.
+  app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
   if (login.routes) app.route("/_gateway", login.routes);
@@ -81,30 +87,32 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
     throw new GatewayError("not_found", "no such gateway endpoint");
   });
   app.all("*", decide({ policy: config.routePolicy, cookieName }), terminal);
-  app.onError(handleError);
+  app.onError(errorHandler(config.brand));
   return app;
 }
 
 function unavailable(): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  app.all("*", (c) => errorAnswer(c.req.raw, "unavailable"));
+  app.all("*", (c) => errorAnswer(DEFAULT_BRAND, c.req.raw, "unavailable"));
   return app;
 }
 
 /**
  * Every error ends here. A GatewayError was thrown on purpose: its log line (its own event, or
- * request.refused / request.failed) and its answer, HTML for a browser navigation and JSON
+ * request.refused / request.failed) and its answer, a page for a browser navigation and JSON
  * otherwise. Anything else is a bug: logged with its stack, answered 500, never proxied.
  */
-const handleError: ErrorHandler<GatewayEnv> = (error, c) => {
-  if (error instanceof GatewayError) {
-    const { event, fields: extra } = error.options;
-    const fields = { code: error.code, reason: error.reason, path: c.var.canonicalPath ?? null, ...extra };
-    if (error.status >= 500) logError(event ?? "request.failed", fields);
-    else if (event) logWarning(event, fields);
-    else logEvent("request.refused", fields);
-    return gatewayErrorAnswer(c.req.raw, error);
-  }
-  logError("request.error", { error: String(error), stack: error.stack ?? null });
-  return errorAnswer(c.req.raw, "internal_error");
-};
+function errorHandler(brand: Brand): ErrorHandler<GatewayEnv> {
+  return function handleError(error, c) {
+    if (error instanceof GatewayError) {
+      const { event, fields: extra } = error.options;
+      const fields = { code: error.code, reason: error.reason, path: c.var.canonicalPath ?? null, ...extra };
+      if (error.status >= 500) logError(event ?? "request.failed", fields);
+      else if (event) logWarning(event, fields);
+      else logEvent("request.refused", fields);
+      return errorAnswer(brand, c.req.raw, error.code, error.options);
+    }
+    logError("request.error", { error: String(error), stack: error.stack ?? null });
+    return errorAnswer(brand, c.req.raw, "internal_error");
+  };
+}

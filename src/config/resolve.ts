@@ -24,6 +24,7 @@ import { compilePathSet, compileRoutePolicy, type RoutePolicy } from "../policy/
 import { importSessionKeys, type SessionKeys } from "../session/token";
 import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/settings";
 import type { OriginSetting } from "../upstream/origin";
+import { parseBrand, type Brand } from "../pages/brand";
 import { importTransactionKeys } from "../auth/oidc/transaction";
 
 export interface ResolvedConfig {
@@ -43,6 +44,8 @@ export interface ResolvedConfig {
   readonly adminToken: string | null;
   /** How long to wait for the origin's response headers before answering 504. */
   readonly originTimeoutSeconds: number;
+  /** BRAND_*: what every gateway page shows. */
+  readonly brand: Brand;
   /** Live sessions per user; the oldest is revoked when a login exceeds it. 0: no cap. */
   readonly maxSessionsPerUser: number;
   /** End a session when a request comes with another User-Agent than the login's. */
@@ -87,6 +90,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
     problems.push(`ABSOLUTE_TIMEOUT_SECONDS (${absoluteTimeoutSeconds}) must be at most ${MAX_ABSOLUTE_TIMEOUT_SECONDS} (400 days)`);
   }
 
+  const brand = parseBrand(problems, env);
   const origin = resolveOrigin(problems, env);
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
@@ -116,6 +120,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       originTimeoutSeconds,
       maxSessionsPerUser,
       endSessionOnUserAgentChange,
+      brand,
     },
   };
 }

@@ -119,6 +119,27 @@ export const SETTINGS = {
     meaning:
       "How long to wait for the origin's response headers before answering 504. The body then streams for as long as it takes.",
   },
+  BRAND_NAME: {
+    kind: "var",
+    section: "core",
+    default: "Sign-in",
+    meaning:
+      "The name every gateway page shows (sign-in, sign-out, your sessions, errors), 1 to 60 characters.",
+  },
+  BRAND_LOGO_URL: {
+    kind: "var",
+    section: "core",
+    shown: "none",
+    meaning:
+      "A logo for those pages: an https URL or a path on this site (`/logo.svg`). The pages' CSP admits its origin.",
+  },
+  BRAND_COLOR: {
+    kind: "var",
+    section: "core",
+    default: "#1d4ed8",
+    meaning:
+      "The accent of those pages (buttons, links), `#rrggbb`.",
+  },
   MAX_SESSIONS_PER_USER: {
     kind: "var",
     section: "core",

@@ -80,41 +80,13 @@ export function errorResponse(code: ErrorCode, headers: HeadersInit = {}, public
   return jsonResponse({ error: publicError }, errorStatus[code], headers);
 }
 
-const PAGE_TEXT: Partial<Record<ErrorCode, { title: string; text: string }>> = {
-  forbidden: { title: "Access denied", text: "Your account does not have access to this page." },
-};
-
-// A strict CSP for the gateway's own pages: no scripts, no external resources, no framing.
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
 /**
- * The same refusal as a small HTML page, for a browser navigation. The page holds only fixed
- * text (nothing from the request), so there is nothing to escape; `page` is fixed text too.
+ * A browser navigation, which gets redirects and pages rather than JSON: a GET or HEAD the
+ * browser marks as one (`Sec-Fetch-Mode: navigate`), or that asks for HTML. A form POST is a
+ * navigation too, but its answers are chosen where forms are handled.
  */
-export function errorPage(code: ErrorCode, page?: PageText, extraHeaders: HeadersInit = {}): Response {
-  const { title, text } = page ?? PAGE_TEXT[code] ?? { title: `Error ${errorStatus[code]}`, text: "The request could not be completed." };
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title>
-<style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}a{color:#1d4ed8}</style></head>
-<body><h1>${title}</h1><p>${text}</p><p><a href="/">Home</a> · <a href="/_gateway/login">Sign in as someone else</a></p></body></html>`;
-  const headers = gatewayHeaders(extraHeaders);
-  headers.set("Content-Type", "text/html; charset=utf-8");
-  headers.set("Content-Security-Policy", PAGE_CSP);
-  return new Response(html, { status: errorStatus[code], headers });
-}
-
-/** A GET/HEAD that asks for HTML: a browser navigation, which gets redirects and pages. */
 export function wantsHtmlNavigation(request: Request): boolean {
   if (request.method !== "GET" && request.method !== "HEAD") return false;
+  if (request.headers.get("sec-fetch-mode") === "navigate") return true;
   return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
-}
-
-/** The answer to an error: a page for a browser navigation, JSON otherwise; the same status. */
-export function errorAnswer(request: Request, code: ErrorCode, headers: HeadersInit = {}, page?: PageText): Response {
-  return wantsHtmlNavigation(request) ? errorPage(code, page, headers) : errorResponse(code, headers);
-}
-
-/** The answer to a GatewayError, as errorAnswer with the error's own page, headers and name. */
-export function gatewayErrorAnswer(request: Request, error: GatewayError): Response {
-  const { page, headers = {}, publicError } = error.options;
-  return wantsHtmlNavigation(request) ? errorPage(error.code, page, headers) : errorResponse(error.code, headers, publicError);
 }

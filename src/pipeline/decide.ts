@@ -5,7 +5,7 @@
  * decided as every method it could run as, and must pass them all (method-override.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { errorPage, errorResponse, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
+import { errorResponse, GatewayError, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
 import { logEvent } from "../log";
 import type { Access, RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie } from "../http/cookies";
@@ -31,8 +31,8 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     if (!session) return unauthenticated(c, options.cookieName);
     const missing = accesses.find((access): access is Extract<Access, { kind: "roles" }> => access.kind === "roles" && !access.roles.some((role) => session.user.roles.includes(role)));
     if (missing) {
-      logEvent("access.forbidden", { session: session.id, path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}), needs: missing.roles });
-      return wantsHtmlNavigation(c.req.raw) ? errorPage("forbidden") : errorResponse("forbidden");
+      const fields = { session: session.id, method, ...(overrides.length > 0 ? { overrides } : {}), needs: missing.roles };
+      throw new GatewayError("forbidden", "a required role is missing", { event: "access.forbidden", fields });
     }
     return next();
   };
