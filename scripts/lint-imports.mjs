@@ -32,7 +32,7 @@ const RULES = {
   upstream: { allow: ["env", "http", "log", "session", "pipeline/types", "identity/propagator", "auth/method", "upstream"] },
   // Live connections held under a watch on their session; the terminal knows only the interface.
   live: { allow: ["env", "http", "log", "session", "pipeline/types", "live"] },
-  endpoints: { allow: ["env", "http", "log", "session", "pipeline", "auth/method", "auth/begin-session", "policy"] },
+  endpoints: { allow: ["env", "http", "log", "session", "pipeline", "auth/method", "auth/begin-session", "policy", "pages"] },
   // A login method imports shared auth code, never another method.
   auth: { allow: ["env", "http", "log", "session", "pipeline/types", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay"], methods: ["auth/delegated", "auth/oidc"] },
   config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config", "pages/brand"] },

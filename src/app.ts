@@ -81,8 +81,8 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
   if (login.routes) app.route("/_gateway", login.routes);
-  app.route("/_gateway/sessions", mySessions({ cookieName }));
-  app.route("/_gateway", sessionEndpoints({ login, cookieName }));
+  app.route("/_gateway/sessions", mySessions({ cookieName, brand: config.brand }));
+  app.route("/_gateway", sessionEndpoints({ login, cookieName, brand: config.brand }));
   app.all("/_gateway/*", () => {
     throw new GatewayError("not_found", "no such gateway endpoint");
   });

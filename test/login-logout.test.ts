@@ -97,14 +97,14 @@ describe("logout", () => {
     expect((await fetchWithSession(token, "/anything")).status).toBe(401);
   });
 
-  it("answers a form post with 303 to /", async () => {
+  it("answers a form post with 303 to the signed-out page", async () => {
     const { token } = await login(uniqueUser());
     const response = await fetchWithSession(token, "/_gateway/logout", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin" },
     });
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/");
+    expect(response.headers.get("location")).toBe("/_gateway/signed-out");
   });
 
   it.each([

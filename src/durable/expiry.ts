@@ -39,5 +39,14 @@ export function toView(record: SessionRecord): SessionView {
     lastSeenAt: new Date(record.lastSeenAt).toISOString(),
     idleExpiresAt: new Date(idleExpiresAt(record)).toISOString(),
     absoluteExpiresAt: new Date(record.absoluteExpiresAt).toISOString(),
+    ...(record.clientIp || record.userAgent || record.clientCountry ? { client: clientOf(record) } : {}),
+  };
+}
+
+function clientOf(record: SessionRecord): NonNullable<SessionView["client"]> {
+  return {
+    ...(record.clientIp ? { ip: record.clientIp } : {}),
+    ...(record.clientCountry ? { country: record.clientCountry } : {}),
+    ...(record.userAgent ? { userAgent: record.userAgent } : {}),
   };
 }

@@ -57,6 +57,7 @@ export class SessionObject extends DurableObject<Env> {
       absoluteExpiresAt: now + input.absoluteTimeoutSeconds * 1000,
       ...(input.clientIp ? { clientIp: input.clientIp } : {}),
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      ...(input.clientCountry ? { clientCountry: input.clientCountry } : {}),
       indexes: input.indexes,
       ...(input.logoutHint ? { logoutHint: input.logoutHint } : {}),
     };

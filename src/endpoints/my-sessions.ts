@@ -5,7 +5,11 @@
  * the browser says they come from another site.
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { errorResponse, gatewayHeaders, jsonResponse } from "../http/responses";
+import type { Env } from "../env";
+import { errorResponse, GatewayError, gatewayHeaders, jsonResponse, wantsHtmlNavigation } from "../http/responses";
+import type { Brand } from "../pages/brand";
+import { SESSIONS_PATH, SIGNED_OUT_PATH, sessionsPage } from "../pages/session-pages";
+import type { SessionView } from "../session/types";
 import { logEvent, logWarning } from "../log";
 import { markSignedOut } from "../http/cookies";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
@@ -17,9 +21,10 @@ import type { GatewayEnv } from "../pipeline/types";
 export interface MySessionsOptions {
   /** COOKIE_NAME. */
   readonly cookieName: string;
+  readonly brand: Brand;
 }
 
-export function mySessions({ cookieName }: MySessionsOptions): Hono<GatewayEnv> {
+export function mySessions({ cookieName, brand }: MySessionsOptions): Hono<GatewayEnv> {
   const mySessions = new Hono<GatewayEnv>();
 
   mySessions.use(requireOwnSession(cookieName));
@@ -27,17 +32,44 @@ export function mySessions({ cookieName }: MySessionsOptions): Hono<GatewayEnv> 
   mySessions.get("/", async function listMySessions(c) {
     const session = c.var.session!;
     const sessions = await listUserSessions(c.env, session.user.sub);
+    if (wantsHtmlNavigation(c.req.raw)) return sessionsPage(brand, session, sessions);
     return jsonResponse({ current: session.id, sessions });
   });
+
+  // The page's forms (the JSON API below is unchanged): each answers with the page again, or
+  // with "signed out" when this browser's own session was among those ended.
+  mySessions.post("/:id/end", async function endFromPage(c) {
+    const session = c.var.session!;
+    const id = c.req.param("id");
+    if (!(await endOwnSession(c.env, session, id))) throw new GatewayError("not_found", "no such session of this user");
+    return afterForm(id === session.id);
+  });
+
+  mySessions.post("/end-others", async function endOthersFromPage(c) {
+    const session = c.var.session!;
+    const others = (await listUserSessions(c.env, session.user.sub)).filter((other) => other.id !== session.id);
+    await Promise.all(others.map((other) => revokeSession(c.env, other.id, "user-ended")));
+    logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked: others.length, kept: session.id });
+    return afterForm(false);
+  });
+
+  mySessions.post("/end-all", async function endAllFromPage(c) {
+    const session = c.var.session!;
+    const revoked = await revokeUserSessions(c.env, session.user.sub, "user-ended-all");
+    logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
+    return afterForm(true);
+  });
+
+  function afterForm(signedOut: boolean): Response {
+    const headers = gatewayHeaders({ Location: signedOut ? SIGNED_OUT_PATH : SESSIONS_PATH });
+    if (signedOut) markSignedOut(headers, cookieName);
+    return new Response(null, { status: 303, headers });
+  }
 
   mySessions.delete("/:id", async function endMySession(c) {
     const session = c.var.session!;
     const id = c.req.param("id");
-    // Someone else's session, an ended one and a malformed id all look the same: not found.
-    const target = isPublicId(id) ? await readSession(c.env, id) : null;
-    if (!target || target.user.sub !== session.user.sub) return errorResponse("not_found");
-    await revokeSession(c.env, id, "user-ended");
-    logEvent("user.session_ended", { session: session.id, ended: id });
+    if (!(await endOwnSession(c.env, session, id))) return errorResponse("not_found");
     const headers = gatewayHeaders();
     if (id === session.id) markSignedOut(headers, cookieName);
     return new Response(null, { status: 204, headers });
@@ -52,6 +84,15 @@ export function mySessions({ cookieName }: MySessionsOptions): Hono<GatewayEnv> 
     return new Response(null, { status: 204, headers });
   });
   return mySessions;
+}
+
+/** Ends one of the user's own sessions; false when the id is not one (another user's, ended, malformed: alike). */
+async function endOwnSession(env: Env, session: SessionView, id: string): Promise<boolean> {
+  const target = isPublicId(id) ? await readSession(env, id) : null;
+  if (!target || target.user.sub !== session.user.sub) return false;
+  await revokeSession(env, id, "user-ended");
+  logEvent("user.session_ended", { session: session.id, ended: id });
+  return true;
 }
 
 function requireOwnSession(cookieName: string): MiddlewareHandler<GatewayEnv> {

@@ -7,7 +7,9 @@ import { Hono } from "hono";
 import type { LoginMethod } from "../auth/method";
 import { markSignedOut } from "../http/cookies";
 import { isCrossSite } from "../http/csrf";
-import { errorResponse, gatewayHeaders, jsonResponse } from "../http/responses";
+import { errorResponse, gatewayHeaders, jsonResponse, wantsHtmlNavigation } from "../http/responses";
+import type { Brand } from "../pages/brand";
+import { providerSignOutPage, SIGNED_OUT_PATH, signedOutPage, signOutPage } from "../pages/session-pages";
 import { safeReturnTo } from "../http/return-to";
 import { logWarning } from "../log";
 import { unauthenticated } from "../pipeline/decide";
@@ -18,9 +20,10 @@ export interface SessionEndpointsOptions {
   readonly login: LoginMethod;
   /** COOKIE_NAME. */
   readonly cookieName: string;
+  readonly brand: Brand;
 }
 
-export function sessionEndpoints({ login, cookieName }: SessionEndpointsOptions): Hono<GatewayEnv> {
+export function sessionEndpoints({ login, cookieName, brand }: SessionEndpointsOptions): Hono<GatewayEnv> {
   const endpoints = new Hono<GatewayEnv>();
 
   endpoints.get("/login", function startLogin(c) {
@@ -44,12 +47,18 @@ export function sessionEndpoints({ login, cookieName }: SessionEndpointsOptions)
       if (next) headers.set("X-Idp-Logout-Url", next);
       return new Response(null, { status: 204, headers });
     }
-    headers.set("Location", next ?? "/");
+    // The provider's sign-out is reached from a page of the gateway's, not by a redirect that
+    // the signing-out page's `form-action 'self'` would block (pages/session-pages.ts).
+    if (next) return providerSignOutPage(brand, next, headers);
+    headers.set("Location", SIGNED_OUT_PATH);
     headers.set("Referrer-Policy", "no-referrer");
     return new Response(null, { status: 303, headers });
   });
 
+  // A page with the sign-out button, so that a plain link can sign out.
+  endpoints.get("/logout", (c) => (wantsHtmlNavigation(c.req.raw) ? signOutPage(brand, c.var.session) : errorResponse("method_not_allowed", { Allow: "POST" })));
   endpoints.all("/logout", () => errorResponse("method_not_allowed", { Allow: "POST" }));
+  endpoints.get("/signed-out", () => signedOutPage(brand));
 
   endpoints.get("/session", function currentSession(c) {
     const { session } = c.var;

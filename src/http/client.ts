@@ -13,13 +13,23 @@ export function clientIp(request: Request): string | null {
 export interface ClientInfo {
   readonly clientIp?: string;
   readonly userAgent?: string;
+  /** `request.cf.country` (ISO 3166 alpha-2), set by Cloudflare; absent locally. */
+  readonly clientCountry?: string;
 }
 
 export function clientInfo(request: Request): ClientInfo {
   const ip = clientIp(request);
   const userAgent = request.headers.get("user-agent");
+  const country = clientCountry(request);
   return {
     ...(ip ? { clientIp: ip } : {}),
     ...(userAgent ? { userAgent: userAgent.slice(0, MAX_USER_AGENT_LENGTH) } : {}),
+    ...(country ? { clientCountry: country } : {}),
   };
+}
+
+/** The request's country as Cloudflare saw it, or null (`XX` and `T1` are Cloudflare's unknown and Tor). */
+export function clientCountry(request: Request): string | null {
+  const country = (request as Request & { cf?: { country?: unknown } }).cf?.country;
+  return typeof country === "string" && /^[A-Z0-9]{2}$/.test(country) ? country : null;
 }

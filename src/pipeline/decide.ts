@@ -6,7 +6,6 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
-import { logEvent } from "../log";
 import type { Access, RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";

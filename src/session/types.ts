@@ -19,6 +19,8 @@ export interface SessionRecord {
   /** `CF-Connecting-IP` and `User-Agent` at login, for the audit trail. */
   readonly clientIp?: string;
   readonly userAgent?: string;
+  /** `cf.country` at login, for the user's own sessions page. */
+  readonly clientCountry?: string;
   /**
    * The indexes this session is listed in (the user's, and any its login method adds): it
    * adds itself at creation and removes itself when it ends. Absent in records written before
@@ -55,6 +57,8 @@ export interface SessionView {
   readonly lastSeenAt: string;
   readonly idleExpiresAt: string;
   readonly absoluteExpiresAt: string;
+  /** Where the session was signed in from (address, country, User-Agent), when known. */
+  readonly client?: { readonly ip?: string; readonly country?: string; readonly userAgent?: string };
 }
 
 export interface CreateSessionInput {
@@ -65,6 +69,7 @@ export interface CreateSessionInput {
   readonly absoluteTimeoutSeconds: number;
   readonly clientIp?: string;
   readonly userAgent?: string;
+  readonly clientCountry?: string;
   /** Every index the session is listed in, the user's first. */
   readonly indexes: readonly IndexRef[];
   readonly logoutHint?: string;

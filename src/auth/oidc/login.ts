@@ -16,6 +16,9 @@ import { authorizationServer, describe, isAllowedUrl, ProviderError } from "./pr
 import type { ResolvedOidcConfig } from "./settings";
 import { sealTransaction, TRANSACTION_TTL_SECONDS, transactionSetCookie } from "./transaction";
 
+/** The `prompt` values `/_gateway/login?prompt=` passes on: choose an account, or sign in afresh. */
+const ACCOUNT_PROMPTS = new Set(["select_account", "login"]);
+
 export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, returnTo: string): Promise<Response> {
   let authorizationEndpoint: string;
   try {
@@ -40,6 +43,10 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
   url.searchParams.set("nonce", nonce);
   url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
   url.searchParams.set("code_challenge_method", "S256");
+  // "Sign in as someone else": the provider's account choice (OIDC Core §3.1.2.1), never
+  // whatever else a link might carry.
+  const prompt = c.req.query("prompt");
+  if (prompt && ACCOUNT_PROMPTS.has(prompt)) url.searchParams.set("prompt", prompt);
 
   const sealed = await sealTransaction(oidc.transactionKeys, {
     state,
