@@ -206,6 +206,6 @@ describe("provider unreachable", () => {
   it("still logs out locally when the provider cannot be reached", async () => {
     const response = await gatewayRequest(down, new CookieJar(), "/_gateway/logout", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/");
+    expect(response.headers.get("location")).toBe("/_gateway/signed-out");
   });
 });

@@ -11,6 +11,7 @@ import { BASE, COOKIE_NAME, type EchoBody, echoHeader, sessionTokenFrom } from "
 import {
   CALLBACK_URL,
   CookieJar,
+  fakeSettings,
   gatewayRequest,
   loginWithProvider,
   PROVIDER_CLIENT_ID,
@@ -82,7 +83,8 @@ describe("OIDC login with a real provider", () => {
   });
 
   it.each([
-    ["select_account", "select_account"],
+    // The local provider lists no prompt_values_supported (and refuses select_account): login.
+    ["select_account", "login"],
     ["login", "login"],
     ["none", null],
     ["consent", null],
@@ -91,6 +93,11 @@ describe("OIDC login with a real provider", () => {
     const response = await gatewayRequest(settings, new CookieJar(), `/_gateway/login?prompt=${encodeURIComponent(prompt)}`, { headers: { accept: "text/html" } });
     expect(response.status).toBe(302);
     expect(new URL(response.headers.get("location")!).searchParams.get("prompt")).toBe(expected);
+  });
+
+  it("passes prompt=select_account on to a provider that lists it in prompt_values_supported", async () => {
+    const response = await gatewayRequest(fakeSettings(), new CookieJar(), "/_gateway/login?prompt=select_account", { headers: { accept: "text/html" } });
+    expect(new URL(response.headers.get("location")!).searchParams.get("prompt")).toBe("select_account");
   });
 
   it("makes a real provider ask who signs in with prompt=login, though its own session is still there", async () => {

@@ -39,6 +39,7 @@ export async function startFakeProvider() {
           token_endpoint_auth_methods_supported: ["client_secret_basic"],
           backchannel_logout_supported: true,
           backchannel_logout_session_supported: true,
+          prompt_values_supported: ["none", "login", "consent", "select_account"],
         });
       }
       if (url.pathname === "/jwks") return json(200, { keys: [signing.publicJwk] });

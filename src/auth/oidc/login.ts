@@ -16,13 +16,25 @@ import { authorizationServer, describe, isAllowedUrl, ProviderError } from "./pr
 import type { ResolvedOidcConfig } from "./settings";
 import { sealTransaction, TRANSACTION_TTL_SECONDS, transactionSetCookie } from "./transaction";
 
-/** The `prompt` values `/_gateway/login?prompt=` passes on: choose an account, or sign in afresh. */
-const ACCOUNT_PROMPTS = new Set(["select_account", "login"]);
+/**
+ * "Sign in as someone else" (`/_gateway/login?prompt=select_account`, or `login`): the
+ * provider's account choice (OIDC Core §3.1.2.1), never whatever else a link might carry.
+ * `select_account` goes only to a provider that lists it in `prompt_values_supported`; any
+ * other gets `login` — a provider may refuse a prompt it does not support (oidc-provider
+ * does), and every provider must ask who signs in at `login`.
+ */
+function accountPrompt(asked: string | undefined, supported: unknown): "select_account" | "login" | null {
+  if (asked !== "select_account" && asked !== "login") return null;
+  if (asked === "select_account" && Array.isArray(supported) && supported.includes("select_account")) return "select_account";
+  return "login";
+}
 
 export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, returnTo: string): Promise<Response> {
   let authorizationEndpoint: string;
+  let promptValues: unknown;
   try {
     const metadata = await authorizationServer(oidc);
+    promptValues = metadata.prompt_values_supported;
     if (!isAllowedUrl(oidc, metadata.authorization_endpoint)) throw new ProviderError("authorization_endpoint is missing or not https");
     authorizationEndpoint = metadata.authorization_endpoint;
   } catch (error) {
@@ -43,10 +55,8 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
   url.searchParams.set("nonce", nonce);
   url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
   url.searchParams.set("code_challenge_method", "S256");
-  // "Sign in as someone else": the provider's account choice (OIDC Core §3.1.2.1), never
-  // whatever else a link might carry.
-  const prompt = c.req.query("prompt");
-  if (prompt && ACCOUNT_PROMPTS.has(prompt)) url.searchParams.set("prompt", prompt);
+  const prompt = accountPrompt(c.req.query("prompt"), promptValues);
+  if (prompt) url.searchParams.set("prompt", prompt);
 
   const sealed = await sealTransaction(oidc.transactionKeys, {
     state,
