@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
+import { describeUserAgent } from "../src/pages/user-agent";
 import { COOKIE_NAME, fetchWithSession, gatewayFetch, gatewayFetchWith, login, uniqueUser } from "./helpers";
 
 const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-site": "none", accept: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8" };
@@ -216,5 +217,20 @@ describe("the sessions page", () => {
     const response = await fetchWithSession(mine, `/_gateway/sessions/${idOf(victim)}/end`, { method: "POST", headers: SAME_ORIGIN_FORM });
     expect(response.status).toBe(404);
     expect((await fetchWithSession(victim, "/anything")).status).toBe(200);
+  });
+});
+
+describe("the device a User-Agent names", () => {
+  it.each([
+    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", "Edge on Windows"],
+    ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36", "Chrome on Linux"],
+    ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on macOS"],
+    ["Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1", "Safari on iOS"],
+    ["Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36", "Chrome on Android"],
+    ["curl/8.5.0", "curl"],
+    ["something else", "Unknown browser"],
+    [undefined, "Unknown device"],
+  ])("%s ⇒ %s", (userAgent, expected) => {
+    expect(describeUserAgent(userAgent)).toBe(expected);
   });
 });

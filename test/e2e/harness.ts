@@ -223,6 +223,7 @@ export interface EchoOriginOptions {
  * Echoes what it received as JSON. `x-echo-respond: {"Header": "v" | ["v1","v2"]}` and
  * `x-echo-status: N` shape the response; `/slow?ms=N` waits; `/big?bytes=N` streams N bytes.
  *
+ * `/signout-page` is an HTML page whose CSP has `form-action 'self'`, with a sign-out form.
  * Live connections (test/e2e/live-connections.test.ts): a WebSocket upgrade on any path is
  * accepted and echoes every frame, text or binary, as it came; `close:<code>:<reason>` makes
  * the origin close. `/events` is an event stream, one `data: tick <n>` every 100 ms. Each is
@@ -237,6 +238,14 @@ export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOr
     if (options.recordsFile) appendFileSync(options.recordsFile, `${JSON.stringify(entry)}\n`);
   };
   const server = http.createServer((req, res) => {
+    if (new URL(req.url ?? "/", "http://origin.invalid").pathname === "/signout-page") {
+      // An app page with common CSP hardening (form-action 'self') and a sign-out button
+      // (test/e2e/browser.test.ts): the gateway's sign-out must work from here.
+      req.resume();
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'self'; form-action 'self'" });
+      res.end(`<!doctype html><html lang="en"><head><title>App</title></head><body><h1>App</h1><form method="post" action="/_gateway/logout"><button type="submit">Sign out</button></form></body></html>`);
+      return;
+    }
     if (new URL(req.url ?? "/", "http://origin.invalid").pathname === "/events") {
       note(req, "SSE-OPEN", "");
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store" });
