@@ -56,7 +56,10 @@ describe("the demo behind the gateway", () => {
     const user = await signIn("bob", false);
     const asAdmin = await viaGateway("/admin", { headers: { accept: "text/html", cookie: `${COOKIE_NAME}=${admin}` } });
     expect(asAdmin.status).toBe(200);
-    expect(await asAdmin.text()).toContain("Admin area");
+    const adminHtml = await asAdmin.text();
+    expect(adminHtml).toContain("Admin area");
+    // A way out from the admin page too.
+    expect(adminHtml).toContain('<form method="post" action="/_gateway/logout"><button>Sign out</button></form>');
     const asUser = await viaGateway("/admin", { headers: { accept: "text/html", cookie: `${COOKIE_NAME}=${user}` } });
     expect(asUser.status).toBe(403);
     expect(await asUser.text()).toContain("Access denied");

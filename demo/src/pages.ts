@@ -104,7 +104,7 @@ ${rows}
 <ul>
   <li><a href="/admin">Admin area</a> <span class="muted">(needs the admin role)</span></li>
   <li><a href="/_gateway/session">Your session as JSON</a></li>
-  <li><a href="/_gateway/sessions">All your sessions</a> (end one with <code>DELETE /_gateway/sessions/:id</code>)</li>
+  <li><a href="/_gateway/sessions">Your sessions</a> <span class="muted">(every device you are signed in on; end any of them)</span></li>
   <li><a href="/echo">Every request header as JSON</a></li>
 </ul>
 <form method="post" action="/_gateway/logout"><button>Sign out</button></form>`,
@@ -119,7 +119,8 @@ export function adminPage(displayName: string, sub: string, roles: string[]): st
 <tr><th scope="row">User</th><td>${escapeHtml(displayName)} <span class="muted">(<code>${escapeHtml(sub)}</code>)</span></td></tr>
 <tr><th scope="row">Roles</th><td>${roleBadges(roles)}</td></tr>
 </table>
-<p><a href="/">Back home</a></p>`,
+<p><a href="/">Back home</a> · <a href="/_gateway/sessions">Your sessions</a></p>
+<form method="post" action="/_gateway/logout"><button>Sign out</button></form>`,
   );
 }
 
@@ -127,7 +128,7 @@ export function forbiddenPage(roles: string[]): string {
   return layout(
     "Forbidden",
     `<p>This page needs the <span class="role">admin</span> role. Your roles: ${roleBadges(roles)}</p>
-<p>Sign out, then sign in again with “Admin role” ticked.</p>
+<p><a href="/_gateway/logout">Sign out</a>, then sign in again with “Admin role” ticked.</p>
 <p><a href="/">Back home</a></p>`,
   );
 }

@@ -90,7 +90,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
     problems.push(`ABSOLUTE_TIMEOUT_SECONDS (${absoluteTimeoutSeconds}) must be at most ${MAX_ABSOLUTE_TIMEOUT_SECONDS} (400 days)`);
   }
 
-  const brand = parseBrand(problems, env);
+  const brand = parseBrand(problems, { BRAND_NAME: env.BRAND_NAME, BRAND_LOGO_URL: env.BRAND_LOGO_URL, BRAND_COLOR: env.BRAND_COLOR });
   const origin = resolveOrigin(problems, env);
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
