@@ -76,7 +76,7 @@ describe("T-02 the deletion", () => {
     expect(response.headers["cache-control"]).toBe("no-store");
     // Not "cookies": that would clear every cookie of the site.
     expect(response.headers["clear-site-data"]).toBe('"cache", "storage"');
-    if (status === 303) expect(response.headers.location).toBe("/");
+    if (status === 303) expect(response.headers.location).toBe("/_gateway/signed-out");
     for (const secret of secretsOf(token)) expect(JSON.stringify(response.headers) + response.body).not.toContain(secret);
   });
 
@@ -116,10 +116,14 @@ describe("T-03, F-04 cross-site logout", () => {
     await expectEnded(token);
   });
 
-  it("refuses GET on the logout endpoint and keeps the session", async () => {
+  it("never signs out on a GET: a navigation gets the sign-out page, anything else 405, and the session lives", async () => {
     const { token } = await loginAs(port, { sub: "t03-get" });
-    const response = await rawRequest(port, "GET", "/_gateway/logout", { cookie: sessionCookie(token), accept: "text/html" });
-    expect(response.status).toBe(405);
+    const page = await rawRequest(port, "GET", "/_gateway/logout", { cookie: sessionCookie(token), accept: "text/html" });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<form method="post" action="/_gateway/logout">');
+    expect(setCookieLines(page)).toEqual([]);
+    const script = await rawRequest(port, "GET", "/_gateway/logout", { cookie: sessionCookie(token) });
+    expect(script.status).toBe(405);
     await expectLive(token, "t03-get");
   });
 });
