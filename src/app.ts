@@ -17,12 +17,16 @@ import type { LoginMethod } from "./auth/method";
 import { oidcLogin } from "./auth/oidc/method";
 import { resolveConfig, type ResolvedConfig } from "./config/resolve";
 import { adminApi } from "./endpoints/admin";
+import { jwksEndpoint } from "./endpoints/jwks";
 import { mySessions } from "./endpoints/my-sessions";
 import { sessionEndpoints } from "./endpoints/session";
 import type { Env } from "./env";
 import { gatewayCookie } from "./http/cookies";
 import { errorAnswer, GatewayError } from "./http/responses";
+import { assertionPropagator } from "./identity/assertion";
+import { assertionCache } from "./identity/assertion-cache";
 import { headerPropagator } from "./identity/headers";
+import type { IdentityPropagator } from "./identity/propagator";
 import { logError, logEvent } from "./log";
 import { decide } from "./pipeline/decide";
 import { loadSession } from "./pipeline/load-session";
@@ -59,7 +63,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const terminal = proxyTerminal({
     origin: originFor(config.origin, env),
     originTimeoutSeconds: config.originTimeoutSeconds,
-    propagator: headerPropagator(),
+    propagator: identityPropagator(config),
     login,
     cookieName,
     isGatewayCookie: gatewayCookie(cookieName),
@@ -69,6 +73,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>({ getPath: routingPath(targetOptions) });
   app.use(target(targetOptions));
   app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken }));
+  if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
   if (login.routes) app.route("/_gateway", login.routes);
@@ -80,6 +85,21 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   app.all("*", decide({ policy: config.routePolicy, cookieName }), terminal);
   app.onError(handleError);
   return app;
+}
+
+/**
+ * The plain X-Auth-* headers, and with ASSERTION_KEYS the signed assertion beside them. Its
+ * cache lives as long as this configuration (one isolate): a few thousand busy sessions' worth.
+ */
+function identityPropagator({ assertion }: ResolvedConfig): IdentityPropagator {
+  const headers = headerPropagator();
+  if (!assertion) return headers;
+  return assertionPropagator(headers, {
+    signingKey: assertion.keys.signing,
+    issuer: assertion.issuer,
+    audience: assertion.audience,
+    cache: assertionCache({ maxEntries: 4096, minRemainingSeconds: 30 }),
+  });
 }
 
 function unavailable(): Hono<GatewayEnv> {

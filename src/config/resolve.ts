@@ -25,6 +25,7 @@ import { importSessionKeys, type SessionKeys } from "../session/token";
 import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/settings";
 import type { OriginSetting } from "../upstream/origin";
 import { importTransactionKeys } from "../auth/oidc/transaction";
+import { parseAssertionSettings, type ResolvedAssertionConfig } from "./assertion-settings";
 
 export interface ResolvedConfig {
   /** The ORIGIN service binding, or ORIGIN_URL (upstream/origin.ts builds the fetch). */
@@ -47,6 +48,8 @@ export interface ResolvedConfig {
   readonly maxSessionsPerUser: number;
   /** End a session when a request comes with another User-Agent than the login's. */
   readonly endSessionOnUserAgentChange: boolean;
+  /** The signed assertion's keys and claims; null: ASSERTION_KEYS unset, no assertion. */
+  readonly assertion: ResolvedAssertionConfig | null;
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
@@ -91,6 +94,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
   const oidc = authMode === "oidc" ? parseOidcSettings(problems, env, cookieName) : null;
+  const assertion = await parseAssertionSettings(problems, env);
 
   if (problems.length > 0 || !origin || !secrets) {
     logError("config.invalid", { problems });
@@ -116,6 +120,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       originTimeoutSeconds,
       maxSessionsPerUser,
       endSessionOnUserAgentChange,
+      assertion,
     },
   };
 }
