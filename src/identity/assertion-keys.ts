@@ -97,11 +97,11 @@ async function importOne(
   const curves: Record<string, AssertionAlgorithm> = CURVES[kty];
   const alg = typeof crv === "string" ? curves[crv] : undefined;
   if (!alg) {
-    problems.push(`${where} has crv ${JSON.stringify(crv)}: a ${kty} key must be on ${Object.keys(curves).join(" or ")}`);
+    problems.push(`${where} has crv ${JSON.stringify(crv)}: an ${kty} key must be on ${Object.keys(curves).join(" or ")}`);
     return null;
   }
   if (jwk.alg !== undefined && jwk.alg !== alg) {
-    problems.push(`${where} has alg ${JSON.stringify(jwk.alg)}: a ${kty} ${crv} key signs with ${alg}`);
+    problems.push(`${where} has alg ${JSON.stringify(jwk.alg)}: an ${kty} ${crv} key signs with ${alg}`);
     return null;
   }
   if (jwk.use !== undefined && jwk.use !== "sig") {
