@@ -12,7 +12,9 @@ export const SCENARIOS = [
     id: "auth",
     title: "Authenticated GET",
     // rpc-floor: bare + one no-op Durable Object RPC, the floor of any one-call-per-request design.
-    variants: ["bare", "client-side", "gateway", "rpc-floor"],
+    // gateway-assertion: the gateway signing X-Auth-Assertion too (the same run, so its ratio to
+    // the gateway without assertions compares like with like).
+    variants: ["bare", "client-side", "gateway", "gateway-assertion", "rpc-floor"],
     request: { path: "/api/data" },
     cookies: "session",
     expectStatus: () => 200,
