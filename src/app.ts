@@ -4,7 +4,8 @@
  * request then runs the same fixed pipeline, in this order:
  *
  *   target (canonical path; 400, reserved prefix 404)
- *   → /_gateway/admin (bearer token) → the login method's endpoints without a session
+ *   → /_gateway/admin (bearer token) → /_gateway/jwks.json (with ASSERTION_KEYS)
+ *   → the login method's endpoints without a session
  *   → session (cookie → signature → one touch) → the login method's endpoints
  *   → /_gateway endpoints → decision (policy: 401 / 302 / 403) → terminal (the origin)
  *
