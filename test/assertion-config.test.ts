@@ -1,11 +1,11 @@
 /** ASSERTION_KEYS, ASSERTION_ISSUER and ASSERTION_AUDIENCE as configuration (config/assertion-settings.ts). */
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/config/resolve";
 import type { Env } from "../src/env";
 import { privateJwk } from "./assertion-helpers";
-import { gatewayFetchWith } from "./helpers";
+import { gatewayFetchWith, silenceConfigLogs } from "./helpers";
 
 const base = env as unknown as Env;
 const good = await privateJwk("good");
@@ -16,14 +16,7 @@ const rsa = { ...(await exportJWK((await generateKeyPair("RS256", { extractable:
 const other = await privateJwk("other");
 const otherEd = await privateJwk("other-ed", "EdDSA");
 
-let consoleError: MockInstance;
-beforeEach(() => {
-  consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
-  vi.spyOn(console, "warn").mockImplementation(() => {});
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const { errorLog } = silenceConfigLogs();
 
 async function problemsOf(overrides: Partial<Env>): Promise<string[]> {
   const result = await resolveConfig({ ...base, ...overrides });
@@ -62,7 +55,7 @@ describe("ASSERTION_KEYS", () => {
   it("reports every bad key together, and never a private member, in a problem or in the log", async () => {
     const problems = await problemsOf({ ASSERTION_KEYS: keys({ ...good, x: other.x, y: other.y }, p384, { ...ed, d: "AAAA" }, publicOnly), ASSERTION_ISSUER: "has space" });
     expect(problems).toHaveLength(5);
-    const logged = consoleError.mock.calls.flat().join("\n");
+    const logged = errorLog();
     expect(logged).toContain("config.invalid");
     for (const text of [...problems, logged]) {
       for (const key of [good, other, p384, ed]) expect(text).not.toContain(key.d!);
