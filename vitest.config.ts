@@ -14,6 +14,10 @@ export const testBindings = {
   ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789",
   IDLE_TIMEOUT_SECONDS: "600",
   ABSOLUTE_TIMEOUT_SECONDS: "3600",
+  // No signed assertion unless a test asks for one (test/assertion*.test.ts); "" reads as unset.
+  ASSERTION_KEYS: "",
+  ASSERTION_ISSUER: "",
+  ASSERTION_AUDIENCE: "",
   ROUTES: JSON.stringify([
     { path: "/public/*", access: "public" },
     { path: "/login", access: "public" },

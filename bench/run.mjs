@@ -145,7 +145,7 @@ async function main() {
           secrets,
           builds,
           configs,
-          names: [...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-short-window"],
+          names: [...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-short-window", "gateway-assertion"],
         }),
         { name: "micro", configPath: configs.micro, buildDir: builds.micro, bindings: {} },
       ],
@@ -157,7 +157,7 @@ async function main() {
   results.comparison = await runComparison({
     startRound: async () => {
       const { urls } = await freshRuntime();
-      return Object.fromEntries([...VARIANTS, "rpc-floor", "gateway-no-limiter"].map((name) => [name, urls[name]]));
+      return Object.fromEntries([...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-assertion"].map((name) => [name, urls[name]]));
     },
     connections: settings.connections,
     durationSeconds: settings.durationSeconds,
@@ -165,6 +165,7 @@ async function main() {
     rounds: settings.rounds,
     progress: log,
   });
+  results.comparison.assertionsAtOrigin = (await (await fetch(`${origin.url}/_bench/assertions`)).json()).assertions;
 
   await freshRuntime();
   const variantUrls = Object.fromEntries(VARIANTS.map((name) => [name, runtime.urls[name]]));
@@ -275,6 +276,7 @@ function functionalProblems(results) {
     const accepted = run.statuses[200] ?? 0;
     if (run.scenario === "forged" && run.variant !== "bare" && accepted > 0) problems.push(`${run.variant} accepted ${accepted} forged cookies`);
   }
+  if (!(results.comparison.assertionsAtOrigin > 0)) problems.push("gateway-assertion: the origin received no X-Auth-Assertion");
   if (results.revoke.acceptedAfterAnswer > 0) problems.push(`${results.revoke.acceptedAfterAnswer} requests accepted after a revoke answered`);
   if (results.live.stillOpenAfterOneSecond > 0) problems.push(`${results.live.stillOpenAfterOneSecond} WebSockets still open 1 s after their session's revoke answered`);
   const { burst, spread } = results.storageWrites;

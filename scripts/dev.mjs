@@ -1,9 +1,11 @@
 // `npm run dev [-- <wrangler dev options>]`: the gateway in front of the demo origin, locally.
 //
 // 1. On a fresh clone there is no `.dev.vars`: create it from `.dev.vars.example` with fresh
-//    random SESSION_SECRET and ADMIN_TOKEN. With two `-c` configs wrangler reads each
-//    worker's `.dev.vars` next to *that* worker's config, so the gateway's secrets belong in
-//    `.dev.vars` beside wrangler.toml (the demo origin needs none).
+//    random SESSION_SECRET and ADMIN_TOKEN and a new ASSERTION_KEYS signing key. With two `-c`
+//    configs wrangler reads each worker's `.dev.vars` next to *that* worker's config, so the
+//    gateway's secrets belong in `.dev.vars` beside wrangler.toml (the demo origin needs none).
+//    A `.dev.vars` from before the signed assertion, with no ASSERTION_KEYS line at all, gets
+//    one appended (an empty `ASSERTION_KEYS=` line is left alone: no assertion, on purpose).
 // 2. Run `wrangler dev -c wrangler.toml -c demo/wrangler.toml <extra args>` with stdio
 //    inherited, `node_modules/.bin` first on PATH (wrangler needs the Node 22 that the `node`
 //    devDependency puts there), SIGINT/SIGTERM/SIGHUP forwarded, and exit with its code.
@@ -14,18 +16,26 @@ import { constants as osConstants } from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { newAssertionKey } from "./assertion-key.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const devVarsPath = path.join(root, ".dev.vars");
 const examplePath = path.join(root, ".dev.vars.example");
-const GENERATED = ["SESSION_SECRET", "ADMIN_TOKEN"];
+const randomSecret = async () => randomBytes(32).toString("base64url"); // 43 characters
+const GENERATED = {
+  SESSION_SECRET: randomSecret,
+  ADMIN_TOKEN: randomSecret,
+  ASSERTION_KEYS: async () => JSON.stringify([await newAssertionKey()]),
+};
 
-ensureDevVars();
+await ensureDevVars();
 runWrangler(["dev", "-c", "wrangler.toml", "-c", "demo/wrangler.toml", ...process.argv.slice(2)]);
 
-function ensureDevVars() {
+async function ensureDevVars() {
   if (existsSync(devVarsPath)) {
-    warnAboutEmptySecrets(readFileSync(devVarsPath, "utf8"));
+    const existing = readFileSync(devVarsPath, "utf8");
+    warnAboutEmptySecrets(existing);
+    await addAssertionKeys(existing);
     return;
   }
   let text;
@@ -34,8 +44,8 @@ function ensureDevVars() {
   } catch (error) {
     fail(`dev: .dev.vars is missing and so is ${path.relative(root, examplePath)} to create it from (${error.code ?? error})`);
   }
-  for (const name of GENERATED) {
-    const value = randomBytes(32).toString("base64url"); // 43 characters
+  for (const [name, generate] of Object.entries(GENERATED)) {
+    const value = await generate();
     const line = new RegExp(`^${name}=.*$`, "m");
     text = line.test(text) ? text.replace(line, `${name}=${value}`) : `${text.replace(/\n?$/, "\n")}${name}=${value}\n`;
   }
@@ -47,8 +57,20 @@ function ensureDevVars() {
     fail(`dev: could not create ${devVarsPath}: ${error.message}`);
   }
   console.log(
-    `dev: created .dev.vars from .dev.vars.example with a new random SESSION_SECRET and ADMIN_TOKEN (the admin API token is the ADMIN_TOKEN line in ${devVarsPath})`,
+    `dev: created .dev.vars from .dev.vars.example with a new random SESSION_SECRET, ADMIN_TOKEN and ASSERTION_KEYS (the admin API token is the ADMIN_TOKEN line in ${devVarsPath})`,
   );
+}
+
+/** A .dev.vars made before the signed assertion existed: give it a signing key too. */
+async function addAssertionKeys(text) {
+  if (/^ASSERTION_KEYS=/m.test(text)) return;
+  const line = `ASSERTION_KEYS=${await GENERATED.ASSERTION_KEYS()}\n`;
+  try {
+    writeFileSync(devVarsPath, `${text.replace(/\n?$/, "\n")}${line}`, { mode: 0o600 });
+  } catch (error) {
+    fail(`dev: could not add ASSERTION_KEYS to ${devVarsPath}: ${error.message}`);
+  }
+  console.log(`dev: added a new ASSERTION_KEYS signing key to ${devVarsPath} (the origin gets a signed X-Auth-Assertion)`);
 }
 
 /** A .dev.vars copied by hand from the example has empty secrets: the gateway would answer 503. */

@@ -4,7 +4,8 @@
  * request then runs the same fixed pipeline, in this order:
  *
  *   target (canonical path; 400, reserved prefix 404)
- *   → /_gateway/admin (bearer token) → the login method's endpoints without a session
+ *   → /_gateway/admin (bearer token) → /_gateway/jwks.json (with ASSERTION_KEYS)
+ *   → the login method's endpoints without a session
  *   → session (cookie → signature → one touch) → the login method's endpoints
  *   → /_gateway endpoints → decision (policy: 401 / 302 / 403) → terminal (the origin)
  *
@@ -17,6 +18,7 @@ import type { LoginMethod } from "./auth/method";
 import { oidcLogin } from "./auth/oidc/method";
 import { resolveConfig, type ResolvedConfig } from "./config/resolve";
 import { adminApi } from "./endpoints/admin";
+import { jwksEndpoint } from "./endpoints/jwks";
 import { mySessions } from "./endpoints/my-sessions";
 import { sessionEndpoints } from "./endpoints/session";
 import type { Env } from "./env";
@@ -27,7 +29,10 @@ import { errorAnswer } from "./pages/error-pages";
 import { stylesheetRoute } from "./pages/stylesheet-route";
 import { STYLESHEET_PATH } from "./pages/style";
 import { COALESCE_DIVISOR } from "./durable/expiry";
+import { assertionPropagator } from "./identity/assertion";
+import { assertionCache } from "./identity/assertion-cache";
 import { headerPropagator } from "./identity/headers";
+import type { IdentityPropagator } from "./identity/propagator";
 import { liveConnections } from "./live/hold";
 import { logError, logEvent, logWarning } from "./log";
 import { decide } from "./pipeline/decide";
@@ -65,7 +70,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const terminal = proxyTerminal({
     origin: originFor(config.origin, env),
     originTimeoutSeconds: config.originTimeoutSeconds,
-    propagator: headerPropagator(),
+    propagator: identityPropagator(config),
     live: liveConnections({ activityWindowMs: (config.idleTimeoutSeconds * 1000) / COALESCE_DIVISOR }),
     login,
     cookieName,
@@ -76,8 +81,9 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>({ getPath: routingPath(targetOptions) });
   app.use(target(targetOptions));
   app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken }));
-  // Before the session: a page's stylesheet costs no session lookup.
+  // Before the session: a page's stylesheet and the JWKS cost no session lookup.
   app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
+  if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
   if (login.routes) app.route("/_gateway", login.routes);
@@ -89,6 +95,21 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   app.all("*", decide({ policy: config.routePolicy, cookieName }), terminal);
   app.onError(errorHandler(config.brand));
   return app;
+}
+
+/**
+ * The plain X-Auth-* headers, and with ASSERTION_KEYS the signed assertion beside them. Its
+ * cache lives as long as this configuration (one isolate): a few thousand busy sessions' worth.
+ */
+function identityPropagator({ assertion }: ResolvedConfig): IdentityPropagator {
+  const headers = headerPropagator();
+  if (!assertion) return headers;
+  return assertionPropagator(headers, {
+    signingKey: assertion.keys.signing,
+    issuer: assertion.issuer,
+    audience: assertion.audience,
+    cache: assertionCache({ maxEntries: 4096, minRemainingSeconds: 30 }),
+  });
 }
 
 function unavailable(): Hono<GatewayEnv> {

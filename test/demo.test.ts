@@ -1,6 +1,8 @@
 /** The bundled demo origin behind the gateway, as `npm run dev` runs it (demo/ as ORIGIN). */
 import { describe, expect, it } from "vitest";
 import demo from "../demo/src/index";
+import type { Env } from "../src/env";
+import { privateJwk } from "./assertion-helpers";
 import { COOKIE_NAME, gatewayFetchWith, sessionTokenFrom } from "./helpers";
 
 const ORIGIN = { fetch: (request: Request) => demo.fetch(request) } as unknown as Fetcher;
@@ -80,5 +82,49 @@ describe("the demo behind the gateway", () => {
     expect(out.status).toBe(303);
     const again = await viaGateway("/", { headers: { accept: "text/html", cookie: `${COOKIE_NAME}=${token}` } });
     expect(again.status).toBe(302);
+  });
+});
+
+const signing = JSON.stringify([await privateJwk("demo-key")]);
+// Another key under the same kid: the JWKS names the key, but it did not sign.
+const otherKeys = JSON.stringify([await privateJwk("demo-key")]);
+
+describe("the demo verifying the gateway's signed assertion", () => {
+  /** The gateway with ASSERTION_KEYS, in front of the demo, whose GATEWAY binding serves `jwksKeys`' JWKS. */
+  function signingGateway(jwksKeys: string) {
+    const gatewayBinding = { fetch: (input: RequestInfo | URL) => gatewayFetchWith({ ASSERTION_KEYS: jwksKeys }, new URL(String(input instanceof Request ? input.url : input)).pathname) } as unknown as Fetcher;
+    const origin = { fetch: (request: Request) => demo.fetch(request, { GATEWAY: gatewayBinding }) } as unknown as Fetcher;
+    const overrides: Partial<Env> = { ORIGIN: origin, ROUTES: DEMO_ROUTES, ASSERTION_KEYS: signing };
+    return (path: string, init: RequestInit = {}) => gatewayFetchWith(overrides, path, init);
+  }
+
+  async function homeAs(fetchThrough: ReturnType<typeof signingGateway>, name: string): Promise<string> {
+    const login = await fetchThrough("/login", {
+      method: "POST",
+      body: new URLSearchParams({ name, return_to: "/" }),
+      headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin" },
+    });
+    const token = sessionTokenFrom(login)!;
+    const home = await fetchThrough("/", { headers: { accept: "text/html", cookie: `${COOKIE_NAME}=${token}` } });
+    expect(home.status).toBe(200);
+    return home.text();
+  }
+
+  it("verifies X-Auth-Assertion against the gateway's JWKS and says so on the home page", async () => {
+    const html = await homeAs(signingGateway(signing), "Vera");
+    expect(html).toContain("Signed assertion verified");
+    expect(html).toContain("ES256, key <code>demo-key</code>, for <code>vera</code>");
+  });
+
+  it("says the assertion is NOT verified when the JWKS does not hold the key that signed it", async () => {
+    const html = await homeAs(signingGateway(otherKeys), "Nora");
+    expect(html).toContain("Signed assertion NOT verified");
+    expect(html).not.toContain("Signed assertion verified");
+  });
+
+  it("says there is no assertion when the gateway has no ASSERTION_KEYS", async () => {
+    const token = await signIn("Nobody", false);
+    const html = await (await viaGateway("/", { headers: { accept: "text/html", cookie: `${COOKIE_NAME}=${token}` } })).text();
+    expect(html).toContain("No signed assertion");
   });
 });

@@ -1,6 +1,7 @@
 /** Shared helpers for the tests that go through the Worker's fetch handler. */
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, beforeEach, vi, type MockInstance } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import type { SessionUser } from "../src/session/types";
@@ -100,4 +101,20 @@ export function adminFetch(path: string, init: RequestInit = {}, token = ADMIN_T
   const headers = new Headers(init.headers);
   headers.set("authorization", `Bearer ${token}`);
   return gatewayFetch(`/_gateway/admin${path}`, { ...init, headers });
+}
+
+/**
+ * For a file that resolves broken configurations: each test's console.error and console.warn
+ * are silenced, and `errorLog()` is what went to console.error in the current test.
+ */
+export function silenceConfigLogs(): { errorLog: () => string } {
+  let consoleError: MockInstance | undefined;
+  beforeEach(() => {
+    consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  return { errorLog: () => consoleError!.mock.calls.flat().join("\n") };
 }

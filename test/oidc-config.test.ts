@@ -1,8 +1,9 @@
 /** The OIDC settings: defaults, every problem reported together, the client secret never quoted. */
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveConfig, type ResolvedConfig } from "../src/config/resolve";
 import type { Env } from "../src/env";
+import { silenceConfigLogs } from "./helpers";
 
 const SECRET = "oidc-config-test-client-secret-value";
 
@@ -16,16 +17,7 @@ const oidc = {
 
 const base: Env = { ...(env as unknown as Env), ...oidc };
 
-let consoleError: MockInstance;
-
-beforeEach(() => {
-  consoleError = vi.spyOn(console, "error").mockImplementation(() => {});
-  vi.spyOn(console, "warn").mockImplementation(() => {});
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const { errorLog } = silenceConfigLogs();
 
 async function resolved(overrides: Partial<Env> = {}): Promise<ResolvedConfig> {
   const result = await resolveConfig({ ...base, ...overrides });
@@ -102,7 +94,7 @@ describe("OIDC settings", () => {
     const problems = await problemsOf({ OIDC_ISSUER: "http://idp.example.com", OIDC_SCOPES: "profile", IDLE_TIMEOUT_SECONDS: "soon" });
     expect(problems).toHaveLength(3);
     expect(problems.join("\n")).not.toContain(SECRET);
-    const logged = consoleError.mock.calls.flat().join("\n");
+    const logged = errorLog();
     expect(logged).not.toContain(SECRET);
   });
 

@@ -2,6 +2,9 @@
 // generator's event loop does not slow it down. Routes:
 //   POST /login        204 with X-Gateway-Login for a new user (`user-<n>`) each time
 //   GET  /bytes/<n>    200, n bytes streamed in 64 KiB chunks (the 1 MiB streaming case)
+//   GET  /_bench/assertions  how many requests so far carried an X-Auth-Assertion shaped like
+//                      a JWS (asked directly, not through a variant: the run checks the
+//                      assertion variant really sent them)
 //   anything else      200 "ok" (the tiny body every variant proxies)
 //   a WebSocket upgrade on any path: every frame echoed (scenarios/live.mjs)
 import http from "node:http";
@@ -28,7 +31,14 @@ export async function startOrigin() {
 
 function serve() {
   let logins = 0;
+  let assertions = 0;
   const server = http.createServer((req, res) => {
+    if (/^[\w-]+\.[\w-]+\.[\w-]+$/.test(req.headers["x-auth-assertion"] ?? "")) assertions++;
+    if (req.url === "/_bench/assertions") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ assertions }));
+      return;
+    }
     if (req.method === "POST" && req.url.startsWith("/login")) {
       req.resume();
       logins++;

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { median } from "./load.mjs";
 import { SCENARIOS } from "./scenarios/compare.mjs";
 import { REQUESTS } from "./scenarios/storage-writes.mjs";
 import { METHOD, notes } from "./interpretation.mjs";
@@ -16,7 +17,24 @@ const VARIANT_LABELS = {
   gateway: "gateway",
   "rpc-floor": "bare + no-op Durable Object RPC (floor)",
   "gateway-no-limiter": "gateway without COOKIE_FAILURE_LIMITER",
+  "gateway-assertion": "gateway with X-Auth-Assertion (ES256)",
 };
+
+/**
+ * The gateway with assertions against the gateway without, in the authenticated GET: the
+ * median over rounds of each round's ratio (both ran in the same round, one after the other).
+ */
+export function assertionRatio(results) {
+  const { runs } = results.comparison;
+  const ratios = runs
+    .filter((run) => run.scenario === "auth" && run.variant === "gateway-assertion")
+    .map((run) => {
+      const without = runs.find((other) => other.scenario === "auth" && other.variant === "gateway" && other.round === run.round);
+      return { throughput: run.requestsPerSecond / without.requestsPerSecond, p50: run.p50Ms / without.p50Ms, p99: run.p99Ms / without.p99Ms };
+    });
+  const medianOf = (key) => median(ratios.map((ratio) => ratio[key]));
+  return { throughput: medianOf("throughput"), p50: medianOf("p50"), p99: medianOf("p99"), perRound: ratios.map((ratio) => ratio.throughput) };
+}
 
 export function environment({ settings, smoke }) {
   const version = (name) => JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
@@ -67,9 +85,15 @@ export function targets(results) {
   const first = results.scale.steps[0];
   const last = results.scale.steps.at(-1);
   const within = (a, b) => b / a - 1;
+  const assertion = assertionRatio(results);
   return [
     { name: "authenticated throughput ≥ 0.75 × bare", measured: times(gateway.throughput), met: gateway.throughput >= 0.75 },
     { name: "authenticated p99 ≤ 1.5 × bare", measured: times(gateway.p99), met: gateway.p99 <= 1.5 },
+    {
+      name: "authenticated throughput with the signed assertion ≥ 0.9 × without",
+      measured: `${times(assertion.throughput)} (rounds: ${assertion.perRound.map(times).join(", ")}); p50 ${times(assertion.p50)}, p99 ${times(assertion.p99)}`,
+      met: assertion.throughput >= 0.9,
+    },
     {
       name: "forged-cookie rejection throughput ≥ 1.0 × bare",
       measured: `${times(forged.throughput)} as configured (COOKIE_FAILURE_LIMITER on); ${times(forgedNoLimiter.throughput)} without the limiter`,

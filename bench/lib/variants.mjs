@@ -1,6 +1,6 @@
 // The three variants under comparison, how to log in to each, and what a forged cookie
 // looks like to each. Secrets are random per run.
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { EncryptJWT } from "jose";
 
 export const VARIANTS = ["bare", "client-side", "gateway"];
@@ -18,6 +18,10 @@ export function newSecrets() {
     SESSION_SECRET: randomBytes(32).toString("base64url"),
     ADMIN_TOKEN: randomBytes(32).toString("base64url"),
     AUTH_SECRET: randomBytes(32).toString("hex"),
+    // The gateway-assertion variant's signing key, as `npm run assertion-key` makes one.
+    ASSERTION_KEYS: JSON.stringify([
+      { ...generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }), kid: "bench", alg: "ES256", use: "sig" },
+    ]),
   };
 }
 
@@ -26,7 +30,9 @@ export function newSecrets() {
  * - `rpc-floor`: the bare proxy plus one no-op Durable Object call per request;
  * - `gateway-short-window`: the gateway with a 10 s idle timeout, so that its 1 s
  *   touch-coalescing window shows within a few seconds;
- * - `gateway-no-limiter`: the gateway without its COOKIE_FAILURE_LIMITER binding.
+ * - `gateway-no-limiter`: the gateway without its COOKIE_FAILURE_LIMITER binding;
+ * - `gateway-assertion`: the gateway with ASSERTION_KEYS, so every authenticated request also
+ *   carries a signed X-Auth-Assertion (ES256; re-used per session while it has 30 s left).
  */
 export function workerDefinitions({ originUrl, secrets, builds, configs, names = VARIANTS }) {
   const gatewayBindings = { ORIGIN_URL: originUrl, SESSION_SECRET: secrets.SESSION_SECRET, ADMIN_TOKEN: secrets.ADMIN_TOKEN };
@@ -41,6 +47,7 @@ export function workerDefinitions({ originUrl, secrets, builds, configs, names =
       bindings: { ...gatewayBindings, IDLE_TIMEOUT_SECONDS: String(SHORT_IDLE_TIMEOUT_SECONDS) },
     },
     "gateway-no-limiter": { config: configs["gateway-no-limiter"], build: builds.gateway, bindings: gatewayBindings },
+    "gateway-assertion": { config: configs.gateway, build: builds.gateway, bindings: { ...gatewayBindings, ASSERTION_KEYS: secrets.ASSERTION_KEYS } },
   };
   return names.map((name) => ({ name, configPath: definitions[name].config, buildDir: definitions[name].build, bindings: definitions[name].bindings }));
 }

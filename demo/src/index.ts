@@ -1,8 +1,10 @@
 // The demo origin that `npm run dev` puts behind the gateway (bound as the `ORIGIN` service).
 // It trusts the X-Auth-* request headers, which only the gateway can set (docs/design.md,
-// "Identity headers"), and logs users in by answering with X-Gateway-Login ("Origin
+// "Identity headers"), checks the signed X-Auth-Assertion against the gateway's JWKS and says
+// on its home page whether it verified (assertion.ts), and logs users in by answering with X-Gateway-Login ("Origin
 // control headers"). Anyone can sign in under any name: this is a demo, not an auth server.
 import { Hono, type Context } from "hono";
+import { checkAssertion, type DemoEnv } from "./assertion";
 import { identityHeaderValue, safeReturnTo, validateLogin, type LoginInput } from "./login";
 import { adminPage, forbiddenPage, homePage, loginPage, notFoundPage } from "./pages";
 
@@ -58,7 +60,7 @@ function authHeadersOf(headers: Headers): [string, string][] {
     .sort(([a], [b]) => a.localeCompare(b));
 }
 
-const app = new Hono();
+const app = new Hono<{ Bindings: DemoEnv }>();
 
 app.get("/health", (c) => c.json({ ok: true }));
 // Public in the gateway's default ROUTES; an empty answer keeps browser consoles quiet.
@@ -100,7 +102,11 @@ app.post("/login", async function login(c) {
   return c.redirect(input.returnTo, 303);
 });
 
-app.get("/", (c) => htmlResponse(homePage(viewerOf(c)?.name, authHeadersOf(c.req.raw.headers))));
+app.get("/", async (c) => {
+  const viewer = viewerOf(c);
+  const assertion = viewer ? await checkAssertion(c.req.raw, c.env ?? {}) : { state: "absent" as const };
+  return htmlResponse(homePage(viewer?.name, authHeadersOf(c.req.raw.headers), assertion));
+});
 
 function adminArea(c: Context): Response {
   const viewer = viewerOf(c);

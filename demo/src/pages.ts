@@ -2,6 +2,8 @@
 // layout() is markup built here from escaped parts. No scripts and no external resources,
 // so the Content-Security-Policy set in index.ts can stay strict.
 
+import type { AssertionCheck } from "./assertion";
+
 export function escapeHtml(value: string): string {
   return value
     .replaceAll("&", "&amp;")
@@ -28,6 +30,7 @@ input[type=text], input[type=email] { width: 100%; box-sizing: border-box; paddi
   font: inherit; border: 1px solid #8888; border-radius: .375rem; }
 button { font: inherit; margin-top: 1rem; padding: .5rem 1.1rem; border: 0; border-radius: .375rem;
   background: #2563eb; color: #fff; cursor: pointer; }
+.ok { background: #dcfce7; color: #14532d; padding: .5rem .75rem; border-radius: .375rem; }
 .error { background: #fee2e2; color: #991b1b; padding: .5rem .75rem; border-radius: .375rem; }
 .role { display: inline-block; padding: 0 .5rem; margin-right: .25rem; border-radius: 1rem;
   background: #8882; font-size: .85rem; }
@@ -83,8 +86,20 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ""}
   );
 }
 
+/** What the home page says about X-Auth-Assertion. */
+function assertionNotice(check: AssertionCheck): string {
+  switch (check.state) {
+    case "verified":
+      return `<p class="ok" role="status"><strong>Signed assertion verified</strong> against the gateway's JWKS: ${escapeHtml(check.alg)}, key <code>${escapeHtml(check.kid)}</code>, for <code>${escapeHtml(check.sub)}</code>, valid ${check.expiresInSeconds} s more. This origin would refuse a request whose headers did not come from the gateway.</p>`;
+    case "refused":
+      return `<p class="error" role="alert"><strong>Signed assertion NOT verified</strong> (${escapeHtml(check.reason)}): an origin must refuse this request.</p>`;
+    default:
+      return `<p class="muted">No signed assertion (<code>X-Auth-Assertion</code>): set <code>ASSERTION_KEYS</code> on the gateway (<code>npm run assertion-key</code>) so the origin can verify who the headers name.</p>`;
+  }
+}
+
 /** `authHeaders` are the `X-Auth-*` request headers, as [name, value] pairs. */
-export function homePage(displayName: string | undefined, authHeaders: [string, string][]): string {
+export function homePage(displayName: string | undefined, authHeaders: [string, string][], assertion: AssertionCheck = { state: "absent" }): string {
   if (displayName === undefined) {
     return layout("Welcome", `<p>You are not signed in.</p>\n<p><a href="/login">Sign in</a></p>`);
   }
@@ -94,7 +109,8 @@ export function homePage(displayName: string | undefined, authHeaders: [string, 
   return layout(
     "Welcome",
     `<p>Signed in as <strong>${escapeHtml(displayName)}</strong>.</p>
-<p>The gateway added these headers to your request; the origin trusts them and never sees your session cookie.</p>
+<p>The gateway added these headers to your request; the origin never sees your session cookie.</p>
+${assertionNotice(assertion)}
 <table>
 <thead><tr><th>Header</th><th>Value</th></tr></thead>
 <tbody>

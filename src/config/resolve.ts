@@ -26,6 +26,7 @@ import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/setting
 import type { OriginSetting } from "../upstream/origin";
 import { parseBrand, type Brand } from "../pages/brand";
 import { importTransactionKeys } from "../auth/oidc/transaction";
+import { parseAssertionSettings, type ResolvedAssertionConfig } from "./assertion-settings";
 
 export interface ResolvedConfig {
   /** The ORIGIN service binding, or ORIGIN_URL (upstream/origin.ts builds the fetch). */
@@ -50,6 +51,8 @@ export interface ResolvedConfig {
   readonly maxSessionsPerUser: number;
   /** End a session when a request comes with another User-Agent than the login's. */
   readonly endSessionOnUserAgentChange: boolean;
+  /** The signed assertion's keys and claims; null: ASSERTION_KEYS unset, no assertion. */
+  readonly assertion: ResolvedAssertionConfig | null;
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
@@ -95,6 +98,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
   const oidc = authMode === "oidc" ? parseOidcSettings(problems, env, cookieName) : null;
+  const assertion = await parseAssertionSettings(problems, env);
 
   if (problems.length > 0 || !origin || !secrets) {
     logError("config.invalid", { problems });
@@ -121,6 +125,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       maxSessionsPerUser,
       endSessionOnUserAgentChange,
       brand,
+      assertion,
     },
   };
 }

@@ -161,6 +161,26 @@ export const SETTINGS = {
     meaning:
       "Cookies that fail the signature check, counted per client address (`CF-Connecting-IP`); past the limit the client gets 429. Without the binding, failures are only logged. See `[[ratelimits]]` in `wrangler.toml`.",
   },
+  ASSERTION_KEYS: {
+    kind: "secret",
+    section: "core",
+    meaning:
+      "Private JWKs that sign `X-Auth-Assertion`, as a JSON array, each with a unique `kid`: EC P-256 (`ES256`) or Ed25519 (`EdDSA`). The **first signs, all are published** at `/_gateway/jwks.json`. `npm run assertion-key` makes one. Not set ⇒ no assertion. See [How your origin trusts the gateway](#how-your-origin-trusts-the-gateway).",
+  },
+  ASSERTION_ISSUER: {
+    kind: "var",
+    section: "core",
+    shown: "`https://` + the request's host",
+    meaning:
+      "The assertion's `iss` claim.",
+  },
+  ASSERTION_AUDIENCE: {
+    kind: "var",
+    section: "core",
+    shown: "the `iss` value",
+    meaning:
+      "The assertion's `aud` claim (one string): what your origin checks it is the audience of.",
+  },
   OIDC_ISSUER: {
     kind: "var",
     section: "oidc",

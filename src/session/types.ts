@@ -54,6 +54,8 @@ export interface SessionView {
   readonly id: string;
   readonly user: SessionUser;
   readonly createdAt: string;
+  /** When the user last proved who they are (ISO 8601); absent: at `createdAt`. */
+  readonly authenticatedAt?: string;
   readonly lastSeenAt: string;
   readonly idleExpiresAt: string;
   readonly absoluteExpiresAt: string;

@@ -16,11 +16,26 @@ import { ROUTES } from "./helpers";
 /** `/reports/*` public for GET (and HEAD) only: a method-specific rule (R-07). */
 export const REPORTS_GET_PUBLIC = { path: "/reports/*", methods: ["GET"], access: "public" };
 
+/**
+ * The shared gateway's assertion keys (test/e2e/assertion.test.ts): the ES256 one signs, both
+ * are published. Made for these tests with `npm run assertion-key`; never use them elsewhere.
+ */
+export const E2E_ASSERTION_KEYS = [
+  { kty: "EC", crv: "P-256", x: "9vl6uCMsr2PMzrd4PX3YoyDhxFnQLo7o0jJ8gGsBwSk", y: "4tMXSI4Nw-y33aH4GEalqlArePm6iiG3Hyim7IeMkuA", d: "vdtVEjWHoX-guPA5T7yX__JEVWkc68kCnRa86aeNh2g", kid: "e2e-es256", alg: "ES256", use: "sig" },
+  { kty: "OKP", crv: "Ed25519", x: "EvtW4TSYWr6DqFSjLFUoAXmJCuDlcmIqiMsNcjbfFgo", d: "4jJ4uVRii6R_oObImqQ5Hv8T9UskALt4YVjwl18XLb8", kid: "e2e-ed25519", alg: "EdDSA", use: "sig" },
+];
+
+/** The assertion's audience on the shared gateway; its issuer is the default, `https://127.0.0.1:<port>`. */
+export const E2E_ASSERTION_AUDIENCE = "e2e-origin";
+
 /** The common settings: most files need nothing else. */
 export const SHARED_SETTINGS = {
   ROUTES: [...ROUTES, REPORTS_GET_PUBLIC],
   IDLE_TIMEOUT_SECONDS: 600,
   ABSOLUTE_TIMEOUT_SECONDS: 3600,
+  // A secret in production; a var is the same string to the Worker.
+  ASSERTION_KEYS: JSON.stringify(E2E_ASSERTION_KEYS),
+  ASSERTION_AUDIENCE: E2E_ASSERTION_AUDIENCE,
 };
 
 /** Settings as `[vars]` per gateway (the OIDC one's depend on its provider: global-setup.ts). */

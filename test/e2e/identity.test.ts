@@ -2,6 +2,7 @@
  * Checklist §5 (I-01, I-02, I-05, I-06) and D-05, black-box: what the origin receives, header
  * line by header line (`rawHeaders`), and what it may send back.
  */
+import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
 import { type HeaderLines, loginAs, rawRequest } from "./harness";
@@ -34,6 +35,8 @@ const FORGED_IDENTITY: HeaderLines = [
   ["X-Gateway-Login", JSON.stringify({ sub: "root", roles: ["admin"] })],
   ["X_Gateway_Login", JSON.stringify({ sub: "root", roles: ["admin"] })],
   ["x-gateway-logout", "1"],
+  ["X-Auth-Assertion", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb290In0."],
+  ["X_Auth_Assertion", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb290In0."],
 ];
 
 describe("I-01 client identity headers", () => {
@@ -63,7 +66,11 @@ describe("I-01 client identity headers", () => {
     const { response, forwarded } = await observe(origin, () => rawRequest(port, method, path, lines));
     expect(response.status).toBe(200);
     expect(forwarded).toHaveLength(1);
-    expect(identityLines(forwarded[0]!)).toEqual(loggedIn ? ours() : []);
+    const received = identityLines(forwarded[0]!);
+    expect(received.filter(([name]) => name !== "x-auth-assertion")).toEqual(loggedIn ? ours() : []);
+    // The shared gateway signs assertions (test/e2e/assertion.test.ts verifies them): ours alone.
+    const assertions = received.filter(([name]) => name === "x-auth-assertion").map(([, value]) => decodeJwt(value));
+    expect(assertions).toEqual(loggedIn ? [expect.objectContaining({ sub: "i01-user", sid: user.publicId, roles: ["staff", "admin"] })] : []);
     expect(sessionSetCookies(response)).toEqual([]); // the client's X-Gateway-Login made no session
   });
 });

@@ -12,7 +12,12 @@ export const SCENARIOS = [
     id: "auth",
     title: "Authenticated GET",
     // rpc-floor: bare + one no-op Durable Object RPC, the floor of any one-call-per-request design.
-    variants: ["bare", "client-side", "gateway", "rpc-floor"],
+    // gateway-assertion: the gateway signing X-Auth-Assertion too (the same run, so its ratio to
+    // the gateway without assertions compares like with like).
+    variants: ["bare", "client-side", "gateway", "gateway-assertion", "rpc-floor"],
+    // Run in the other order in even rounds, so going second (after the other's load) is not
+    // always the same variant's lot.
+    alternate: ["gateway", "gateway-assertion"],
     request: { path: "/api/data" },
     cookies: "session",
     expectStatus: () => 200,
@@ -78,7 +83,7 @@ export async function runComparison({ startRound, connections, durationSeconds, 
   for (let round = 1; round <= rounds; round++) {
     if (round > 1) urls = await startRound();
     for (const scenario of SCENARIOS) {
-      for (const variant of scenario.variants) {
+      for (const variant of roundOrder(scenario, round)) {
         const options = {
           url: urls[variant],
           ...scenario.request,
@@ -98,6 +103,13 @@ export async function runComparison({ startRound, connections, durationSeconds, 
     }
   }
   return { runs, summary: summarize(runs) };
+}
+
+/** The scenario's variants in the order of this round: its `alternate` pair swapped in even rounds. */
+function roundOrder(scenario, round) {
+  if (!scenario.alternate || round % 2 === 1) return scenario.variants;
+  const [first, second] = scenario.alternate;
+  return scenario.variants.map((variant) => (variant === first ? second : variant === second ? first : variant));
 }
 
 /**

@@ -1,0 +1,73 @@
+/**
+ * The signed identity assertion (docs/design.md "Identity the origin can verify"; SECURITY.md
+ * I-03): beside the plain headers, every request forwarded with a session carries
+ * `X-Auth-Assertion`, a compact JWS (RFC 7515, `typ` JWT per RFC 7519) that the origin checks
+ * against `/_gateway/jwks.json`. A client copy never gets through: it is an `x-auth-*` header,
+ * stripped by the plain propagator before anything is set.
+ */
+import { SignJWT, type JWTPayload } from "jose";
+import type { SessionView } from "../session/types";
+import type { AssertionCache } from "./assertion-cache";
+import type { SigningKey } from "./assertion-keys";
+import type { IdentityPropagator } from "./propagator";
+
+export const ASSERTION_HEADER = "X-Auth-Assertion";
+
+/** `exp` − `iat`: short, so a copied assertion is soon worthless (the contract's 60 s at most). */
+export const ASSERTION_LIFETIME_SECONDS = 60;
+
+export interface AssertionOptions {
+  /** The first key of ASSERTION_KEYS. */
+  readonly signingKey: SigningKey;
+  /** ASSERTION_ISSUER; null: `https://` + the request's host. */
+  readonly issuer: string | null;
+  /** ASSERTION_AUDIENCE; null: the issuer. */
+  readonly audience: string | null;
+  readonly cache: AssertionCache;
+  /** Epoch milliseconds; tests pass their own. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** The claims of one session's assertion, without `iat` and `exp`. */
+export function assertionClaims(session: SessionView, issuer: string, audience: string): JWTPayload {
+  const { sub, email, name, roles } = session.user;
+  return {
+    iss: issuer,
+    aud: audience,
+    sub,
+    ...(email ? { email } : {}),
+    ...(name ? { name } : {}),
+    roles: [...roles],
+    sid: session.id,
+    auth_time: Math.floor(Date.parse(session.authenticatedAt ?? session.createdAt) / 1000),
+  };
+}
+
+/** `inner` (the plain headers) first, then the assertion for a request with a session. */
+export function assertionPropagator(inner: IdentityPropagator, options: AssertionOptions): IdentityPropagator {
+  const { signingKey, cache, now = Date.now } = options;
+  return {
+    async prepare(headers, context) {
+      await inner.prepare(headers, context);
+      const { session, url } = context;
+      if (!session) return;
+      const issuer = options.issuer ?? `https://${url.host}`;
+      const claims = assertionClaims(session, issuer, options.audience ?? issuer);
+      // Everything the assertion states but its times: a changed identity is another entry.
+      const cacheKey = `${signingKey.kid}\n${JSON.stringify(claims)}`;
+      const nowSeconds = Math.floor(now() / 1000);
+      let jwt = cache.get(cacheKey, nowSeconds);
+      if (!jwt) {
+        const expiresAtSeconds = nowSeconds + ASSERTION_LIFETIME_SECONDS;
+        jwt = await new SignJWT(claims)
+          .setProtectedHeader({ alg: signingKey.alg, kid: signingKey.kid, typ: "JWT" })
+          .setIssuedAt(nowSeconds)
+          .setExpirationTime(expiresAtSeconds)
+          .sign(signingKey.privateKey);
+        cache.set(cacheKey, jwt, expiresAtSeconds);
+      }
+      headers.set(ASSERTION_HEADER, jwt);
+    },
+    isOwnHeader: inner.isOwnHeader,
+  };
+}
