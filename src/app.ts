@@ -18,6 +18,7 @@ import type { LoginMethod } from "./auth/method";
 import { oidcLogin } from "./auth/oidc/method";
 import { resolveConfig, type ResolvedConfig } from "./config/resolve";
 import { adminApi } from "./endpoints/admin";
+import { adminConsole, isConsolePath } from "./endpoints/admin-console";
 import { jwksEndpoint } from "./endpoints/jwks";
 import { mySessions } from "./endpoints/my-sessions";
 import { sessionEndpoints } from "./endpoints/session";
@@ -80,13 +81,14 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const targetOptions = { caseInsensitivePaths: config.caseInsensitivePaths };
   const app = new Hono<GatewayEnv>({ getPath: routingPath(targetOptions) });
   app.use(target(targetOptions));
-  app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken }));
+  app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken, isConsolePath: config.adminRole ? isConsolePath : null }));
   // Before the session: a page's stylesheet and the JWKS cost no session lookup.
   app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
   if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
   if (login.routes) app.route("/_gateway", login.routes);
+  if (config.adminRole) app.route("/_gateway", adminConsole({ adminRole: config.adminRole, cookieName, brand: config.brand }));
   app.route("/_gateway/sessions", mySessions({ cookieName, brand: config.brand }));
   app.route("/_gateway", sessionEndpoints({ login, cookieName, brand: config.brand }));
   app.all("/_gateway/*", () => {

@@ -47,6 +47,8 @@ export interface ResolvedConfig {
   readonly originTimeoutSeconds: number;
   /** BRAND_*: what every gateway page shows. */
   readonly brand: Brand;
+  /** ADMIN_ROLE: who gets the admin console; null: no console. */
+  readonly adminRole: string | null;
   /** Live sessions per user; the oldest is revoked when a login exceeds it. 0: no cap. */
   readonly maxSessionsPerUser: number;
   /** End a session when a request comes with another User-Agent than the login's. */
@@ -93,6 +95,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
     problems.push(`ABSOLUTE_TIMEOUT_SECONDS (${absoluteTimeoutSeconds}) must be at most ${MAX_ABSOLUTE_TIMEOUT_SECONDS} (400 days)`);
   }
 
+  const adminRole = parseAdminRole(problems, env.ADMIN_ROLE);
   const brand = parseBrand(problems, { BRAND_NAME: env.BRAND_NAME, BRAND_LOGO_URL: env.BRAND_LOGO_URL, BRAND_COLOR: env.BRAND_COLOR });
   const origin = resolveOrigin(problems, env);
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
@@ -125,6 +128,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       maxSessionsPerUser,
       endSessionOnUserAgentChange,
       brand,
+      adminRole,
       assertion,
     },
   };
@@ -169,6 +173,16 @@ function resolveAdminToken(problems: string[], value: string | undefined): strin
   if (!value) return null;
   if (value.length < MIN_SECRET_LENGTH) {
     problems.push(`ADMIN_TOKEN must be at least ${MIN_SECRET_LENGTH} characters (it has ${value.length})`);
+  }
+  return value;
+}
+
+/** A role name as the identity carries it: printable ASCII without spaces, like any role. */
+function parseAdminRole(problems: string[], value: unknown): string | null {
+  if (value === undefined || value === null || value === "") return null;
+  if (typeof value !== "string" || !/^[\x21-\x7e]{1,64}$/.test(value)) {
+    problems.push("ADMIN_ROLE must be one role name: 1 to 64 printable ASCII characters, no spaces");
+    return null;
   }
   return value;
 }

@@ -112,6 +112,13 @@ export const SETTINGS = {
     meaning:
       "Bearer token for the admin API, ≥ 32 characters. Not set ⇒ the admin API answers 404.",
   },
+  ADMIN_ROLE: {
+    kind: "var",
+    section: "core",
+    shown: "none",
+    meaning:
+      "Users with this role get the admin console at `/_gateway/admin/` (look up a user, end their sessions), authorized by their session. Not set ⇒ no console; the bearer-token API is unchanged.",
+  },
   ORIGIN_TIMEOUT_SECONDS: {
     kind: "var",
     section: "core",

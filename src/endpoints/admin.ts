@@ -22,12 +22,18 @@ const MAX_SUB_LENGTH = 256;
 export interface AdminApiOptions {
   /** ADMIN_TOKEN; null: every admin path answers 404, as if the API did not exist. */
   readonly adminToken: string | null;
+  /** With ADMIN_ROLE: the console's paths, which its session authorizes (admin-console.ts). */
+  readonly isConsolePath: ((canonicalPath: string) => boolean) | null;
 }
 
-export function adminApi({ adminToken }: AdminApiOptions): Hono<GatewayEnv> {
+export function adminApi({ adminToken, isConsolePath }: AdminApiOptions): Hono<GatewayEnv> {
   const admin = new Hono<GatewayEnv>();
 
-  admin.use(adminAuth(adminToken));
+  admin.use(async (c, next) => {
+    if (isConsolePath?.(c.var.canonicalPath)) return next();
+    return bearerCheck(c, next);
+  });
+  const bearerCheck = adminAuth(adminToken);
 
   admin.get("/sessions/:id", async function getSession(c) {
     const id = sessionIdParam(c.req.param("id"));

@@ -1,0 +1,100 @@
+/**
+ * The admin console (`ADMIN_ROLE`; docs/design.md "Gateway pages in a browser"): a page for
+ * the users with that role, authorized by their session — not by ADMIN_TOKEN, which stays the
+ * API's. It looks up a user, lists their live sessions, and ends one or all of them. Its forms
+ * are refused when the browser says they come from another site (and the session cookie is
+ * SameSite=Lax); every action is logged with the acting admin's id and session.
+ */
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { readBoundedBody } from "../http/body";
+import { isCrossSite } from "../http/csrf";
+import { GatewayError, gatewayHeaders } from "../http/responses";
+import { logEvent, logWarning } from "../log";
+import { CONSOLE_PATH, consolePage } from "../pages/admin-pages";
+import type { Brand } from "../pages/brand";
+import { unauthenticated } from "../pipeline/decide";
+import type { GatewayEnv } from "../pipeline/types";
+import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
+import { isPublicId } from "../session/token";
+
+const MAX_FORM_BYTES = 4096;
+const MAX_SUB_LENGTH = 256;
+
+export interface AdminConsoleOptions {
+  /** ADMIN_ROLE: who may use the console. */
+  readonly adminRole: string;
+  readonly cookieName: string;
+  readonly brand: Brand;
+}
+
+/** The console's paths under /_gateway/admin: the API's bearer check lets them through (admin.ts). */
+export function isConsolePath(canonicalPath: string): boolean {
+  return canonicalPath === "/_gateway/admin" || canonicalPath === CONSOLE_PATH || canonicalPath.startsWith("/_gateway/admin/console/");
+}
+
+export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
+  const console = new Hono<GatewayEnv>();
+  console.use(requireAdmin(options));
+
+  const page = async (c: Context<GatewayEnv>) => {
+    const sub = c.req.query("user")?.trim();
+    if (sub !== undefined && (sub.length === 0 || sub.length > MAX_SUB_LENGTH)) throw new GatewayError("bad_request", "malformed user id");
+    const lookup = sub ? { sub, sessions: await listUserSessions(c.env, sub) } : null;
+    if (lookup) logEvent("admin.console_lookup", { admin: c.var.session!.user.sub, session: c.var.session!.id, sub });
+    return consolePage(options.brand, c.var.session!, lookup);
+  };
+  // Mounted at /_gateway: the console is /_gateway/admin/ (with its slash) and /_gateway/admin.
+  console.get("/admin/", page);
+  console.get("/admin", page);
+
+  console.post("/admin/console/sessions/:id/end", async function endFromConsole(c) {
+    const { user } = await formOf(c.req.raw);
+    const id = c.req.param("id");
+    if (!isPublicId(id)) throw new GatewayError("bad_request", "malformed session id");
+    const target = await readSession(c.env, id);
+    const wasLive = await revokeSession(c.env, id, "admin");
+    logEvent("admin.console_session_ended", { admin: c.var.session!.user.sub, session: c.var.session!.id, ended: id, sub: target?.user.sub ?? null, wasLive });
+    return backTo(user ?? target?.user.sub ?? null);
+  });
+
+  console.post("/admin/console/users/end-all", async function endAllFromConsole(c) {
+    const { user } = await formOf(c.req.raw);
+    if (!user) throw new GatewayError("bad_request", "no user id in the form");
+    const revoked = await revokeUserSessions(c.env, user, "admin-user");
+    logEvent("admin.console_user_sessions_ended", { admin: c.var.session!.user.sub, session: c.var.session!.id, sub: user, revoked });
+    return backTo(user);
+  });
+  return console;
+}
+
+function requireAdmin({ adminRole, cookieName }: AdminConsoleOptions): MiddlewareHandler<GatewayEnv> {
+  return async function requireAdmin(c, next) {
+    // Mounted beside the API: the API's own paths are none of the console's business.
+    if (!isConsolePath(c.var.canonicalPath)) return next();
+    const { session } = c.var;
+    if (!session) return unauthenticated(c, cookieName);
+    if (!session.user.roles.includes(adminRole)) {
+      throw new GatewayError("forbidden", "the admin console needs ADMIN_ROLE", { event: "admin.console_refused", fields: { session: session.id, sub: session.user.sub } });
+    }
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && isCrossSite(c.req.raw)) {
+      logWarning("admin.console_cross_site_refused", { session: session.id, origin: c.req.header("origin") ?? null });
+      throw new GatewayError("forbidden", "a cross-site post to the admin console");
+    }
+    await next();
+  };
+}
+
+async function formOf(request: Request): Promise<{ user: string | null }> {
+  const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") throw new GatewayError("unsupported_media_type", "the console's forms are urlencoded");
+  const body = await readBoundedBody(request, MAX_FORM_BYTES);
+  if (body === null) throw new GatewayError("payload_too_large", `console form over ${MAX_FORM_BYTES} bytes`);
+  const user = new URLSearchParams(new TextDecoder().decode(body)).get("user")?.trim() ?? "";
+  if (user.length > MAX_SUB_LENGTH) throw new GatewayError("bad_request", "malformed user id");
+  return { user: user || null };
+}
+
+function backTo(sub: string | null): Response {
+  const location = sub ? `${CONSOLE_PATH}?user=${encodeURIComponent(sub)}` : CONSOLE_PATH;
+  return new Response(null, { status: 303, headers: gatewayHeaders({ Location: location }) });
+}

@@ -1,0 +1,124 @@
+/**
+ * The admin console (ADMIN_ROLE): a page for users with that role, authorized by their session;
+ * look up a user, end one or all of their sessions; CSRF-checked; each action logged with the
+ * acting admin's id. The bearer-token API is unchanged beside it.
+ */
+import { describe, expect, it } from "vitest";
+import type { Env } from "../src/env";
+import { ADMIN_TOKEN, asciiJson, COOKIE_NAME, gatewayFetchWith, sessionTokenFrom, uniqueUser } from "./helpers";
+import type { SessionUser } from "../src/session/types";
+
+const CONSOLE = { ADMIN_ROLE: "ops" } as Partial<Env>;
+const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-site": "none", accept: "text/html" };
+const FORM = { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin", origin: "https://gateway.test" };
+const idOf = (token: string) => token.split(".")[0]!;
+
+function withConsole(path: string, init: RequestInit = {}, overrides: Partial<Env> = CONSOLE) {
+  return gatewayFetchWith(overrides, path, init);
+}
+
+async function loginWith(user: SessionUser, overrides: Partial<Env> = CONSOLE): Promise<string> {
+  const response = await withConsole("/login", { method: "POST", headers: { "x-echo-respond": JSON.stringify({ "X-Gateway-Login": asciiJson(user) }) } }, overrides);
+  return sessionTokenFrom(response)!;
+}
+
+function as(token: string, path: string, init: RequestInit = {}, overrides: Partial<Env> = CONSOLE) {
+  const headers = new Headers(init.headers);
+  headers.set("cookie", `${COOKIE_NAME}=${token}`);
+  return withConsole(path, { ...init, headers }, overrides);
+}
+
+async function captureLogs(run: () => Promise<void>): Promise<string> {
+  const lines: string[] = [];
+  const original = console.log;
+  console.log = (line: string) => lines.push(String(line));
+  try {
+    await run();
+  } finally {
+    console.log = original;
+  }
+  return lines.join("\n");
+}
+
+describe("the admin console", () => {
+  it("shows a user's live sessions to a user with ADMIN_ROLE", async () => {
+    const admin = await loginWith(uniqueUser({ roles: ["ops"] }));
+    const target = uniqueUser({ email: "target@example.com" });
+    await loginWith(target);
+    await loginWith(target);
+    const response = await as(admin, `/_gateway/admin/?user=${target.sub}`, { headers: NAVIGATION });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-security-policy")).toContain("form-action 'self'");
+    const html = await response.text();
+    expect(html).toContain("Admin console");
+    expect(html).toContain("target@example.com");
+    expect(html).toContain("2 live sessions");
+    expect(html).toContain('action="/_gateway/admin/console/users/end-all"');
+  });
+
+  it("refuses a user without the role (403) and sends a browser without a session to sign in", async () => {
+    const user = await loginWith(uniqueUser({ roles: ["user", "admin"] }));
+    expect((await as(user, "/_gateway/admin/", { headers: NAVIGATION })).status).toBe(403);
+    const anonymous = await withConsole("/_gateway/admin/", { headers: NAVIGATION });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.get("location")).toContain("/_gateway/login");
+  });
+
+  it("does not exist without ADMIN_ROLE", async () => {
+    const admin = await loginWith(uniqueUser({ roles: ["ops"] }), {});
+    const response = await as(admin, "/_gateway/admin/", { headers: NAVIGATION }, {});
+    expect(response.status).toBe(401);
+  });
+
+  it("ends one session of a user, and logs it with the admin's id", async () => {
+    const adminUser = uniqueUser({ roles: ["ops"] });
+    const admin = await loginWith(adminUser);
+    const target = uniqueUser();
+    const ended = await loginWith(target);
+    const kept = await loginWith(target);
+    let response!: Response;
+    const logs = await captureLogs(async () => {
+      response = await as(admin, `/_gateway/admin/console/sessions/${idOf(ended)}/end`, { method: "POST", headers: FORM, body: `user=${target.sub}` });
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe(`/_gateway/admin/?user=${target.sub}`);
+    expect((await as(ended, "/anything")).status).toBe(401);
+    expect((await as(kept, "/anything")).status).toBe(200);
+    expect(logs).toMatch(new RegExp(`"event":"admin.console_session_ended","admin":"${adminUser.sub}","session":"${idOf(admin)}","ended":"${idOf(ended)}"`));
+  });
+
+  it("ends all sessions of a user", async () => {
+    const admin = await loginWith(uniqueUser({ roles: ["ops"] }));
+    const target = uniqueUser();
+    const tokens = [await loginWith(target), await loginWith(target)];
+    const response = await as(admin, "/_gateway/admin/console/users/end-all", { method: "POST", headers: FORM, body: `user=${target.sub}` });
+    expect(response.status).toBe(303);
+    for (const token of tokens) expect((await as(token, "/anything")).status).toBe(401);
+    expect((await as(admin, "/anything")).status).toBe(200);
+  });
+
+  it("refuses a cross-site post (CSRF) and a post by a user without the role, and ends nothing", async () => {
+    const admin = await loginWith(uniqueUser({ roles: ["ops"] }));
+    const plain = await loginWith(uniqueUser());
+    const target = uniqueUser();
+    const token = await loginWith(target);
+    const crossSite = await as(admin, "/_gateway/admin/console/users/end-all", { method: "POST", headers: { ...FORM, "sec-fetch-site": "cross-site", origin: "https://evil.test" }, body: `user=${target.sub}` });
+    expect(crossSite.status).toBe(403);
+    const noRole = await as(plain, "/_gateway/admin/console/users/end-all", { method: "POST", headers: FORM, body: `user=${target.sub}` });
+    expect(noRole.status).toBe(403);
+    expect((await as(token, "/anything")).status).toBe(200);
+  });
+
+  it("leaves the bearer-token API as it was beside it", async () => {
+    const target = uniqueUser();
+    await loginWith(target);
+    const api = await withConsole(`/_gateway/admin/users/${target.sub}/sessions`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(api.status).toBe(200);
+    expect((await api.json<{ sessions: unknown[] }>()).sessions).toHaveLength(1);
+    const noToken = await withConsole(`/_gateway/admin/users/${target.sub}/sessions`);
+    expect(noToken.status).toBe(401);
+    // An ops-role session is no admin token for the API.
+    const admin = await loginWith(uniqueUser({ roles: ["ops"] }));
+    expect((await as(admin, `/_gateway/admin/users/${target.sub}/sessions`)).status).toBe(401);
+  });
+});
