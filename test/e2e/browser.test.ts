@@ -191,6 +191,40 @@ describe("delegated mode in Chromium", () => {
   });
 });
 
+describe("the admin console in Chromium", () => {
+  it("ends a user's sessions from the console; that user is signed out on their next page", async () => {
+    const opsContext = await browser.newContext();
+    const userContext = await browser.newContext();
+    const ops = await signInDelegated(opsContext, "b06-ops", ["ops"]);
+    const user = await signInDelegated(userContext, "b06-user");
+    expect(await originSaw(user)).toBe("b06-user");
+
+    await ops.goto(`${delegatedUrl}/_gateway/admin/`);
+    await ops.getByLabel("User id").fill("b06-user");
+    await ops.getByRole("button", { name: "Look up" }).click();
+    await ops.waitForURL(`${delegatedUrl}/_gateway/admin/?user=b06-user`);
+    expect(await ops.locator("tbody tr").count()).toBe(1);
+    await screenshot(ops, "admin-console");
+    await ops.getByRole("button", { name: "End all sessions of this user" }).click();
+    await ops.waitForURL(`${delegatedUrl}/_gateway/admin/?user=b06-user`);
+    expect(await ops.locator("text=No live session.").count()).toBe(1);
+
+    await user.goto(`${delegatedUrl}/whoami`);
+    expect(new URL(user.url()).pathname).toBe("/login");
+    await opsContext.close();
+    await userContext.close();
+  });
+
+  it("has no serious or critical axe-core violation", async () => {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await signInDelegated(context, "b07-ops", ["ops"]);
+    await signInDelegated(await browser.newContext(), "b07-user");
+    await page.goto(`${delegatedUrl}/_gateway/admin/?user=b07-user`);
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+});
+
 describe("OIDC mode in Chromium", () => {
   it("signs out from an app page whose CSP has form-action 'self', and the provider's session ends too", async () => {
     const context = await browser.newContext();

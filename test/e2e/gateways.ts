@@ -33,6 +33,8 @@ export const SHARED_SETTINGS = {
   ROUTES: [...ROUTES, REPORTS_GET_PUBLIC],
   IDLE_TIMEOUT_SECONDS: 600,
   ABSOLUTE_TIMEOUT_SECONDS: 3600,
+  // The admin console, for test/e2e/browser.test.ts.
+  ADMIN_ROLE: "ops",
   // A secret in production; a var is the same string to the Worker.
   ASSERTION_KEYS: JSON.stringify(E2E_ASSERTION_KEYS),
   ASSERTION_AUDIENCE: E2E_ASSERTION_AUDIENCE,
