@@ -121,6 +121,15 @@ async function expectEndedBySession(open: OpenSocket, origin: ReturnType<typeof 
   expect(origin.received).not.toContain("delete everything");
 }
 
+/** A relayed socket whose session started at `t0` on a faked Date (the session object reads it too). */
+async function socketOnFakeClock(): Promise<{ t0: number; id: string; open: OpenSocket }> {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  const t0 = Date.now();
+  vi.setSystemTime(t0);
+  const { token } = await login(uniqueUser());
+  return { t0, id: token.split(".")[0]!, open: await openSocket(recordingOrigin(), token) };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -227,13 +236,7 @@ describe("a WebSocket with a session", () => {
   });
 
   it("is closed by the idle timeout; client frames count as activity", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    const t0 = Date.now();
-    vi.setSystemTime(t0);
-    const origin = recordingOrigin();
-    const { token } = await login(uniqueUser());
-    const id = token.split(".")[0]!;
-    const open = await openSocket(origin, token);
+    const { t0, id, open } = await socketOnFakeClock();
     // 400 s of the 600 s idle timeout pass; a frame then counts as activity.
     vi.setSystemTime(t0 + 400_000);
     await roundTrip(open, "still here");
@@ -256,13 +259,7 @@ describe("a WebSocket with a session", () => {
   });
 
   it("is closed by the absolute timeout, however active", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    const t0 = Date.now();
-    vi.setSystemTime(t0);
-    const origin = recordingOrigin();
-    const { token } = await login(uniqueUser());
-    const id = token.split(".")[0]!;
-    const open = await openSocket(origin, token);
+    const { t0, id, open } = await socketOnFakeClock();
     for (let at = 500_000; at < 3_600_000; at += 500_000) {
       vi.setSystemTime(t0 + at);
       await roundTrip(open, `active at ${at}`);
