@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import type { LoginMethod } from "../auth/method";
 import { markSignedOut } from "../http/cookies";
 import { isCrossSite } from "../http/csrf";
-import { errorResponse, gatewayHeaders, jsonResponse, wantsHtmlNavigation } from "../http/responses";
+import { errorResponse, GatewayError, gatewayHeaders, jsonResponse, wantsHtmlNavigation } from "../http/responses";
 import type { Brand } from "../pages/brand";
 import { providerSignOutPage, SIGNED_OUT_PATH, signedOutPage, signOutPage } from "../pages/session-pages";
 import { safeReturnTo } from "../http/return-to";
@@ -56,8 +56,8 @@ export function sessionEndpoints({ login, cookieName, brand }: SessionEndpointsO
   });
 
   // A page with the sign-out button, so that a plain link can sign out.
-  endpoints.get("/logout", (c) => (wantsHtmlNavigation(c.req.raw) ? signOutPage(brand, c.var.session) : errorResponse("method_not_allowed", { Allow: "POST" })));
-  endpoints.all("/logout", () => errorResponse("method_not_allowed", { Allow: "POST" }));
+  endpoints.get("/logout", (c) => (wantsHtmlNavigation(c.req.raw) ? signOutPage(brand, c.var.session) : logoutIsAPost()));
+  endpoints.all("/logout", logoutIsAPost);
   endpoints.get("/signed-out", () => signedOutPage(brand));
 
   endpoints.get("/session", function currentSession(c) {
@@ -67,6 +67,10 @@ export function sessionEndpoints({ login, cookieName, brand }: SessionEndpointsO
   });
 
   return endpoints;
+}
+
+function logoutIsAPost(): never {
+  throw new GatewayError("method_not_allowed", "a logout is a POST", { headers: { Allow: "POST" } });
 }
 
 /** An HTML form post (navigation) gets a redirect; fetch() and curl get 204. */

@@ -6,7 +6,7 @@
  * origin's `X-Gateway-Login` is ignored and logged.
  */
 import { Hono } from "hono";
-import { errorResponse } from "../../http/responses";
+import { GatewayError } from "../../http/responses";
 import { logWarning } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
 import type { BeginSession, LoginMethod } from "../method";
@@ -24,7 +24,9 @@ export interface OidcLoginOptions {
 export function oidcLogin({ oidc, begin }: OidcLoginOptions): LoginMethod {
   const beforeSession = new Hono<GatewayEnv>();
   beforeSession.post("/backchannel-logout", backchannelLogout(oidc));
-  beforeSession.all("/backchannel-logout", () => errorResponse("method_not_allowed", { Allow: "POST" }));
+  beforeSession.all("/backchannel-logout", () => {
+    throw new GatewayError("method_not_allowed", "the back-channel logout is a POST", { headers: { Allow: "POST" } });
+  });
   const routes = new Hono<GatewayEnv>();
   routes.get("/callback", oidcCallback(oidc, begin));
   return {
