@@ -32,7 +32,7 @@ const RULES = {
   upstream: { allow: ["env", "http", "log", "session", "pipeline/types", "identity/propagator", "auth/method", "upstream"] },
   endpoints: { allow: ["env", "http", "log", "session", "pipeline", "auth/method", "auth/begin-session", "policy"] },
   // A login method imports shared auth code, never another method.
-  auth: { allow: ["env", "http", "log", "session", "pipeline/types", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay"], methods: ["auth/delegated", "auth/oidc"] },
+  auth: { allow: ["env", "http", "log", "session", "pipeline/types", "policy/requirements", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay"], methods: ["auth/delegated", "auth/oidc"] },
   config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config"] },
   // Only the composition root and the entry name concrete parts.
   app: { allow: ["*"] },

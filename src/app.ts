@@ -5,7 +5,7 @@
  *
  *   target (canonical path; 400, reserved prefix 404)
  *   → /_gateway/admin (bearer token) → the login method's endpoints without a session
- *   → session (cookie → signature → one touch) → the login method's endpoints
+ *   → session (cookie → signature → one touch) → ALLOWED_USERS → the login method's endpoints
  *   → /_gateway endpoints → decision (policy: 401 / 302 / 403) → terminal (the origin)
  *
  * An invalid configuration fails closed: every request gets 503 and nothing is proxied.
@@ -24,6 +24,7 @@ import { gatewayCookie } from "./http/cookies";
 import { errorAnswer, GatewayError } from "./http/responses";
 import { headerPropagator } from "./identity/headers";
 import { logError, logEvent } from "./log";
+import { allowedUsers } from "./pipeline/allowed-users";
 import { decide } from "./pipeline/decide";
 import { loadSession } from "./pipeline/load-session";
 import { routingPath, target } from "./pipeline/target";
@@ -71,6 +72,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
+  if (config.allowedUsers) app.use(allowedUsers({ requirements: config.allowedUsers }));
   if (login.routes) app.route("/_gateway", login.routes);
   app.route("/_gateway/sessions", mySessions({ cookieName }));
   app.route("/_gateway", sessionEndpoints({ login, cookieName }));

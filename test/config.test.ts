@@ -115,12 +115,12 @@ describe("resolveConfig: a valid configuration", () => {
     expect(decisions(fromJson)).toEqual(decisions(fromToml));
     expect(decisions(fromToml)).toEqual([
       { kind: "public" },
-      { kind: "roles", roles: ["admin"] },
-      { kind: "roles", roles: ["admin"] },
-      { kind: "roles", roles: ["admin"] },
+      { kind: "requirements", requirements: { roles: ["admin"] } },
+      { kind: "requirements", requirements: { roles: ["admin"] } },
+      { kind: "requirements", requirements: { roles: ["admin"] } },
       { kind: "session" },
-      { kind: "roles", roles: ["analyst", "admin"] },
-      { kind: "roles", roles: ["admin"] },
+      { kind: "requirements", requirements: { roles: ["analyst", "admin"] } },
+      { kind: "requirements", requirements: { roles: ["admin"] } },
       { kind: "session" },
       { kind: "session" },
     ]);
@@ -128,8 +128,8 @@ describe("resolveConfig: a valid configuration", () => {
 
   it.each<[string, Partial<Env>, Access]>([
     ["a TOML string", { DEFAULT_ACCESS: "public" }, { kind: "public" }],
-    ["a TOML table", { DEFAULT_ACCESS: { roles: ["admin"] } }, { kind: "roles", roles: ["admin"] }],
-    ["a JSON string", { DEFAULT_ACCESS: '{"roles": ["admin"]}' }, { kind: "roles", roles: ["admin"] }],
+    ["a TOML table", { DEFAULT_ACCESS: { roles: ["admin"] } }, { kind: "requirements", requirements: { roles: ["admin"] } }],
+    ["a JSON string", { DEFAULT_ACCESS: '{"roles": ["admin"]}' }, { kind: "requirements", requirements: { roles: ["admin"] } }],
   ])("reads DEFAULT_ACCESS as %s", async (_, overrides, expected) => {
     const config = await resolved({ ...overrides, ROUTES: [] });
     expect(config.routePolicy.accessFor("GET", "/zzz")).toEqual(expected);
@@ -146,7 +146,7 @@ describe("resolveConfig: a valid configuration", () => {
   it.each([true, "true"])("matches routes ignoring case when CASE_INSENSITIVE_PATHS is %j", async (value) => {
     const config = await resolved({ ROUTES: RULES, CASE_INSENSITIVE_PATHS: value, LOGIN_ROUTES: ["/login"] });
     expect(config.caseInsensitivePaths).toBe(true);
-    expect(config.routePolicy.accessFor("GET", "/ADMIN")).toEqual({ kind: "roles", roles: ["admin"] });
+    expect(config.routePolicy.accessFor("GET", "/ADMIN")).toEqual({ kind: "requirements", requirements: { roles: ["admin"] } });
     expect(config.isLoginRoute("/LOGIN")).toBe(true);
   });
 

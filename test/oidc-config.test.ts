@@ -12,6 +12,7 @@ const oidc = {
   OIDC_CLIENT_ID: "gateway",
   OIDC_CLIENT_SECRET: SECRET,
   OIDC_REDIRECT_URI: "https://app.example.com/_gateway/callback",
+  ALLOWED_USERS: "any",
 };
 
 const base: Env = { ...(env as unknown as Env), ...oidc };

@@ -6,6 +6,7 @@
 export const errorStatus = {
   bad_request: 400,
   unauthenticated: 401,
+  reauthentication_required: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -71,11 +72,13 @@ const PAGE_TEXT: Partial<Record<ErrorCode, { title: string; text: string }>> = {
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /**
- * The same refusal as a small HTML page, for a browser navigation. The page holds only fixed
- * text (nothing from the request), so there is nothing to escape; `page` is fixed text too.
+ * The same refusal as a small HTML page, for a browser navigation. `page` may name the user's
+ * account (a refused login), so its text is escaped; nothing else from the request is shown.
  */
 export function errorPage(code: ErrorCode, page?: PageText, extraHeaders: HeadersInit = {}): Response {
-  const { title, text } = page ?? PAGE_TEXT[code] ?? { title: `Error ${errorStatus[code]}`, text: "The request could not be completed." };
+  const fixed = page ?? PAGE_TEXT[code] ?? { title: `Error ${errorStatus[code]}`, text: "The request could not be completed." };
+  const title = escapeHtml(fixed.title);
+  const text = escapeHtml(fixed.text);
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title>
 <style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}a{color:#1d4ed8}</style></head>
 <body><h1>${title}</h1><p>${text}</p><p><a href="/">Home</a> · <a href="/_gateway/login">Sign in as someone else</a></p></body></html>`;
@@ -88,7 +91,18 @@ export function errorPage(code: ErrorCode, page?: PageText, extraHeaders: Header
 /** A GET/HEAD that asks for HTML: a browser navigation, which gets redirects and pages. */
 export function wantsHtmlNavigation(request: Request): boolean {
   if (request.method !== "GET" && request.method !== "HEAD") return false;
+  return acceptsHtml(request);
+}
+
+/** A request that asks for HTML, whatever its method (a login form's POST, too). */
+export function acceptsHtml(request: Request): boolean {
   return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
+}
+
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
 }
 
 /** The answer to an error: a page for a browser navigation, JSON otherwise; the same status. */

@@ -12,7 +12,7 @@ import { GatewayError } from "../http/responses";
 import { logEvent } from "../log";
 import { sessionStub, userIndex, userSessionsStub } from "./stubs";
 import { hashSecret, mintToken, type SessionKeys, type TokenParts } from "./token";
-import type { EndReason, SessionExtras, SessionUser, SessionView, TouchClient, TouchResult } from "./types";
+import type { EndReason, SessionExtras, SessionUser, SessionView, TouchClient, TouchResult, UserChanges } from "./types";
 
 /** A session call that has not answered by then fails the request with 503. */
 export const STORE_TIMEOUT_MS = 5000;
@@ -45,6 +45,7 @@ export async function createSession(
       indexes: [userIndex(user.sub, settings.maxSessionsPerUser), ...(extras.indexes ?? [])],
       ...client,
       ...(extras.logoutHint ? { logoutHint: extras.logoutHint } : {}),
+      ...(extras.authenticatedAt !== undefined ? { authenticatedAt: extras.authenticatedAt } : {}),
     }),
   );
   return { token, session };
@@ -79,6 +80,11 @@ export function listUserSessions(env: Env, sub: string): Promise<SessionView[]> 
 
 export function revokeUserSessions(env: Env, sub: string, reason: EndReason): Promise<number> {
   return call("revoke-all", () => userSessionsStub(env, sub).revokeAll(reason));
+}
+
+/** Changes the identity of every live session of the user; answers how many were live. */
+export function updateUserSessions(env: Env, sub: string, changes: UserChanges): Promise<number> {
+  return call("update-all", () => userSessionsStub(env, sub).updateAll(changes));
 }
 
 async function call<T>(what: string, run: () => Promise<T>): Promise<T> {

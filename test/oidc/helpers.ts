@@ -28,6 +28,7 @@ export function providerSettings(overrides: Settings = {}): Settings {
     OIDC_CLIENT_ID: PROVIDER_CLIENT_ID,
     OIDC_CLIENT_SECRET: "provider-client-secret-0123456789abcdef0123456789",
     OIDC_REDIRECT_URI: CALLBACK_URL,
+    ALLOWED_USERS: "any",
     ...overrides,
   };
 }
@@ -40,6 +41,7 @@ export function fakeSettings(overrides: Settings = {}): Settings {
     OIDC_CLIENT_ID: FAKE_CLIENT_ID,
     OIDC_CLIENT_SECRET: "fake-client-secret-0123456789abcdef0123456789",
     OIDC_REDIRECT_URI: CALLBACK_URL,
+    ALLOWED_USERS: "any",
     ...overrides,
   };
 }

@@ -16,7 +16,7 @@ import { authorizationServer, describe, isAllowedUrl, ProviderError } from "./pr
 import type { ResolvedOidcConfig } from "./settings";
 import { sealTransaction, TRANSACTION_TTL_SECONDS, transactionSetCookie } from "./transaction";
 
-export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, returnTo: string): Promise<Response> {
+export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, returnTo: string, maxAgeSeconds: number | null): Promise<Response> {
   let authorizationEndpoint: string;
   try {
     const metadata = await authorizationServer(oidc);
@@ -40,6 +40,9 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
   url.searchParams.set("nonce", nonce);
   url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
   url.searchParams.set("code_challenge_method", "S256");
+  // OIDC Core §3.1.2.1: the provider must authenticate the user again if its own login is
+  // older; the callback checks the ID token's auth_time against it.
+  if (maxAgeSeconds !== null) url.searchParams.set("max_age", String(maxAgeSeconds));
 
   const sealed = await sealTransaction(oidc.transactionKeys, {
     state,
@@ -47,6 +50,7 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
     codeVerifier,
     returnTo,
     issuer: oidc.issuer,
+    ...(maxAgeSeconds !== null ? { maxAgeSeconds } : {}),
     expiresAt: Math.floor(Date.now() / 1000) + TRANSACTION_TTL_SECONDS,
   });
   logEvent("login.started", { via: "oidc", ip: clientIp(c.req.raw) });
