@@ -62,6 +62,16 @@ describe("OIDC settings", () => {
     expect(config.oidc).toBeNull();
   });
 
+  it.each([undefined, ""])("refuses an OIDC configuration without ALLOWED_USERS (%j), saying to set it or \"any\"", async (value) => {
+    const problems = await problemsOf({ ALLOWED_USERS: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^ALLOWED_USERS is not set: in OIDC mode it must say who may sign in, .*or be "any" to admit every account the provider signs in$/);
+  });
+
+  it("takes ALLOWED_USERS = \"any\" as the operator's choice to admit every account", async () => {
+    expect((await resolved({ ALLOWED_USERS: "any" })).allowedUsers).toBeNull();
+  });
+
   it("accepts plain http only for a loopback issuer (development and tests)", async () => {
     const config = await resolved({ OIDC_ISSUER: "http://127.0.0.1:9000", OIDC_REDIRECT_URI: "http://localhost:8787/_gateway/callback" });
     expect(config.oidc!.allowInsecureRequests).toBe(true);

@@ -69,9 +69,12 @@ const RequirementsSchema: v.GenericSchema<unknown, Requirements> = v.pipe(
   v.check((requirements) => Object.keys(requirements).length > 0, 'must hold at least one requirement (or be "session")'),
 );
 
-const AccessSchema = v.union(
-  [v.picklist(["public", "session"]), RequirementsSchema],
-  `must be "public", "session" or an object of requirements (${REQUIREMENT_KEYS})`,
+// Chosen by the value's type rather than a union, so a bad requirement is reported itself
+// (`ROUTES[0].access.ips[0] ("10.0.0.1/8") has bits set…`), not as "none of the options".
+const AccessSchema = v.lazy((input) =>
+  typeof input === "string"
+    ? v.picklist(["public", "session"], `must be "public", "session" or an object of requirements (${REQUIREMENT_KEYS})`)
+    : RequirementsSchema,
 );
 
 export const AccessSetting = v.pipe(valueOrJson, AccessSchema, v.transform(toAccess));
@@ -148,6 +151,7 @@ export function toAccess(access: "public" | "session" | Requirements): Access {
 }
 
 const { maxAuthAgeSeconds: _notForAllowedUsers, ...userEntries } = requirementEntries();
+const USER_REQUIREMENT_KEYS = REQUIREMENT_KEYS.replace(", maxAuthAgeSeconds", "");
 
 /**
  * ALLOWED_USERS: who may have a session at all. `"any"`, or requirements without
@@ -155,17 +159,15 @@ const { maxAuthAgeSeconds: _notForAllowedUsers, ...userEntries } = requirementEn
  */
 export const AllowedUsersSetting = v.pipe(
   valueOrJson,
-  v.union(
-    [
-      v.literal("any"),
-      v.pipe(
-        v.strictObject(userEntries, `must be "any" or an object of requirements with only the keys ${REQUIREMENT_KEYS.replace(", maxAuthAgeSeconds", "")}`),
-        v.check((requirements) => Object.keys(requirements).length > 0, 'must hold at least one requirement (or be "any")'),
-      ),
-    ],
-    `must be "any" or an object of requirements (${REQUIREMENT_KEYS.replace(", maxAuthAgeSeconds", "")})`,
+  v.lazy((input) =>
+    typeof input === "string"
+      ? v.literal("any", `must be "any" or an object of requirements (${USER_REQUIREMENT_KEYS})`)
+      : v.pipe(
+          v.strictObject(userEntries, `must be "any" or an object of requirements with only the keys ${USER_REQUIREMENT_KEYS}`),
+          v.check((requirements) => Object.keys(requirements).length > 0, 'must hold at least one requirement (or be "any")'),
+        ),
   ),
-  v.transform((value): Requirements | null => (value === "any" ? null : value)),
+  v.transform((value): Requirements | null => (value === "any" ? null : (value as Requirements))),
 );
 
 export function parseSetting<TSchema extends v.GenericSchema, TDefault>(
