@@ -141,7 +141,7 @@ async function main() {
           secrets,
           builds,
           configs,
-          names: [...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-short-window"],
+          names: [...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-policy", "gateway-short-window"],
         }),
         { name: "micro", configPath: configs.micro, buildDir: builds.micro, bindings: {} },
       ],
@@ -153,7 +153,7 @@ async function main() {
   results.comparison = await runComparison({
     startRound: async () => {
       const { urls } = await freshRuntime();
-      return Object.fromEntries([...VARIANTS, "rpc-floor", "gateway-no-limiter"].map((name) => [name, urls[name]]));
+      return Object.fromEntries([...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-policy"].map((name) => [name, urls[name]]));
     },
     connections: settings.connections,
     durationSeconds: settings.durationSeconds,

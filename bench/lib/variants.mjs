@@ -26,7 +26,8 @@ export function newSecrets() {
  * - `rpc-floor`: the bare proxy plus one no-op Durable Object call per request;
  * - `gateway-short-window`: the gateway with a 10 s idle timeout, so that its 1 s
  *   touch-coalescing window shows within a few seconds;
- * - `gateway-no-limiter`: the gateway without its COOKIE_FAILURE_LIMITER binding.
+ * - `gateway-no-limiter`: the gateway without its COOKIE_FAILURE_LIMITER binding;
+ * - `gateway-policy`: the gateway with a realistic access policy (POLICY below).
  */
 export function workerDefinitions({ originUrl, secrets, builds, configs, names = VARIANTS }) {
   const gatewayBindings = { ORIGIN_URL: originUrl, SESSION_SECRET: secrets.SESSION_SECRET, ADMIN_TOKEN: secrets.ADMIN_TOKEN };
@@ -41,11 +42,28 @@ export function workerDefinitions({ originUrl, secrets, builds, configs, names =
       bindings: { ...gatewayBindings, IDLE_TIMEOUT_SECONDS: String(SHORT_IDLE_TIMEOUT_SECONDS) },
     },
     "gateway-no-limiter": { config: configs["gateway-no-limiter"], build: builds.gateway, bindings: gatewayBindings },
+    "gateway-policy": { config: configs.gateway, build: builds.gateway, bindings: { ...gatewayBindings, ...POLICY } },
   };
   return names.map((name) => ({ name, configPath: definitions[name].config, buildDir: definitions[name].build, bindings: definitions[name].bindings }));
 }
 
 export const SHORT_IDLE_TIMEOUT_SECONDS = 10;
+
+/**
+ * A realistic policy (README "Who gets in"): only the company's accounts get a session, and
+ * everything not public needs a role, a company address, the office network and a sign-in
+ * within the session's lifetime. The benchmark's logins (origin.mjs) and requests (the
+ * `auth-policy` scenario's CF-Connecting-IP) meet all of it, so every key is evaluated.
+ */
+export const POLICY = {
+  ALLOWED_USERS: JSON.stringify({ emailDomains: ["example.com", "*.example.com"] }),
+  DEFAULT_ACCESS: JSON.stringify({
+    roles: ["admin", "user"],
+    emailDomains: ["example.com", "*.example.com"],
+    ips: ["10.0.0.0/8", "2001:db8::/32", "192.0.2.0/24"],
+    maxAuthAgeSeconds: 28800,
+  }),
+};
 
 /** Logs in through the variant (the origin answers with X-Gateway-Login); the cookie pair. */
 export async function login(baseUrl) {
