@@ -41,11 +41,7 @@ export type ParsedUser = { ok: true; user: SessionUser } | { ok: false; problem:
 
 export function parseSessionUser(value: unknown): ParsedUser {
   const result = v.safeParse(UserSchema, value);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const where = (issue.path ?? []).map((item) => String(item.key)).join(".") || "identity";
-    return { ok: false, problem: `${where}: ${issue.message}` };
-  }
+  if (!result.success) return { ok: false, problem: firstProblem(result.issues, "identity") };
   const { sub, email, name, roles } = result.output;
   return { ok: true, user: { sub, roles: [...new Set(roles)], ...(email ? { email } : {}), ...(name ? { name } : {}) } };
 }
@@ -54,13 +50,16 @@ export type ParsedChanges = { ok: true; changes: UserChanges } | { ok: false; pr
 
 export function parseUserChanges(value: unknown): ParsedChanges {
   const result = v.safeParse(ChangesSchema, value);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const where = (issue.path ?? []).map((item) => String(item.key)).join(".") || "body";
-    return { ok: false, problem: `${where}: ${issue.message}` };
-  }
+  if (!result.success) return { ok: false, problem: firstProblem(result.issues, "body") };
   const { roles, ...rest } = result.output;
   return { ok: true, changes: { ...rest, ...(roles ? { roles: [...new Set(roles)] } : {}) } };
+}
+
+/** `roles.0: must not contain a comma`: where the first problem is, and what it is. */
+function firstProblem(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]], whole: string): string {
+  const issue = issues[0];
+  const where = (issue.path ?? []).map((item) => String(item.key)).join(".") || whole;
+  return `${where}: ${issue.message}`;
 }
 
 /**
