@@ -10,12 +10,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorPage, errorResponse, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
 import { logEvent } from "../log";
-import { requestSubject, unmetRequirement, type RequirementKey } from "../policy/requirements";
+import { requestSubject, unmetRequirement, type AccessSubject, type RequirementKey } from "../policy/requirements";
 import type { RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";
 import type { GatewayEnv } from "./types";
-import type { SessionView } from "../session/types";
 
 export interface DecideOptions {
   /** ROUTES and DEFAULT_ACCESS, compiled once. */
@@ -42,9 +41,11 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
 
     let failed: RequirementKey | null = null;
     let maxAgeSeconds = Infinity;
+    let subject: AccessSubject | null = null;
     for (const access of accesses) {
       if (access.kind !== "requirements") continue;
-      const unmet = unmetRequirement(access.requirements, subjectOf(c, session));
+      subject ??= requestSubject(c.req.raw, session.user, Date.parse(session.authenticatedAt), Date.now());
+      const unmet = unmetRequirement(access.requirements, subject);
       if (unmet === "maxAuthAgeSeconds") maxAgeSeconds = Math.min(maxAgeSeconds, access.requirements.maxAuthAgeSeconds!);
       // Another requirement wins over the age: signing in again would not meet it.
       else if (unmet !== null && failed === null) failed = unmet;
@@ -59,10 +60,6 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     }
     return next();
   };
-}
-
-function subjectOf(c: Context<GatewayEnv>, session: SessionView) {
-  return requestSubject(c.req.raw, session.user, Date.parse(session.authenticatedAt), Date.now());
 }
 
 function forbidden(c: Context<GatewayEnv>): Response {
