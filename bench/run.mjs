@@ -145,7 +145,7 @@ async function main() {
           secrets,
           builds,
           configs,
-          names: [...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-short-window", "gateway-assertion"],
+          names: [...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-short-window", "gateway-assertion", "gateway-policy"],
         }),
         { name: "micro", configPath: configs.micro, buildDir: builds.micro, bindings: {} },
       ],
@@ -157,7 +157,7 @@ async function main() {
   results.comparison = await runComparison({
     startRound: async () => {
       const { urls } = await freshRuntime();
-      return Object.fromEntries([...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-assertion"].map((name) => [name, urls[name]]));
+      return Object.fromEntries([...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-assertion", "gateway-policy"].map((name) => [name, urls[name]]));
     },
     connections: settings.connections,
     durationSeconds: settings.durationSeconds,

@@ -61,6 +61,9 @@ const vars = {
   OIDC_CLIENT_ID: clientId,
   OIDC_CLIENT_SECRET: clientSecret,
   OIDC_REDIRECT_URI: `${gateway}/_gateway/callback`,
+  // Required in OIDC mode (README, "Who gets in"); the local provider's accounts are all
+  // <name>@example.com with a verified address.
+  ALLOWED_USERS: JSON.stringify({ emailDomains: ["example.com"] }),
   OIDC_POST_LOGOUT_REDIRECT_URI: `${gateway}/`,
 };
 const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);

@@ -6,7 +6,7 @@
  *   target (canonical path; 400, reserved prefix 404)
  *   → /_gateway/admin (bearer token) → /_gateway/jwks.json (with ASSERTION_KEYS)
  *   → the login method's endpoints without a session
- *   → session (cookie → signature → one touch) → the login method's endpoints
+ *   → session (cookie → signature → one touch) → ALLOWED_USERS → the login method's endpoints
  *   → /_gateway endpoints → decision (policy: 401 / 302 / 403) → terminal (the origin)
  *
  * An invalid configuration fails closed: every request gets 503 and nothing is proxied.
@@ -36,6 +36,7 @@ import { headerPropagator } from "./identity/headers";
 import type { IdentityPropagator } from "./identity/propagator";
 import { liveConnections } from "./live/hold";
 import { logError, logEvent, logWarning } from "./log";
+import { allowedUsers } from "./pipeline/allowed-users";
 import { decide } from "./pipeline/decide";
 import { loadSession } from "./pipeline/load-session";
 import { routingPath, target } from "./pipeline/target";
@@ -87,6 +88,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
+  if (config.allowedUsers) app.use(allowedUsers({ requirements: config.allowedUsers }));
   if (login.routes) app.route("/_gateway", login.routes);
   if (config.adminRole) app.route("/_gateway", adminConsole({ adminRole: config.adminRole, cookieName, brand: config.brand }));
   app.route("/_gateway/sessions", mySessions({ cookieName, brand: config.brand }));
@@ -130,7 +132,9 @@ function errorHandler(brand: Brand): ErrorHandler<GatewayEnv> {
     if (error instanceof GatewayError) {
       const { event, fields: extra } = error.options;
       const fields = { code: error.code, reason: error.reason, path: c.var.canonicalPath ?? null, ...extra };
-      if (error.status >= 500) logError(event ?? "request.failed", fields);
+      if (error.options.alreadyLogged) {
+        // The thrower wrote the line, with what only it knows (the requirement that failed).
+      } else if (error.status >= 500) logError(event ?? "request.failed", fields);
       else if (event) logWarning(event, fields);
       else logEvent("request.refused", fields);
       return errorAnswer(brand, c.req.raw, error.code, error.options);

@@ -17,6 +17,7 @@ const SESSION: SessionView = {
   id: "AAAAAAAAAAAAAAAAAAAAAA",
   user: { sub: "alice", email: "alice@example.com", name: "Alice", roles: ["editor"] },
   createdAt: "2026-01-01T00:00:00.000Z",
+  authenticatedAt: "2026-01-01T00:00:00.000Z",
   lastSeenAt: "2026-01-01T00:00:00.000Z",
   idleExpiresAt: "2026-01-01T00:30:00.000Z",
   absoluteExpiresAt: "2026-01-01T08:00:00.000Z",
@@ -69,7 +70,7 @@ describe("assertion re-use", () => {
     expect(claims.sub).toBe(changed.user.sub);
     expect(claims.roles).toEqual(changed.user.roles);
     expect(claims.sid).toBe(changed.id);
-    expect(claims.auth_time).toBe(Math.floor(Date.parse(changed.authenticatedAt ?? changed.createdAt) / 1000));
+    expect(claims.auth_time).toBe(Math.floor(Date.parse(changed.authenticatedAt) / 1000));
   });
 
   it("signs another assertion for another host (its default issuer and audience)", async () => {
@@ -79,9 +80,9 @@ describe("assertion re-use", () => {
     expect([a.iss, a.aud, b.iss, b.aud]).toEqual(["https://a.example.com", "https://a.example.com", "https://b.example.com", "https://b.example.com"]);
   });
 
-  it("takes auth_time from authenticatedAt, falling back to createdAt", async () => {
+  it("takes auth_time from authenticatedAt", async () => {
     const { assertionFor } = harness();
-    expect(decodeJwt(await assertionFor(SESSION)).auth_time).toBe(Date.parse(SESSION.createdAt) / 1000);
+    expect(decodeJwt(await assertionFor(SESSION)).auth_time).toBe(Date.parse(SESSION.authenticatedAt) / 1000);
     const reauthenticated = { ...SESSION, authenticatedAt: "2026-01-01T02:03:04.999Z" };
     expect(decodeJwt(await assertionFor(reauthenticated)).auth_time).toBe(Date.parse("2026-01-01T02:03:04Z") / 1000);
   });

@@ -1,7 +1,8 @@
 /**
  * Revoke under concurrency (issue 4, item 5): while many requests with one session are in
  * flight, revoke it; every request that *starts* after the revoke has answered must be
- * refused. JavaScript runs one task at a time here, so "started after" is exact: a request
+ * refused. The same for an admin's demotion (PATCH of the user's roles, issue 10): no request
+ * that starts after the PATCH answered carries the old roles. JavaScript runs one task at a time here, so "started after" is exact: a request
  * reads the flag when it is sent.
  */
 import { describe, expect, it } from "vitest";
@@ -16,7 +17,7 @@ interface Outcome {
 }
 
 /** Keeps IN_FLIGHT requests going with the tokens until `stop`, recording each outcome. */
-async function hammer(tokens: string[], revoke: () => Promise<void>): Promise<Outcome[]> {
+async function hammer(tokens: string[], revoke: () => Promise<void>, path = "/anything"): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   let revoked = false;
   let failed = false;
@@ -27,7 +28,7 @@ async function hammer(tokens: string[], revoke: () => Promise<void>): Promise<Ou
     while (afterRevoke < 3 && !failed) {
       const startedAfterRevoke = revoked;
       const token = tokens[(lane + sent++) % tokens.length]!;
-      const response = await fetchWithSession(token, "/anything");
+      const response = await fetchWithSession(token, path);
       await response.text();
       outcomes.push({ startedAfterRevoke, status: response.status });
       if (startedAfterRevoke) afterRevoke++;
@@ -98,5 +99,36 @@ describe("revoke under concurrency", () => {
     console.info(JSON.stringify({ test: "revoke-all", trials: TRIALS / 2, sessionsPerUser: 4, startedAfter, acceptedAfter }));
     expect(startedAfter).toBeGreaterThan(0);
     expect(acceptedAfter).toBe(0);
+  });
+
+  it(`carries the old roles in no request that starts after a PATCH of the user answered (${TRIALS / 2} trials)`, { timeout: 120_000 }, async () => {
+    let startedAfter = 0;
+    let adminAfter = 0;
+    let adminBefore = 0;
+    for (let trial = 0; trial < TRIALS / 2; trial++) {
+      const user = uniqueUser({ roles: ["admin"] });
+      const tokens = await Promise.all([login(user), login(user), login(user)]).then((all) => all.map((l) => l.token));
+      const outcomes = await hammer(
+        tokens,
+        async () => {
+          const response = await adminFetch(`/users/${encodeURIComponent(user.sub)}/sessions`, {
+            method: "PATCH",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ roles: ["user"] }),
+          });
+          expect(await response.json()).toEqual({ updated: 3 });
+        },
+        "/admin",
+      );
+      const after = outcomes.filter((outcome) => outcome.startedAfterRevoke);
+      startedAfter += after.length;
+      // /admin needs the admin role (test ROUTES): 200 means the request carried it.
+      adminAfter += after.filter((outcome) => outcome.status !== 403).length;
+      adminBefore += outcomes.filter((outcome) => !outcome.startedAfterRevoke && outcome.status === 200).length;
+    }
+    console.info(JSON.stringify({ test: "demote", trials: TRIALS / 2, sessionsPerUser: 3, startedAfter, adminAfter, adminBefore }));
+    expect(startedAfter).toBeGreaterThan(0);
+    expect(adminBefore).toBeGreaterThan(0); // the admin role really was in use while demoted
+    expect(adminAfter).toBe(0);
   });
 });

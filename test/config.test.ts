@@ -115,21 +115,54 @@ describe("resolveConfig: a valid configuration", () => {
     expect(decisions(fromJson)).toEqual(decisions(fromToml));
     expect(decisions(fromToml)).toEqual([
       { kind: "public" },
-      { kind: "roles", roles: ["admin"] },
-      { kind: "roles", roles: ["admin"] },
-      { kind: "roles", roles: ["admin"] },
+      { kind: "requirements", requirements: { roles: ["admin"] } },
+      { kind: "requirements", requirements: { roles: ["admin"] } },
+      { kind: "requirements", requirements: { roles: ["admin"] } },
       { kind: "session" },
-      { kind: "roles", roles: ["analyst", "admin"] },
-      { kind: "roles", roles: ["admin"] },
+      { kind: "requirements", requirements: { roles: ["analyst", "admin"] } },
+      { kind: "requirements", requirements: { roles: ["admin"] } },
       { kind: "session" },
       { kind: "session" },
     ]);
   });
 
+  it("reads every requirement key, normalized: emails and domains in lower case, countries in upper case", async () => {
+    const config = await resolved({
+      DEFAULT_ACCESS: {
+        roles: ["admin"],
+        users: ["alice"],
+        emails: ["Alice@Example.com"],
+        emailDomains: ["Example.COM", "*.corp.example.com"],
+        ips: ["192.0.2.0/24", "2001:db8::/32"],
+        countries: ["de", "AT"],
+        maxAuthAgeSeconds: 600,
+      },
+    });
+    const access = config.routePolicy.accessFor("GET", "/zzz");
+    expect(access.kind === "requirements" && access.requirements).toMatchObject({
+      roles: ["admin"],
+      users: ["alice"],
+      emails: ["alice@example.com"],
+      emailDomains: ["example.com", "*.corp.example.com"],
+      countries: ["DE", "AT"],
+      maxAuthAgeSeconds: 600,
+    });
+    expect(access.kind === "requirements" && access.requirements.ips).toHaveLength(2);
+  });
+
+  it.each<[string, Partial<Env>, Record<string, unknown> | null]>([
+    ["unset, in delegated mode: any", {}, null],
+    ['"any"', { ALLOWED_USERS: "any" }, null],
+    ["a TOML table", { ALLOWED_USERS: { emailDomains: ["example.com"] } }, { emailDomains: ["example.com"] }],
+    ["a JSON string", { ALLOWED_USERS: '{"users": ["alice"]}' }, { users: ["alice"] }],
+  ])("reads ALLOWED_USERS as %s", async (_, overrides, expected) => {
+    expect((await resolved(overrides)).allowedUsers).toEqual(expected);
+  });
+
   it.each<[string, Partial<Env>, Access]>([
     ["a TOML string", { DEFAULT_ACCESS: "public" }, { kind: "public" }],
-    ["a TOML table", { DEFAULT_ACCESS: { roles: ["admin"] } }, { kind: "roles", roles: ["admin"] }],
-    ["a JSON string", { DEFAULT_ACCESS: '{"roles": ["admin"]}' }, { kind: "roles", roles: ["admin"] }],
+    ["a TOML table", { DEFAULT_ACCESS: { roles: ["admin"] } }, { kind: "requirements", requirements: { roles: ["admin"] } }],
+    ["a JSON string", { DEFAULT_ACCESS: '{"roles": ["admin"]}' }, { kind: "requirements", requirements: { roles: ["admin"] } }],
   ])("reads DEFAULT_ACCESS as %s", async (_, overrides, expected) => {
     const config = await resolved({ ...overrides, ROUTES: [] });
     expect(config.routePolicy.accessFor("GET", "/zzz")).toEqual(expected);
@@ -146,7 +179,7 @@ describe("resolveConfig: a valid configuration", () => {
   it.each([true, "true"])("matches routes ignoring case when CASE_INSENSITIVE_PATHS is %j", async (value) => {
     const config = await resolved({ ROUTES: RULES, CASE_INSENSITIVE_PATHS: value, LOGIN_ROUTES: ["/login"] });
     expect(config.caseInsensitivePaths).toBe(true);
-    expect(config.routePolicy.accessFor("GET", "/ADMIN")).toEqual({ kind: "roles", roles: ["admin"] });
+    expect(config.routePolicy.accessFor("GET", "/ADMIN")).toEqual({ kind: "requirements", requirements: { roles: ["admin"] } });
     expect(config.isLoginRoute("/LOGIN")).toBe(true);
   });
 
@@ -212,6 +245,22 @@ describe("resolveConfig: problems", () => {
     ["ROUTES", { ROUTES: [{ path: "/a", access: { roles: ["a,b"] } }] }, ['ROUTES[0].access.roles[0] ("a,b")']],
     ["ROUTES", { ROUTES: [{ path: "/a", access: { roles: [] } }] }, ["ROUTES[0].access.roles ([])"]],
     ["DEFAULT_ACCESS", { DEFAULT_ACCESS: "allow" }, ['DEFAULT_ACCESS ("allow")', '"public", "session"']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { role: ["admin"] } }] }, ["ROUTES[0].access.role", "only the keys roles, users, emails, emailDomains, ips, countries, maxAuthAgeSeconds"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: {} }] }, ["ROUTES[0].access ({})", "at least one requirement"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { ips: ["10.0.0.1/8"] } }] }, ['ROUTES[0].access.ips[0] ("10.0.0.1/8")', "bits set after the /8 prefix"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { ips: ["10.0.0.0/40"] } }] }, ['ROUTES[0].access.ips[0] ("10.0.0.0/40")', "prefix length"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { ips: ["office"] } }] }, ['ROUTES[0].access.ips[0] ("office")', "not an IPv4 or IPv6 address"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { countries: ["DEU"] } }] }, ['ROUTES[0].access.countries[0] ("DEU")', "two-letter ISO 3166-1"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { emailDomains: ["@example.com"] } }] }, ['ROUTES[0].access.emailDomains[0] ("@example.com")', "must be a domain"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { emailDomains: ["a.*.example.com"] } }] }, ["ROUTES[0].access.emailDomains[0]", "must be a domain"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { emails: ["alice"] } }] }, ['ROUTES[0].access.emails[0] ("alice")', "email address"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { users: [] } }] }, ["ROUTES[0].access.users ([])", "must not be empty"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { maxAuthAgeSeconds: "600" } }] }, ['ROUTES[0].access.maxAuthAgeSeconds ("600")', "whole number of seconds"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { maxAuthAgeSeconds: 0 } }] }, ["ROUTES[0].access.maxAuthAgeSeconds (0)", "at least 1"]],
+    ["DEFAULT_ACCESS", { DEFAULT_ACCESS: '{"countries": ["de", "Germany"]}' }, ['DEFAULT_ACCESS.countries[1] ("Germany")']],
+    ["ALLOWED_USERS", { ALLOWED_USERS: "everyone" }, ['ALLOWED_USERS ("everyone")', 'must be "any" or an object of requirements']],
+    ["ALLOWED_USERS", { ALLOWED_USERS: { emailDomains: ["example.com"], maxAuthAgeSeconds: 600 } }, ["ALLOWED_USERS.maxAuthAgeSeconds", "only the keys roles, users, emails, emailDomains, ips, countries"]],
+    ["ALLOWED_USERS", { ALLOWED_USERS: '{"emailDomains": ["*example.com"]}' }, ['ALLOWED_USERS.emailDomains[0] ("*example.com")']],
     ["DEFAULT_ACCESS", { DEFAULT_ACCESS: '{"roles": "admin"}' }, ["DEFAULT_ACCESS"]],
     ["COOKIE_NAME", { COOKIE_NAME: "session" }, ['COOKIE_NAME ("session")', '"__Host-"']],
     ["COOKIE_NAME", { COOKIE_NAME: "__host-session" }, ['COOKIE_NAME ("__host-session")']],

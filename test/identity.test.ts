@@ -64,6 +64,7 @@ describe("injectIdentityHeaders", () => {
     id: "AAAAAAAAAAAAAAAAAAAAAA",
     user: { sub: "alice", email: "alice@example.com", name: "Zoë, Ltd\r\nX-Auth-Roles: admin", roles: ["editor", "río"] },
     createdAt: "2026-01-01T00:00:00.000Z",
+    authenticatedAt: "2026-01-01T00:00:00.000Z",
     lastSeenAt: "2026-01-01T00:00:00.000Z",
     idleExpiresAt: "2026-01-01T00:30:00.000Z",
     absoluteExpiresAt: "2026-01-01T08:00:00.000Z",

@@ -148,10 +148,13 @@ describe("GET /_gateway/session", () => {
       id: token.split(".")[0],
       user,
       createdAt: expect.any(String),
+      authenticatedAt: expect.any(String),
       lastSeenAt: expect.any(String),
       idleExpiresAt: expect.any(String),
       absoluteExpiresAt: expect.any(String),
     });
+    // A delegated login is authenticated when it happens.
+    expect(session.authenticatedAt).toBe(session.createdAt);
     expect(JSON.stringify(session)).not.toContain(token.split(".")[1]);
   });
 

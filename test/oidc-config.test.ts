@@ -13,6 +13,7 @@ const oidc = {
   OIDC_CLIENT_ID: "gateway",
   OIDC_CLIENT_SECRET: SECRET,
   OIDC_REDIRECT_URI: "https://app.example.com/_gateway/callback",
+  ALLOWED_USERS: "any",
 };
 
 const base: Env = { ...(env as unknown as Env), ...oidc };
@@ -51,6 +52,16 @@ describe("OIDC settings", () => {
   it("needs no OIDC setting in delegated mode", async () => {
     const config = await resolved({ AUTH_MODE: "delegated", OIDC_ISSUER: undefined, OIDC_CLIENT_ID: undefined, OIDC_CLIENT_SECRET: undefined, OIDC_REDIRECT_URI: undefined });
     expect(config.oidc).toBeNull();
+  });
+
+  it.each([undefined, ""])("refuses an OIDC configuration without ALLOWED_USERS (%j), saying to set it or \"any\"", async (value) => {
+    const problems = await problemsOf({ ALLOWED_USERS: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^ALLOWED_USERS is not set: in OIDC mode it must say who may sign in, .*or be "any" to admit every account the provider signs in$/);
+  });
+
+  it("takes ALLOWED_USERS = \"any\" as the operator's choice to admit every account", async () => {
+    expect((await resolved({ ALLOWED_USERS: "any" })).allowedUsers).toBeNull();
   });
 
   it("accepts plain http only for a loopback issuer (development and tests)", async () => {

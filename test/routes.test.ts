@@ -3,9 +3,9 @@ import { compilePathSet, compileRoutePolicy, compileRulePattern, type Access, ty
 
 const PUBLIC: Access = { kind: "public" };
 const SESSION: Access = { kind: "session" };
-const ADMIN: Access = { kind: "roles", roles: ["admin"] };
-const ANALYST: Access = { kind: "roles", roles: ["analyst", "admin"] };
-const DENY_BY_DEFAULT: Access = { kind: "roles", roles: ["__default__"] };
+const ADMIN: Access = { kind: "requirements", requirements: { roles: ["admin"] } };
+const ANALYST: Access = { kind: "requirements", requirements: { roles: ["analyst", "admin"] } };
+const DENY_BY_DEFAULT: Access = { kind: "requirements", requirements: { roles: ["__default__"] } };
 
 const rules: RouteRule[] = [
   { path: "/public/*", access: PUBLIC },

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { SessionObject } from "../src/durable/session-object";
 import { sessionStub, userIndex, userSessionsStub } from "../src/session/stubs";
 import { hashSecret } from "../src/session/token";
-import type { CreateSessionInput } from "../src/session/types";
+import { toView } from "../src/durable/expiry";
+import type { CreateSessionInput, SessionRecord } from "../src/session/types";
 import { uniqueUser } from "./helpers";
 
 const ANY_CLIENT = { endOnUserAgentChange: false };
@@ -117,5 +118,42 @@ describe("UserSessions", () => {
     await live.stub.revoke("logout");
     expect(await index.list()).toEqual([]);
     expect(await runDurableObjectAlarm(index)).toBe(false);
+  });
+});
+
+describe("records written before authenticatedAt existed", () => {
+  it("count from their creation time (docs/storage.md)", () => {
+    const createdAt = Date.parse("2026-03-01T08:00:00Z");
+    const legacy: SessionRecord = {
+      publicId: "AAAAAAAAAAAAAAAAAAAAAA",
+      secretHash: "00",
+      user: { sub: "alice", roles: [] },
+      createdAt,
+      lastSeenAt: createdAt,
+      idleTimeoutMs: 600_000,
+      absoluteExpiresAt: createdAt + 3_600_000,
+    };
+    expect(toView(legacy).authenticatedAt).toBe("2026-03-01T08:00:00.000Z");
+    expect(toView({ ...legacy, authenticatedAt: createdAt - 60_000 }).authenticatedAt).toBe("2026-03-01T07:59:00.000Z");
+  });
+});
+
+describe("SessionObject: identity and authentication time", () => {
+  it("keeps the authentication time it is given, but never one after its creation", async () => {
+    const past = Date.now() - 120_000;
+    const { stub } = await newSession({ authenticatedAt: past });
+    expect(Date.parse((await stub.read())!.authenticatedAt)).toBe(past);
+    const future = await newSession({ authenticatedAt: Date.now() + 3_600_000 });
+    const view = (await future.stub.read())!;
+    expect(view.authenticatedAt).toBe(view.createdAt);
+  });
+
+  it("changes the user of a live session only, and says whether it was live", async () => {
+    const { stub, input } = await newSession();
+    expect(await stub.updateUser({ roles: ["auditor"], name: "New Name" })).toBe(true);
+    expect((await stub.read())!.user).toEqual({ ...input.user, roles: ["auditor"], name: "New Name" });
+    await stub.revoke("admin");
+    expect(await stub.updateUser({ roles: ["admin"] })).toBe(false);
+    expect(await stub.read()).toBeNull();
   });
 });

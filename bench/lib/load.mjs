@@ -6,7 +6,7 @@ import autocannon from "autocannon";
  * One autocannon run: `connections` keep-alive connections for `durationSeconds`.
  * @param {{ url: string, method?: string, path: string, expectStatus: number | number[],
  *           connections: number, durationSeconds?: number, amount?: number, overallRate?: number,
- *           cookies?: string[], rotateCookies?: boolean,
+ *           cookies?: string[], rotateCookies?: boolean, headers?: Record<string, string>,
  *           onResponse?: (status: number, headers: Record<string, string | string[]>) => void }} options
  *   cookies: one per connection (a browser per connection), or rotated per request with
  *   rotateCookies; onResponse sees every response's headers (slower: only for logins).
@@ -40,7 +40,9 @@ export async function load(options) {
     ...(options.overallRate ? { overallRate: options.overallRate } : {}),
     requests: [request],
     setupClient: (client) => {
-      if (cookies.length > 0 && !rotateCookies) client.setHeaders({ cookie: cookieFor() });
+      // setHeaders replaces a client's headers, so the scenario's extra headers go with the cookie.
+      const cookie = cookies.length > 0 && !rotateCookies ? { cookie: cookieFor() } : {};
+      if (options.headers || cookie.cookie) client.setHeaders({ ...options.headers, ...cookie });
     },
     timeout: 30,
     // autocannon ends a run at its next sampling tick; sample often so runs end on time.

@@ -42,7 +42,7 @@ function serve() {
     if (req.method === "POST" && req.url.startsWith("/login")) {
       req.resume();
       logins++;
-      res.writeHead(204, { "X-Gateway-Login": JSON.stringify({ sub: `user-${logins}`, roles: ["user"] }) });
+      res.writeHead(204, { "X-Gateway-Login": JSON.stringify({ sub: `user-${logins}`, email: `user-${logins}@example.com`, roles: ["user"] }) });
       res.end();
       return;
     }

@@ -33,6 +33,7 @@ export function newSecrets() {
  * - `gateway-no-limiter`: the gateway without its COOKIE_FAILURE_LIMITER binding;
  * - `gateway-assertion`: the gateway with ASSERTION_KEYS, so every authenticated request also
  *   carries a signed X-Auth-Assertion (ES256; re-used per session while it has 30 s left).
+ * - `gateway-policy`: the gateway with a realistic access policy (POLICY below).
  */
 export function workerDefinitions({ originUrl, secrets, builds, configs, names = VARIANTS }) {
   const gatewayBindings = { ORIGIN_URL: originUrl, SESSION_SECRET: secrets.SESSION_SECRET, ADMIN_TOKEN: secrets.ADMIN_TOKEN };
@@ -48,11 +49,28 @@ export function workerDefinitions({ originUrl, secrets, builds, configs, names =
     },
     "gateway-no-limiter": { config: configs["gateway-no-limiter"], build: builds.gateway, bindings: gatewayBindings },
     "gateway-assertion": { config: configs.gateway, build: builds.gateway, bindings: { ...gatewayBindings, ASSERTION_KEYS: secrets.ASSERTION_KEYS } },
+    "gateway-policy": { config: configs.gateway, build: builds.gateway, bindings: { ...gatewayBindings, ...POLICY } },
   };
   return names.map((name) => ({ name, configPath: definitions[name].config, buildDir: definitions[name].build, bindings: definitions[name].bindings }));
 }
 
 export const SHORT_IDLE_TIMEOUT_SECONDS = 10;
+
+/**
+ * A realistic policy (README "Who gets in"): only the company's accounts get a session, and
+ * everything not public needs a role, a company address, the office network and a sign-in
+ * within the session's lifetime. The benchmark's logins (origin.mjs) and requests (the
+ * `auth-policy` scenario's CF-Connecting-IP) meet all of it, so every key is evaluated.
+ */
+export const POLICY = {
+  ALLOWED_USERS: JSON.stringify({ emailDomains: ["example.com", "*.example.com"] }),
+  DEFAULT_ACCESS: JSON.stringify({
+    roles: ["admin", "user"],
+    emailDomains: ["example.com", "*.example.com"],
+    ips: ["10.0.0.0/8", "2001:db8::/32", "192.0.2.0/24"],
+    maxAuthAgeSeconds: 28800,
+  }),
+};
 
 /** Logs in through the variant (the origin answers with X-Gateway-Login); the cookie pair. */
 export async function login(baseUrl) {

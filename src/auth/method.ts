@@ -13,13 +13,21 @@ export interface LoginMethod {
   readonly beforeSession?: Hono<GatewayEnv>;
   /** Its endpoints under /_gateway, after the session is loaded (the OIDC callback). */
   readonly routes?: Hono<GatewayEnv>;
-  /** `GET /_gateway/login`: send the browser to sign in; `returnTo` is already same-site. */
-  startLogin(c: Context<GatewayEnv>, returnTo: string): Response | Promise<Response>;
+  /**
+   * `GET /_gateway/login`: send the browser to sign in; `returnTo` is already same-site.
+   * `maxAgeSeconds`: the route needs a login at most this old (a rule's `maxAuthAgeSeconds`).
+   */
+  startLogin(c: Context<GatewayEnv>, returnTo: string, maxAgeSeconds: number | null): Response | Promise<Response>;
   /** After the gateway's own logout: where the browser goes on (the provider's logout), or null. */
   continueLogout(logoutHint: string | null): Promise<string | null>;
   /** The origin answered an authorized request with `X-Gateway-Login: <header>`. */
   originLogin(c: Context<GatewayEnv>, response: Response, header: string): Promise<Response>;
 }
 
-/** Creates the session of a login, however it happened (begin-session.ts). */
-export type BeginSession = (c: Context<GatewayEnv>, user: SessionUser, extras?: SessionExtras) => Promise<{ session: SessionView; setCookie: string }>;
+/**
+ * Creates the session of a login, however it happened (begin-session.ts), or refuses it when
+ * the user fails ALLOWED_USERS: then `refusal` is the answer to send, and nothing was created.
+ */
+export type BeginSession = (c: Context<GatewayEnv>, user: SessionUser, extras?: SessionExtras) => Promise<BegunSession>;
+
+export type BegunSession = { readonly ok: true; readonly session: SessionView; readonly setCookie: string } | { readonly ok: false; readonly refusal: Response };

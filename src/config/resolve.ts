@@ -5,6 +5,7 @@
  */
 import {
   AccessSetting,
+  AllowedUsersSetting,
   AuthModeSetting,
   BooleanSetting,
   CookieNameSetting,
@@ -21,6 +22,7 @@ import type { Env } from "../env";
 import { defaultOf } from "./settings";
 import { logError, logWarning } from "../log";
 import { compilePathSet, compileRoutePolicy, type RoutePolicy } from "../policy/routes";
+import type { Requirements } from "../policy/requirements";
 import { importSessionKeys, type SessionKeys } from "../session/token";
 import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/settings";
 import type { OriginSetting } from "../upstream/origin";
@@ -32,6 +34,8 @@ export interface ResolvedConfig {
   /** The ORIGIN service binding, or ORIGIN_URL (upstream/origin.ts builds the fetch). */
   readonly origin: OriginSetting;
   readonly routePolicy: RoutePolicy;
+  /** ALLOWED_USERS: who may have a session at all; null for `"any"`. */
+  readonly allowedUsers: Requirements | null;
   readonly isLoginRoute: (canonicalPath: string) => boolean;
   readonly caseInsensitivePaths: boolean;
   readonly idleTimeoutSeconds: number;
@@ -102,6 +106,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
   const oidc = authMode === "oidc" ? parseOidcSettings(problems, env, cookieName) : null;
   const assertion = await parseAssertionSettings(problems, env);
+  const allowedUsers = resolveAllowedUsers(problems, env.ALLOWED_USERS, authMode);
 
   if (problems.length > 0 || !origin || !secrets) {
     logError("config.invalid", { problems });
@@ -115,6 +120,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
     config: {
       origin,
       routePolicy: compileRoutePolicy({ rules, defaultAccess, caseInsensitivePaths }),
+      allowedUsers,
       isLoginRoute: compilePathSet(loginRoutes, caseInsensitivePaths),
       caseInsensitivePaths,
       idleTimeoutSeconds,
@@ -132,6 +138,21 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       assertion,
     },
   };
+}
+
+/**
+ * Delegated mode admits whom the origin logs in unless told otherwise. OIDC mode has no
+ * default: behind a public provider (Google, GitHub, personal Microsoft accounts) "every
+ * account the provider signs in" is everyone, so the operator must say so.
+ */
+function resolveAllowedUsers(problems: string[], value: unknown, authMode: "delegated" | "oidc"): Requirements | null {
+  if ((value === undefined || value === "") && authMode === "oidc") {
+    problems.push(
+      'ALLOWED_USERS is not set: in OIDC mode it must say who may sign in, e.g. {"emailDomains": ["example.com"]}, or be "any" to admit every account the provider signs in',
+    );
+    return null;
+  }
+  return parseSetting(problems, "ALLOWED_USERS", value, AllowedUsersSetting, null);
 }
 
 function resolveOrigin(problems: string[], env: Env): OriginSetting | null {

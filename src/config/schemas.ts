@@ -6,6 +6,8 @@
  */
 import * as v from "valibot";
 import { compileRulePattern, type Access, type RouteRule } from "../policy/routes";
+import { parseIpRange } from "../policy/ip-ranges";
+import type { Requirements } from "../policy/requirements";
 
 /** A TOML value as it is, or the same value as a JSON string. */
 const valueOrJson = v.pipe(
@@ -22,12 +24,57 @@ const valueOrJson = v.pipe(
   }),
 );
 
-const AccessSchema = v.union(
-  [
-    v.picklist(["public", "session"]),
-    v.strictObject({ roles: v.pipe(v.array(v.pipe(v.string(), v.regex(/^[^\s,]+$/))), v.minLength(1)) }),
-  ],
-  'must be "public", "session" or {"roles": ["<role>", …]} (roles without spaces or commas)',
+const List = <TItem extends v.GenericSchema>(item: TItem, what: string) =>
+  v.pipe(v.array(item, `must be an array of ${what}`), v.minLength(1, "must not be empty (leave the key out instead)"));
+
+// A DNS name in lower case, or `*.` and one: the wildcard admits subdomains only.
+const DOMAIN = /^(\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const IpRangeSchema = v.pipe(
+  v.string("must be a string"),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const range = parseIpRange(dataset.value);
+    if (typeof range === "string") {
+      addIssue({ message: range });
+      return NEVER;
+    }
+    return range;
+  }),
+);
+
+const REQUIREMENT_KEYS = "roles, users, emails, emailDomains, ips, countries, maxAuthAgeSeconds";
+
+function requirementEntries() {
+  return {
+    roles: v.optional(List(v.pipe(v.string("must be a string"), v.regex(/^[^\s,]+$/, "must be a role without spaces or commas")), "roles")),
+    users: v.optional(List(v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(256, "must be at most 256 characters")), "user ids")),
+    emails: v.optional(
+      List(v.pipe(v.string("must be a string"), v.regex(/^[^\s@]+@[^\s@]+$/, "must be an email address"), v.toLowerCase()), "email addresses"),
+    ),
+    emailDomains: v.optional(
+      List(v.pipe(v.string("must be a string"), v.toLowerCase(), v.regex(DOMAIN, 'must be a domain ("example.com") or "*." and a domain ("*.example.com")')), "domains"),
+    ),
+    ips: v.optional(List(IpRangeSchema, "CIDR blocks")),
+    countries: v.optional(
+      List(v.pipe(v.string("must be a string"), v.regex(/^[A-Za-z]{2}$/, "must be a two-letter ISO 3166-1 country code (\"DE\")"), v.toUpperCase()), "country codes"),
+    ),
+    maxAuthAgeSeconds: v.optional(
+      v.pipe(v.number("must be a whole number of seconds"), v.integer("must be a whole number of seconds"), v.minValue(1, "must be at least 1")),
+    ),
+  };
+}
+
+const RequirementsSchema: v.GenericSchema<unknown, Requirements> = v.pipe(
+  v.strictObject(requirementEntries(), `must be an object of requirements with only the keys ${REQUIREMENT_KEYS}`),
+  v.check((requirements) => Object.keys(requirements).length > 0, 'must hold at least one requirement (or be "session")'),
+);
+
+// Chosen by the value's type rather than a union, so a bad requirement is reported itself
+// (`ROUTES[0].access.ips[0] ("10.0.0.1/8") has bits set…`), not as "none of the options".
+const AccessSchema = v.lazy((input) =>
+  typeof input === "string"
+    ? v.picklist(["public", "session"], `must be "public", "session" or an object of requirements (${REQUIREMENT_KEYS})`)
+    : RequirementsSchema,
 );
 
 export const AccessSetting = v.pipe(valueOrJson, AccessSchema, v.transform(toAccess));
@@ -99,9 +146,29 @@ export const LocalPathSetting = v.pipe(
 
 export const AuthModeSetting = v.picklist(["delegated", "oidc"], 'must be "delegated" or "oidc"');
 
-export function toAccess(access: "public" | "session" | { roles: string[] }): Access {
-  return typeof access === "string" ? { kind: access } : { kind: "roles", roles: access.roles };
+export function toAccess(access: "public" | "session" | Requirements): Access {
+  return typeof access === "string" ? { kind: access } : { kind: "requirements", requirements: access };
 }
+
+const { maxAuthAgeSeconds: _notForAllowedUsers, ...userEntries } = requirementEntries();
+const USER_REQUIREMENT_KEYS = REQUIREMENT_KEYS.replace(", maxAuthAgeSeconds", "");
+
+/**
+ * ALLOWED_USERS: who may have a session at all. `"any"`, or requirements without
+ * `maxAuthAgeSeconds` (a login is always fresh, so it would mean nothing there).
+ */
+export const AllowedUsersSetting = v.pipe(
+  valueOrJson,
+  v.lazy((input) =>
+    typeof input === "string"
+      ? v.literal("any", `must be "any" or an object of requirements (${USER_REQUIREMENT_KEYS})`)
+      : v.pipe(
+          v.strictObject(userEntries, `must be "any" or an object of requirements with only the keys ${USER_REQUIREMENT_KEYS}`),
+          v.check((requirements) => Object.keys(requirements).length > 0, 'must hold at least one requirement (or be "any")'),
+        ),
+  ),
+  v.transform((value): Requirements | null => (value === "any" ? null : (value as Requirements))),
+);
 
 export function parseSetting<TSchema extends v.GenericSchema, TDefault>(
   problems: string[],

@@ -48,7 +48,14 @@ export const SETTINGS = {
     section: "core",
     default: "session",
     meaning:
-      "Access for a request no rule matches: `\"public\"`, `\"session\"` or `{ roles = [...] }`. Keep the default: deny by default.",
+      "Access for a request no rule matches: `\"public\"`, `\"session\"` or requirements (`{ roles = [...] }`, [Who gets in](#who-gets-in)). Keep the default: deny by default.",
+  },
+  ALLOWED_USERS: {
+    kind: "var",
+    section: "core",
+    shown: "`\"any\"` (delegated); required in OIDC mode",
+    meaning:
+      "Who may have a session at all: `\"any\"`, or requirements (as in `access`, without `maxAuthAgeSeconds`), checked at login and on every request. See [Who gets in](#who-gets-in).",
   },
   CASE_INSENSITIVE_PATHS: {
     kind: "var",

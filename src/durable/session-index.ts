@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { sessionStub } from "../session/stubs";
-import type { EndReason, SessionView } from "../session/types";
+import type { EndReason, SessionView, UserChanges } from "../session/types";
 import { IndexTable } from "./index-table";
 
 export class SessionIndex extends DurableObject<Env> {
@@ -56,6 +56,24 @@ export class SessionIndex extends DurableObject<Env> {
     const revoked = await this.#table.revokeRows(this.#table.rows(), (id) => sessionStub(this.env, id).revoke(reason));
     await this.#table.scheduleCleanup();
     return revoked;
+  }
+
+  /**
+   * Changes the identity of every listed session (the user's index: an admin's PATCH) and
+   * answers only once each one has answered, so no request with any of them carries the old
+   * values afterwards. Answers how many were live; throws if any failed (the caller retries:
+   * the change is idempotent).
+   */
+  async updateAll(changes: UserChanges): Promise<number> {
+    const rows = this.#table.rows();
+    const results = await Promise.allSettled(rows.map((row) => sessionStub(this.env, row.public_id).updateUser(changes)));
+    const failed = results.filter((result) => result.status === "rejected").length;
+    if (failed > 0) throw new Error(`${failed} of ${rows.length} sessions could not be updated`);
+    results.forEach((result, index) => {
+      if (result.status === "fulfilled" && !result.value) this.#table.forget(rows[index]!.public_id);
+    });
+    await this.#table.scheduleCleanup();
+    return results.filter((result) => result.status === "fulfilled" && result.value).length;
   }
 
   override async alarm(): Promise<void> {

@@ -15,7 +15,7 @@ import type { Env } from "../env";
 import { logEvent, logError } from "../log";
 import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
-import { WATCH_ACTIVITY, WATCH_ENDED, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult } from "../session/types";
+import { WATCH_ACTIVITY, WATCH_ENDED, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
 import { indexStub, userIndex } from "../session/stubs";
 
 const RECORD_KEY = "session";
@@ -52,6 +52,7 @@ export class SessionObject extends DurableObject<Env> {
       secretHash: input.secretHash,
       user: input.user,
       createdAt: now,
+      authenticatedAt: Math.min(input.authenticatedAt ?? now, now),
       lastSeenAt: now,
       idleTimeoutMs: input.idleTimeoutSeconds * 1000,
       absoluteExpiresAt: now + input.absoluteTimeoutSeconds * 1000,
@@ -107,6 +108,21 @@ export class SessionObject extends DurableObject<Env> {
       return null;
     }
     return toView(record);
+  }
+
+  /**
+   * Replaces the identity's roles, email or name (an admin's PATCH of the user) and answers
+   * only once storage holds it: every touch after this answer returns the new values, because
+   * a Durable Object runs one call at a time. True when the session was live.
+   */
+  async updateUser(changes: UserChanges): Promise<boolean> {
+    const record = this.#record;
+    if (!record || expiryState(record, Date.now()) !== "live") return false;
+    const updated = { ...record.user, ...changes };
+    record.user = updated;
+    await this.#persist(record);
+    logEvent("session.user_updated", { session: record.publicId, sub: updated.sub, changed: Object.keys(changes) });
+    return true;
   }
 
   /** Ends the session now. Idempotent: true when it was live. */

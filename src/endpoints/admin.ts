@@ -1,6 +1,6 @@
 /**
- * The admin API under /_gateway/admin: read and revoke one session by public id, list and
- * revoke a user's sessions. `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time;
+ * The admin API under /_gateway/admin: read and revoke one session by public id, list,
+ * revoke and change the identity of a user's sessions. `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time;
  * no token configured ⇒ 404, as if the API did not exist.
  *
  * A user's sessions have two addresses: `/users/:sub/sessions`, and `/sessions?user=<sub>`
@@ -9,9 +9,11 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../http/responses";
+import { readBoundedBody } from "../http/body";
 import { clientIp } from "../http/client";
 import { logEvent, logWarning } from "../log";
-import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
+import { listUserSessions, readSession, revokeSession, revokeUserSessions, updateUserSessions } from "../session/store";
+import { parseUserChanges } from "../session/user";
 import { isPublicId } from "../session/token";
 import { timingSafeEqualStrings } from "../http/timing-safe";
 import type { Env } from "../env";
@@ -53,6 +55,8 @@ export function adminApi({ adminToken, isConsolePath }: AdminApiOptions): Hono<G
   admin.get("/sessions", (c) => listSessions(c.env, subParam(c.req.query("user"))));
   admin.delete("/users/:sub/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.param("sub"))));
   admin.delete("/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.query("user"))));
+  admin.patch("/users/:sub/sessions", (c) => patchUserSessions(c.env, subParam(c.req.param("sub")), c.req.raw));
+  admin.patch("/sessions", (c) => patchUserSessions(c.env, subParam(c.req.query("user")), c.req.raw));
   return admin;
 }
 
@@ -65,6 +69,37 @@ async function deleteUserSessions(env: Env, sub: string): Promise<Response> {
   const revoked = await revokeUserSessions(env, sub, "admin-user");
   logEvent("admin.user_sessions_revoked", { sub, revoked });
   return new Response(null, { status: 204, headers: gatewayHeaders() });
+}
+
+/**
+ * Changes roles, email or name of every live session of the user, and answers once each
+ * session holds the change: from the next request on, none carries the old values. A bad
+ * body changes nothing and gets 400 with the problem named (the caller is an operator).
+ */
+async function patchUserSessions(env: Env, sub: string, request: Request): Promise<Response> {
+  const body = await readJsonBody(request);
+  const parsed = body.ok ? parseUserChanges(body.value) : body;
+  if (!parsed.ok) {
+    logWarning("admin.user_update_refused", { sub, problem: parsed.problem });
+    return jsonResponse({ error: "bad_request", problem: parsed.problem }, 400);
+  }
+  const updated = await updateUserSessions(env, sub, parsed.changes);
+  logEvent("admin.user_sessions_updated", { sub, updated, changed: Object.keys(parsed.changes) });
+  return jsonResponse({ updated });
+}
+
+/** Admin bodies are small JSON objects; a larger one is a mistake, not a change. */
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+async function readJsonBody(request: Request): Promise<{ ok: true; value: unknown } | { ok: false; problem: string }> {
+  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json")) return { ok: false, problem: "body: Content-Type must be application/json" };
+  const bytes = await readBoundedBody(request, MAX_ADMIN_BODY_BYTES);
+  if (!bytes) return { ok: false, problem: `body: larger than ${MAX_ADMIN_BODY_BYTES} bytes` };
+  try {
+    return { ok: true, value: JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown };
+  } catch {
+    return { ok: false, problem: "body: not valid UTF-8 JSON" };
+  }
 }
 
 function adminAuth(expected: string | null): MiddlewareHandler<GatewayEnv> {

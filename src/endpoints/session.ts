@@ -27,7 +27,7 @@ export function sessionEndpoints({ login, cookieName, brand }: SessionEndpointsO
   const endpoints = new Hono<GatewayEnv>();
 
   endpoints.get("/login", function startLogin(c) {
-    return login.startLogin(c, safeReturnTo(c.req.query("return_to")));
+    return login.startLogin(c, safeReturnTo(c.req.query("return_to")), maxAgeParam(c.req.query("max_age")));
   });
 
   endpoints.post("/logout", async function logout(c) {
@@ -71,6 +71,11 @@ export function sessionEndpoints({ login, cookieName, brand }: SessionEndpointsO
 
 function logoutIsAPost(): never {
   throw new GatewayError("method_not_allowed", "a logout is a POST", { headers: { Allow: "POST" } });
+}
+
+/** `max_age` (decide.ts puts it there for a rule's maxAuthAgeSeconds): whole seconds, else ignored. */
+function maxAgeParam(value: string | undefined): number | null {
+  return value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : null;
 }
 
 /** An HTML form post (navigation) gets a redirect; fetch() and curl get 204. */

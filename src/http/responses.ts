@@ -6,6 +6,7 @@
 export const errorStatus = {
   bad_request: 400,
   unauthenticated: 401,
+  reauthentication_required: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -37,6 +38,8 @@ export interface GatewayErrorOptions {
   readonly fields?: Readonly<Record<string, unknown>>;
   /** The JSON body's `error` where a protocol names it (back-channel logout: invalid_request). */
   readonly publicError?: string;
+  /** The thrower has written the log line itself (with the requirement that failed). */
+  readonly alreadyLogged?: boolean;
 }
 
 /**
@@ -88,5 +91,10 @@ export function errorResponse(code: ErrorCode, headers: HeadersInit = {}, public
 export function wantsHtmlNavigation(request: Request): boolean {
   if (request.method !== "GET" && request.method !== "HEAD") return false;
   if (request.headers.get("sec-fetch-mode") === "navigate") return true;
+  return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
+}
+
+/** A request that asks for HTML, whatever its method (a login form's POST, too). */
+export function acceptsHtml(request: Request): boolean {
   return (request.headers.get("accept") ?? "").toLowerCase().includes("text/html");
 }

@@ -39,7 +39,7 @@ export function assertionClaims(session: SessionView, issuer: string, audience: 
     ...(name ? { name } : {}),
     roles: [...roles],
     sid: session.id,
-    auth_time: Math.floor(Date.parse(session.authenticatedAt ?? session.createdAt) / 1000),
+    auth_time: Math.floor(Date.parse(session.authenticatedAt) / 1000),
   };
 }
 

@@ -14,6 +14,7 @@ export const SIGN_IN_AS_SOMEONE_ELSE = "/_gateway/login?prompt=select_account";
 const TEXT: Record<ErrorCode, PageText> = {
   bad_request: { title: "Bad request", text: "The address or the request could not be understood." },
   unauthenticated: { title: "Please sign in", text: "You need to be signed in to see this page." },
+  reauthentication_required: { title: "Please sign in again", text: "This page needs a recent sign-in." },
   forbidden: { title: "Access denied", text: "Your account does not have access to this page." },
   not_found: { title: "Not found", text: "There is nothing at this address." },
   method_not_allowed: { title: "Not allowed", text: "This page cannot be used that way." },
@@ -27,7 +28,7 @@ const TEXT: Record<ErrorCode, PageText> = {
 };
 
 function nextSteps(code: ErrorCode): Fragment {
-  if (code === "unauthenticated") return html`<div class="actions"><a class="button" href="${SIGN_IN_AGAIN}">Sign in</a></div>`;
+  if (code === "unauthenticated" || code === "reauthentication_required") return html`<div class="actions"><a class="button" href="${SIGN_IN_AGAIN}">Sign in</a></div>`;
   if (code === "forbidden") {
     return html`<div class="actions"><a class="button" href="/">Home</a><a class="button secondary" href="${SIGN_IN_AS_SOMEONE_ELSE}">Sign in as someone else</a></div>`;
   }

@@ -1,12 +1,17 @@
 /**
  * Enforces the route policy for the canonical path: public passes; otherwise no session ⇒
  * 302 to the login endpoint (a browser asking for HTML with GET/HEAD) or 401 JSON; a session
- * without any of the rule's roles ⇒ 403. A request that carries a `_method` override is
- * decided as every method it could run as, and must pass them all (method-override.ts).
+ * that fails a requirement ⇒ 403, except one that only authenticated too long ago ⇒ a new
+ * login with `max_age` (302 for a browser, 401 `reauthentication_required` otherwise). A
+ * request that carries a `_method` override is decided as every method it could run as, and
+ * must pass them all (method-override.ts). Every refusal is logged with the requirement that
+ * failed and the session's public id; the client sees only the generic answer.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
-import type { Access, RoutePolicy } from "../policy/routes";
+import { logEvent } from "../log";
+import { requestSubject, unmetRequirement, type AccessSubject, type RequirementKey } from "../policy/requirements";
+import type { RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";
 import type { GatewayEnv } from "./types";
@@ -27,24 +32,58 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     const methods = [method, ...overrides.filter((override) => override !== method)];
     const accesses = methods.map((one) => policy.accessFor(one, canonicalPath));
     if (accesses.every((access) => access.kind === "public")) return next();
-    if (!session) return unauthenticated(c, options.cookieName);
-    const missing = accesses.find((access): access is Extract<Access, { kind: "roles" }> => access.kind === "roles" && !access.roles.some((role) => session.user.roles.includes(role)));
-    if (missing) {
-      const fields = { session: session.id, method, ...(overrides.length > 0 ? { overrides } : {}), needs: missing.roles };
-      throw new GatewayError("forbidden", "a required role is missing", { event: "access.forbidden", fields });
+    const logged = { path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}) };
+    if (!session) {
+      if (c.var.disallowedSession === null) return unauthenticated(c, options.cookieName);
+      logEvent("access.forbidden", { session: c.var.disallowedSession, ...logged, requirement: "ALLOWED_USERS" });
+      forbidden();
+    }
+
+    let failed: RequirementKey | null = null;
+    let maxAgeSeconds = Infinity;
+    let subject: AccessSubject | null = null;
+    for (const access of accesses) {
+      if (access.kind !== "requirements") continue;
+      subject ??= requestSubject(c.req.raw, session.user, Date.parse(session.authenticatedAt), Date.now());
+      const unmet = unmetRequirement(access.requirements, subject);
+      if (unmet === "maxAuthAgeSeconds") maxAgeSeconds = Math.min(maxAgeSeconds, access.requirements.maxAuthAgeSeconds!);
+      // Another requirement wins over the age: signing in again would not meet it.
+      else if (unmet !== null && failed === null) failed = unmet;
+    }
+    if (failed !== null) {
+      logEvent("access.forbidden", { session: session.id, ...logged, requirement: failed });
+      forbidden();
+    }
+    if (maxAgeSeconds !== Infinity) {
+      logEvent("access.reauthentication_required", { session: session.id, ...logged, requirement: "maxAuthAgeSeconds", maxAgeSeconds, authenticatedAt: session.authenticatedAt });
+      return reauthenticate(c, maxAgeSeconds);
     }
     return next();
   };
+}
+
+/** The generic refusal (a page for a browser, JSON otherwise: app.ts); the caller logged why. */
+function forbidden(): never {
+  throw new GatewayError("forbidden", "a requirement is not met", { alreadyLogged: true });
 }
 
 /** The one answer for no session, expired, revoked or unknown alike (docs/design.md "Sessions"). */
 export function unauthenticated(c: Context<GatewayEnv>, cookieName: string): Response {
   const headers = gatewayHeaders();
   if (c.var.staleCookie) headers.append("Set-Cookie", clearedSessionSetCookie(cookieName));
-  if (wantsHtmlNavigation(c.req.raw)) {
-    const returnTo = `${c.var.canonicalPath}${c.var.url.search}`;
-    headers.set("Location", `/_gateway/login?return_to=${encodeURIComponent(returnTo)}`);
-    return new Response(null, { status: 302, headers });
-  }
+  if (wantsHtmlNavigation(c.req.raw)) return loginRedirect(c, headers);
   return errorResponse("unauthenticated", headers);
+}
+
+/** A login too long ago for the rule: sign in again, with `max_age` for the provider or LOGIN_URL. */
+function reauthenticate(c: Context<GatewayEnv>, maxAgeSeconds: number): Response {
+  if (wantsHtmlNavigation(c.req.raw)) return loginRedirect(c, gatewayHeaders(), maxAgeSeconds);
+  return errorResponse("reauthentication_required");
+}
+
+function loginRedirect(c: Context<GatewayEnv>, headers: Headers, maxAgeSeconds?: number): Response {
+  const returnTo = `${c.var.canonicalPath}${c.var.url.search}`;
+  const maxAge = maxAgeSeconds === undefined ? "" : `&max_age=${maxAgeSeconds}`;
+  headers.set("Location", `/_gateway/login?return_to=${encodeURIComponent(returnTo)}${maxAge}`);
+  return new Response(null, { status: 302, headers });
 }

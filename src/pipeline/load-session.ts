@@ -28,6 +28,7 @@ export function loadSession(options: LoadSessionOptions): MiddlewareHandler<Gate
     c.set("session", null);
     c.set("presentedPublicIds", []);
     c.set("staleCookie", false);
+    c.set("disallowedSession", null);
 
     const cookie = readSessionCookie(c.req.header("cookie") ?? null, options.cookieName);
     if (cookie.kind === "ambiguous") {

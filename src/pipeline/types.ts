@@ -22,6 +22,11 @@ export interface GatewayVariables {
   presentedPublicIds: readonly string[];
   /** A session cookie was sent but gave no session: refusals clear it. */
   staleCookie: boolean;
+  /**
+   * The public id of a live session whose user fails ALLOWED_USERS (allowed-users.ts): the
+   * request goes on without it, and where it needs a session it gets 403. Otherwise null.
+   */
+  disallowedSession: string | null;
 }
 
 export interface GatewayEnv {

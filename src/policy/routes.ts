@@ -4,10 +4,13 @@
  * DEFAULT_ACCESS (deny by default) applies otherwise.
  */
 
+import type { Requirements } from "./requirements";
+
+/** `"public"`, `"session"`, or an object of requirements (always with a session). */
 export type Access =
   | { readonly kind: "public" }
   | { readonly kind: "session" }
-  | { readonly kind: "roles"; readonly roles: readonly string[] };
+  | { readonly kind: "requirements"; readonly requirements: Requirements };
 
 export interface RouteRule {
   /** URLPattern pathname syntax: `/api/*`, `/users/:id`, `/admin{/*}?`. */
@@ -80,9 +83,15 @@ function compileRule(rule: RouteRule, caseInsensitive: boolean): CompiledRule {
 }
 
 function sameAccess(a: Access, b: Access): boolean {
+  if (a === b) return true;
   if (a.kind !== b.kind) return false;
-  if (a.kind !== "roles" || b.kind !== "roles") return true;
-  return a.roles.length === b.roles.length && a.roles.every((role) => b.roles.includes(role));
+  if (a.kind !== "requirements" || b.kind !== "requirements") return true;
+  // Compiled once per rule, so only distinct rules get here; their lists keep the written order.
+  return JSON.stringify(a.requirements, bigintAsString) === JSON.stringify(b.requirements, bigintAsString);
+}
+
+function bigintAsString(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
 }
 
 function methodListed(methods: ReadonlySet<string>, method: string): boolean {

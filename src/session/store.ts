@@ -8,7 +8,7 @@ import { logEvent } from "../log";
 import { durableCall } from "./durable-call";
 import { sessionStub, userIndex, userSessionsStub } from "./stubs";
 import { hashSecret, mintToken, type SessionKeys, type TokenParts } from "./token";
-import type { EndReason, SessionExtras, SessionUser, SessionView, TouchClient, TouchResult } from "./types";
+import type { EndReason, SessionExtras, SessionUser, SessionView, TouchClient, TouchResult, UserChanges } from "./types";
 
 /** A session store call: 503 on a timeout or a platform failure, a bug thrown on as it is. */
 const call = <T>(what: string, run: () => Promise<T>): Promise<T> => durableCall(`session store ${what}`, run);
@@ -41,6 +41,7 @@ export async function createSession(
       indexes: [userIndex(user.sub, settings.maxSessionsPerUser), ...(extras.indexes ?? [])],
       ...client,
       ...(extras.logoutHint ? { logoutHint: extras.logoutHint } : {}),
+      ...(extras.authenticatedAt !== undefined ? { authenticatedAt: extras.authenticatedAt } : {}),
     }),
   );
   return { token, session };
@@ -76,4 +77,9 @@ export function listUserSessions(env: Env, sub: string): Promise<SessionView[]> 
 
 export function revokeUserSessions(env: Env, sub: string, reason: EndReason): Promise<number> {
   return call("revoke-all", () => userSessionsStub(env, sub).revokeAll(reason));
+}
+
+/** Changes the identity of every live session of the user; answers how many were live. */
+export function updateUserSessions(env: Env, sub: string, changes: UserChanges): Promise<number> {
+  return call("update-all", () => userSessionsStub(env, sub).updateAll(changes));
 }

@@ -11,8 +11,14 @@ export interface SessionRecord {
   readonly publicId: string;
   /** Hex SHA-256 of the token's secret part; the secret itself is never stored. */
   readonly secretHash: string;
-  readonly user: SessionUser;
+  /** Replaced by an admin's PATCH of the user's identity (session-object.ts updateUser). */
+  user: SessionUser;
   readonly createdAt: number;
+  /**
+   * When the user proved who they are: the login time, or in OIDC mode the ID token's
+   * `auth_time`. Absent in records written before it existed: then `createdAt` (docs/storage.md).
+   */
+  readonly authenticatedAt?: number;
   lastSeenAt: number;
   readonly idleTimeoutMs: number;
   readonly absoluteExpiresAt: number;
@@ -47,6 +53,8 @@ export interface IndexRef {
 export interface SessionExtras {
   readonly indexes?: readonly IndexRef[];
   readonly logoutHint?: string;
+  /** Epoch ms when the user authenticated (OIDC `auth_time`); default: the login time. */
+  readonly authenticatedAt?: number;
 }
 
 /** A session as JSON (docs/design.md "Gateway endpoints"). */
@@ -54,8 +62,8 @@ export interface SessionView {
   readonly id: string;
   readonly user: SessionUser;
   readonly createdAt: string;
-  /** When the user last proved who they are (ISO 8601); absent: at `createdAt`. */
-  readonly authenticatedAt?: string;
+  /** When the user authenticated (ISO 8601): what `maxAuthAgeSeconds` and `auth_time` count from. */
+  readonly authenticatedAt: string;
   readonly lastSeenAt: string;
   readonly idleExpiresAt: string;
   readonly absoluteExpiresAt: string;
@@ -69,12 +77,21 @@ export interface CreateSessionInput {
   readonly user: SessionUser;
   readonly idleTimeoutSeconds: number;
   readonly absoluteTimeoutSeconds: number;
+  /** Epoch ms; absent: the creation time. */
+  readonly authenticatedAt?: number;
   readonly clientIp?: string;
   readonly userAgent?: string;
   readonly clientCountry?: string;
   /** Every index the session is listed in, the user's first. */
   readonly indexes: readonly IndexRef[];
   readonly logoutHint?: string;
+}
+
+/** An admin's change of a live user's identity (`PATCH /_gateway/admin/users/:sub/sessions`). */
+export interface UserChanges {
+  readonly roles?: readonly string[];
+  readonly email?: string;
+  readonly name?: string;
 }
 
 /** Who is using the session now, compared with who logged in (SMCS binding; checklist F-03). */

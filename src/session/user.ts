@@ -8,7 +8,7 @@
  * which would merge distinct people into one identity.
  */
 import * as v from "valibot";
-import type { SessionUser } from "./types";
+import type { SessionUser, UserChanges } from "./types";
 
 export const MAX_ROLES = 64;
 
@@ -22,27 +22,44 @@ const Text = (maxLength: number) =>
     v.regex(/^[^\uFFFD]*$/u, "must not contain U+FFFD (a lossy decoding)"),
   );
 
+const Roles = v.pipe(v.array(v.pipe(Text(100), v.regex(/^[^,]*$/, "must not contain a comma"))), v.maxLength(MAX_ROLES));
+
 const UserSchema = v.object({
   sub: Text(256),
   email: v.optional(Text(320)),
   name: v.optional(Text(256)),
-  roles: v.optional(
-    v.pipe(v.array(v.pipe(Text(100), v.regex(/^[^,]*$/, "must not contain a comma"))), v.maxLength(MAX_ROLES)),
-    [],
-  ),
+  roles: v.optional(Roles, []),
 });
+
+/** An admin's PATCH: the same rules as a login's identity, only these keys, at least one. */
+const ChangesSchema = v.pipe(
+  v.strictObject({ roles: v.optional(Roles), email: v.optional(Text(320)), name: v.optional(Text(256)) }, "must be a JSON object with only roles, email and name"),
+  v.check((changes) => Object.keys(changes).length > 0, "must change at least one of roles, email and name"),
+);
 
 export type ParsedUser = { ok: true; user: SessionUser } | { ok: false; problem: string };
 
 export function parseSessionUser(value: unknown): ParsedUser {
   const result = v.safeParse(UserSchema, value);
-  if (!result.success) {
-    const issue = result.issues[0];
-    const where = (issue.path ?? []).map((item) => String(item.key)).join(".") || "identity";
-    return { ok: false, problem: `${where}: ${issue.message}` };
-  }
+  if (!result.success) return { ok: false, problem: firstProblem(result.issues, "identity") };
   const { sub, email, name, roles } = result.output;
   return { ok: true, user: { sub, roles: [...new Set(roles)], ...(email ? { email } : {}), ...(name ? { name } : {}) } };
+}
+
+export type ParsedChanges = { ok: true; changes: UserChanges } | { ok: false; problem: string };
+
+export function parseUserChanges(value: unknown): ParsedChanges {
+  const result = v.safeParse(ChangesSchema, value);
+  if (!result.success) return { ok: false, problem: firstProblem(result.issues, "body") };
+  const { roles, ...rest } = result.output;
+  return { ok: true, changes: { ...rest, ...(roles ? { roles: [...new Set(roles)] } : {}) } };
+}
+
+/** `roles.0: must not contain a comma`: where the first problem is, and what it is. */
+function firstProblem(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]], whole: string): string {
+  const issue = issues[0];
+  const where = (issue.path ?? []).map((item) => String(item.key)).join(".") || whole;
+  return `${where}: ${issue.message}`;
 }
 
 /**

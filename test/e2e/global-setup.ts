@@ -85,6 +85,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         OIDC_CLIENT_ID: OIDC_CLIENT.id,
         OIDC_CLIENT_SECRET: OIDC_CLIENT.secret,
         OIDC_REDIRECT_URI: `${url}/_gateway/callback`,
+        // The local provider's accounts are all <name>@example.com, verified.
+        ALLOWED_USERS: JSON.stringify({ emailDomains: ["example.com"] }),
       };
     };
 

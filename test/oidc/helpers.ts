@@ -28,6 +28,7 @@ export function providerSettings(overrides: Settings = {}): Settings {
     OIDC_CLIENT_ID: PROVIDER_CLIENT_ID,
     OIDC_CLIENT_SECRET: "provider-client-secret-0123456789abcdef0123456789",
     OIDC_REDIRECT_URI: CALLBACK_URL,
+    ALLOWED_USERS: "any",
     ...overrides,
   };
 }
@@ -40,6 +41,7 @@ export function fakeSettings(overrides: Settings = {}): Settings {
     OIDC_CLIENT_ID: FAKE_CLIENT_ID,
     OIDC_CLIENT_SECRET: "fake-client-secret-0123456789abcdef0123456789",
     OIDC_REDIRECT_URI: CALLBACK_URL,
+    ALLOWED_USERS: "any",
     ...overrides,
   };
 }
@@ -104,9 +106,10 @@ export async function startLogin(settings: Settings, jar: CookieJar, returnTo = 
 /**
  * Plays the user at the real provider (devInteractions): from the authorization URL through
  * login and consent to the redirect back to the gateway; answers that callback URL.
- * `abort` cancels at the login prompt instead (the provider then answers access_denied).
+ * `abort` cancels at the login prompt instead (the provider then answers access_denied);
+ * `prompts` collects the prompts the provider showed ("login", "consent").
  */
-export async function signInAtProvider(authorizationUrl: URL, login: string, providerJar = new CookieJar(), { abort = false } = {}): Promise<URL> {
+export async function signInAtProvider(authorizationUrl: URL, login: string, providerJar = new CookieJar(), { abort = false, prompts = [] as string[] } = {}): Promise<URL> {
   let url = authorizationUrl;
   for (let step = 0; step < 12; step++) {
     const response = await providerFetch(providerJar, url);
@@ -122,6 +125,7 @@ export async function signInAtProvider(authorizationUrl: URL, login: string, pro
       continue;
     }
     const body = page.includes('name="login"') ? `prompt=login&login=${encodeURIComponent(login)}&password=any` : "prompt=consent";
+    prompts.push(body.split("&")[0]!.slice("prompt=".length));
     const submitted = await providerFetch(providerJar, url, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
     if (submitted.status !== 303) throw new Error(`provider answered ${submitted.status} to the ${body.split("&")[0]}`);
     url = new URL(submitted.headers.get("location")!, url);

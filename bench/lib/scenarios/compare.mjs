@@ -23,6 +23,16 @@ export const SCENARIOS = [
     expectStatus: () => 200,
   },
   {
+    id: "auth-policy",
+    title: "Authenticated GET, realistic access policy on",
+    // gateway-policy: ALLOWED_USERS and a DEFAULT_ACCESS with roles, emailDomains, ips and
+    // maxAuthAgeSeconds (variants.mjs POLICY), every key of which holds for these requests.
+    variants: ["bare", "gateway", "gateway-policy"],
+    request: { path: "/api/data", headers: { "cf-connecting-ip": "192.0.2.10" } },
+    cookies: "session",
+    expectStatus: () => 200,
+  },
+  {
     id: "forged",
     title: "Forged-cookie flood",
     variants: ["bare", "client-side", "gateway", "gateway-no-limiter"],

@@ -23,8 +23,10 @@ export interface DelegatedLoginOptions {
 export function delegatedLogin(options: DelegatedLoginOptions): LoginMethod {
   return {
     name: "delegated",
-    startLogin(_c, returnTo) {
-      const location = `${options.loginUrl}?return_to=${encodeURIComponent(returnTo)}`;
+    startLogin(_c, returnTo, maxAgeSeconds) {
+      // The origin's login page learns that the user must type their password again.
+      const maxAge = maxAgeSeconds === null ? "" : `&max_age=${maxAgeSeconds}`;
+      const location = `${options.loginUrl}?return_to=${encodeURIComponent(returnTo)}${maxAge}`;
       return new Response(null, { status: 302, headers: gatewayHeaders({ Location: location }) });
     },
     async continueLogout() {
@@ -45,8 +47,9 @@ export function delegatedLogin(options: DelegatedLoginOptions): LoginMethod {
         logWarning("login.refused", { reason: `X-Gateway-Login ${parsed.problem}`, path });
         throw new GatewayError("bad_gateway", "origin sent an invalid X-Gateway-Login");
       }
-      const { setCookie } = await options.begin(c, parsed.user);
-      response.headers.append("Set-Cookie", setCookie);
+      const begun = await options.begin(c, parsed.user);
+      if (!begun.ok) return begun.refusal;
+      response.headers.append("Set-Cookie", begun.setCookie);
       response.headers.set("Cache-Control", "no-store");
       return response;
     },

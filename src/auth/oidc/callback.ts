@@ -13,6 +13,10 @@
  * 4. Claims the ID token lacks are read from userinfo (its `sub` must match), mapped, and the
  *    session created like any login (begin-session.ts), with the provider's `sid` and the ID
  *    token kept for logout.
+ *    With `max_age` in the request (a rule's maxAuthAgeSeconds), the ID token must carry an
+ *    `auth_time` at most that old, plus AUTH_TIME_SKEW_SECONDS (OIDC Core §3.1.2.1): a
+ *    provider that ignored max_age does not pass for a fresh login. `auth_time` becomes the
+ *    session's authenticatedAt.
  * 5. 303 to `return_to` with `Referrer-Policy: no-referrer` and `Cache-Control: no-store`:
  *    the code never leaks through a Referer (L-08).
  */
@@ -34,6 +38,8 @@ import { clearedTransactionSetCookie, openTransaction, TRANSACTION_COOKIE, type 
 /** An ID token longer than this is not kept for `id_token_hint` (logout then sends client_id only). */
 export const MAX_STORED_ID_TOKEN_LENGTH = 8192;
 const MAX_SID_LENGTH = 256;
+/** Clock difference allowed between the provider and the gateway when `auth_time` is checked. */
+export const AUTH_TIME_SKEW_SECONDS = 60;
 
 /** Authorization errors that mean "the user was not signed in", not "something is broken". */
 const REFUSALS = new Set(["access_denied", "login_required", "consent_required", "interaction_required", "account_selection_required"]);
@@ -42,12 +48,17 @@ export function oidcCallback(oidc: ResolvedOidcConfig, begin: BeginSession): Han
   return async function oidcCallback(c) {
     // A failed step throws loginFailure(): app.ts answers it and clears the transaction.
     const transaction = await readTransaction(c, oidc);
-    const { user, idp, idToken } = await completeLogin(c, oidc, transaction);
+    const { user, idp, idToken, authenticatedAt } = await completeLogin(c, oidc, transaction);
     // Listed under the provider's session and subject, for back-channel logout; the ID token
     // comes back at logout as id_token_hint.
-    const { setCookie } = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}) });
+    const begun = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}), ...(authenticatedAt ? { authenticatedAt } : {}) });
+    if (!begun.ok) {
+      begun.refusal.headers.append("Set-Cookie", clearedTransactionSetCookie());
+      begun.refusal.headers.set("Referrer-Policy", "no-referrer");
+      return begun.refusal;
+    }
     const headers = gatewayHeaders({ Location: transaction.returnTo, "Referrer-Policy": "no-referrer" });
-    headers.append("Set-Cookie", setCookie);
+    headers.append("Set-Cookie", begun.setCookie);
     headers.append("Set-Cookie", clearedTransactionSetCookie());
     return new Response(null, { status: 303, headers });
   };
@@ -100,6 +111,8 @@ async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, t
     throw tokenFailure(error);
   }
   const idTokenClaims = oauth.getValidatedIdTokenClaims(tokens)!;
+  const authTime = typeof idTokenClaims.auth_time === "number" && Number.isFinite(idTokenClaims.auth_time) ? idTokenClaims.auth_time : null;
+  if (transaction.maxAgeSeconds !== undefined) checkAuthTime(authTime, transaction.maxAgeSeconds);
 
   let claims: Claims = idTokenClaims;
   if (metadata.userinfo_endpoint && lacksMappedClaims(idTokenClaims, oidc.claims)) {
@@ -123,7 +136,20 @@ async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, t
     sub: idTokenClaims.sub,
     ...(typeof sid === "string" && sid.length > 0 && sid.length <= MAX_SID_LENGTH ? { sid } : {}),
   };
-  return { user: mapped.user, idp, idToken: idToken.length <= MAX_STORED_ID_TOKEN_LENGTH ? idToken : null };
+  return {
+    user: mapped.user,
+    idp,
+    idToken: idToken.length <= MAX_STORED_ID_TOKEN_LENGTH ? idToken : null,
+    authenticatedAt: authTime === null ? null : authTime * 1000,
+  };
+}
+
+function checkAuthTime(authTime: number | null, maxAgeSeconds: number): void {
+  if (authTime === null) throw loginFailure("stale", `max_age=${maxAgeSeconds} was asked, and the ID token has no auth_time`);
+  const ageSeconds = Math.floor(Date.now() / 1000) - authTime;
+  if (ageSeconds > maxAgeSeconds + AUTH_TIME_SKEW_SECONDS) {
+    throw loginFailure("stale", `max_age=${maxAgeSeconds} was asked, and auth_time is ${ageSeconds} s old`);
+  }
 }
 
 /**

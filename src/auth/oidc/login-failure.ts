@@ -7,12 +7,14 @@
  *   `iss` that does not match; a code or nonce that does not belong to this login.
  * - `refused` (403): the provider answered `access_denied` or another "the user did not sign
  *   in" error (OAuth 2.0 RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
+ * - `stale` (403): the page needs a recent login (`max_age`) and the ID token's `auth_time`
+ *   is older, or missing.
  * - `provider` (502): the provider is unreachable, or answered something that does not verify.
  */
 import { GatewayError, type ErrorCode } from "../../http/responses";
 import { clearedTransactionSetCookie } from "./transaction";
 
-export type LoginFailureKind = "transaction" | "refused" | "provider";
+export type LoginFailureKind = "transaction" | "refused" | "stale" | "provider";
 
 const ANSWERS: Record<LoginFailureKind, { code: ErrorCode; title: string; text: string }> = {
   transaction: {
@@ -24,6 +26,11 @@ const ANSWERS: Record<LoginFailureKind, { code: ErrorCode; title: string; text: 
     code: "forbidden",
     title: "Not signed in",
     text: "The identity provider did not sign you in. You can try again.",
+  },
+  stale: {
+    code: "forbidden",
+    title: "Sign in again",
+    text: "This page needs a recent sign-in, and the identity provider did not ask you to sign in again. Please sign in again.",
   },
   provider: {
     code: "bad_gateway",

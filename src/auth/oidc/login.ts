@@ -29,7 +29,7 @@ function accountPrompt(asked: string | undefined, supported: unknown): "select_a
   return "login";
 }
 
-export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, returnTo: string): Promise<Response> {
+export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, returnTo: string, maxAgeSeconds: number | null): Promise<Response> {
   let authorizationEndpoint: string;
   let promptValues: unknown;
   try {
@@ -57,6 +57,9 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
   url.searchParams.set("code_challenge_method", "S256");
   const prompt = accountPrompt(c.req.query("prompt"), promptValues);
   if (prompt) url.searchParams.set("prompt", prompt);
+  // OIDC Core §3.1.2.1: the provider must authenticate the user again if its own login is
+  // older; the callback checks the ID token's auth_time against it.
+  if (maxAgeSeconds !== null) url.searchParams.set("max_age", String(maxAgeSeconds));
 
   const sealed = await sealTransaction(oidc.transactionKeys, {
     state,
@@ -64,6 +67,7 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
     codeVerifier,
     returnTo,
     issuer: oidc.issuer,
+    ...(maxAgeSeconds !== null ? { maxAgeSeconds } : {}),
     expiresAt: Math.floor(Date.now() / 1000) + TRANSACTION_TTL_SECONDS,
   });
   logEvent("login.started", { via: "oidc", ip: clientIp(c.req.raw) });

@@ -33,7 +33,7 @@ export function oidcLogin({ oidc, begin }: OidcLoginOptions): LoginMethod {
     name: "oidc",
     beforeSession,
     routes,
-    startLogin: (c, returnTo) => startOidcLogin(c, oidc, returnTo),
+    startLogin: (c, returnTo, maxAgeSeconds) => startOidcLogin(c, oidc, returnTo, maxAgeSeconds),
     continueLogout: (logoutHint) => providerLogoutUrl(oidc, logoutHint),
     async originLogin(c, response) {
       logWarning("login.ignored_oidc_mode", { path: c.var.canonicalPath });

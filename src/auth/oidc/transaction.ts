@@ -28,6 +28,8 @@ export interface LoginTransaction {
   readonly issuer: string;
   /** Epoch seconds. */
   readonly expiresAt: number;
+  /** The `max_age` the authorization request carried, if any: the callback checks `auth_time`. */
+  readonly maxAgeSeconds?: number;
 }
 
 export interface TransactionKeys {

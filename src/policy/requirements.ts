@@ -1,0 +1,75 @@
+/**
+ * Access requirements (docs/access-policy.md): what a session must meet for a rule, and for
+ * ALLOWED_USERS. Every key present must hold (AND); within one list any entry will do (OR).
+ * Compiled once from the configuration; `unmetRequirement` then costs a few comparisons per
+ * request and no allocation beyond parsing the client's address once.
+ */
+import { clientIp } from "../http/client";
+import { ipInRange, parseIp, type IpRange } from "./ip-ranges";
+
+export interface Requirements {
+  readonly roles?: readonly string[];
+  readonly users?: readonly string[];
+  /** Lower-cased: compared case-insensitively. */
+  readonly emails?: readonly string[];
+  /** Lower-cased; `*.example.com` admits subdomains of example.com, never example.com itself. */
+  readonly emailDomains?: readonly string[];
+  readonly ips?: readonly IpRange[];
+  /** ISO 3166-1 alpha-2, upper case, as `cf.country` gives them. */
+  readonly countries?: readonly string[];
+  readonly maxAuthAgeSeconds?: number;
+}
+
+export type RequirementKey = keyof Requirements;
+
+/** What a request brings to be checked against requirements. */
+export interface AccessSubject {
+  readonly user: { readonly sub: string; readonly email?: string; readonly roles: readonly string[] };
+  /** Epoch ms of the login (SessionView.authenticatedAt, parsed); at a login itself, now. */
+  readonly authenticatedAtMs: number;
+  /** `CF-Connecting-IP`. */
+  readonly clientIp: string | null;
+  /** `request.cf.country`. */
+  readonly country: string | null;
+  readonly nowMs: number;
+}
+
+/**
+ * The subject of a request: the address from `CF-Connecting-IP` only (never a client-sent
+ * forwarding header; SECURITY.md F-03) and the country Cloudflare put in `request.cf`.
+ */
+export function requestSubject(request: Request, user: AccessSubject["user"], authenticatedAtMs: number, nowMs: number): AccessSubject {
+  const country = (request.cf as { country?: unknown } | undefined)?.country;
+  return { user, authenticatedAtMs, clientIp: clientIp(request), country: typeof country === "string" && country !== "" ? country : null, nowMs };
+}
+
+/** The first requirement the subject fails, in the order of the table above; null when all hold. */
+export function unmetRequirement(requirements: Requirements, subject: AccessSubject): RequirementKey | null {
+  const { user } = subject;
+  if (requirements.roles && !requirements.roles.some((role) => user.roles.includes(role))) return "roles";
+  if (requirements.users && !requirements.users.includes(user.sub)) return "users";
+  const email = user.email?.toLowerCase();
+  if (requirements.emails && (email === undefined || !requirements.emails.includes(email))) return "emails";
+  if (requirements.emailDomains && !emailDomainMatches(requirements.emailDomains, email)) return "emailDomains";
+  if (requirements.ips && !ipMatches(requirements.ips, subject.clientIp)) return "ips";
+  if (requirements.countries && (subject.country === null || !requirements.countries.includes(subject.country.toUpperCase()))) return "countries";
+  if (requirements.maxAuthAgeSeconds !== undefined && !freshEnough(requirements.maxAuthAgeSeconds, subject)) return "maxAuthAgeSeconds";
+  return null;
+}
+
+function emailDomainMatches(domains: readonly string[], email: string | undefined): boolean {
+  if (email === undefined) return false;
+  const at = email.lastIndexOf("@");
+  if (at <= 0) return false;
+  const domain = email.slice(at + 1);
+  return domains.some((entry) => (entry.startsWith("*.") ? domain.length > entry.length - 1 && domain.endsWith(entry.slice(1)) : domain === entry));
+}
+
+function ipMatches(ranges: readonly IpRange[], clientIp: string | null): boolean {
+  const address = clientIp === null ? null : parseIp(clientIp);
+  return address !== null && ranges.some((range) => ipInRange(address, range));
+}
+
+function freshEnough(maxAuthAgeSeconds: number, subject: AccessSubject): boolean {
+  return subject.nowMs - subject.authenticatedAtMs <= maxAuthAgeSeconds * 1000;
+}
