@@ -131,6 +131,7 @@ async function assertionTasks(): Promise<{ signed: Task; reused: Task }> {
     id: "AAAAAAAAAAAAAAAAAAAAAA",
     user: { sub: "user-1", email: "user-1@example.com", name: "User One", roles: ["user"] },
     createdAt: new Date().toISOString(),
+    authenticatedAt: new Date().toISOString(),
     lastSeenAt: new Date().toISOString(),
     idleExpiresAt: new Date().toISOString(),
     absoluteExpiresAt: new Date().toISOString(),
