@@ -97,6 +97,33 @@ describe("the admin console", () => {
     expect((await as(admin, "/anything")).status).toBe(200);
   });
 
+  it("changes a user's roles on every live session, seen on that user's next request, and logs it", async () => {
+    const adminUser = uniqueUser({ roles: ["ops"] });
+    const admin = await loginWith(adminUser);
+    const target = uniqueUser({ roles: ["user"] });
+    const tokens = [await loginWith(target), await loginWith(target)];
+    for (const token of tokens) expect((await as(token, "/admin")).status).toBe(403);
+    let response!: Response;
+    const logs = await captureLogs(async () => {
+      response = await as(admin, "/_gateway/admin/console/users/roles", { method: "POST", headers: FORM, body: `user=${target.sub}&roles=${encodeURIComponent("user, admin")}` });
+    });
+    expect(response.status).toBe(303);
+    for (const token of tokens) expect((await as(token, "/admin")).status).toBe(200);
+    expect(logs).toMatch(new RegExp(`"event":"admin.console_roles_changed","admin":"${adminUser.sub}","session":"${idOf(admin)}","sub":"${target.sub}","roles":\\["user","admin"\\],"updated":2`));
+    // And back: the demotion is as immediate.
+    await as(admin, "/_gateway/admin/console/users/roles", { method: "POST", headers: FORM, body: `user=${target.sub}&roles=user` });
+    for (const token of tokens) expect((await as(token, "/admin")).status).toBe(403);
+  });
+
+  it("refuses roles no session could carry (a role over 100 characters: 400) and changes nothing", async () => {
+    const admin = await loginWith(uniqueUser({ roles: ["ops"] }));
+    const target = uniqueUser({ roles: ["user"] });
+    const token = await loginWith(target);
+    const response = await as(admin, "/_gateway/admin/console/users/roles", { method: "POST", headers: FORM, body: `user=${target.sub}&roles=${encodeURIComponent(`admin, ${"r".repeat(101)}`)}` });
+    expect(response.status).toBe(400);
+    expect((await as(token, "/admin")).status).toBe(403);
+  });
+
   it("refuses a cross-site post (CSRF) and a post by a user without the role, and ends nothing", async () => {
     const admin = await loginWith(uniqueUser({ roles: ["ops"] }));
     const plain = await loginWith(uniqueUser());

@@ -235,6 +235,23 @@ describe("a WebSocket with a session", () => {
     await expectEndedBySession(oldest, origin, Date.now());
   });
 
+  it("is closed with 1008 'identity changed' when an admin changes the user's identity; a new socket carries the new one", async () => {
+    const origin = recordingOrigin();
+    const user = uniqueUser({ roles: ["admin"] });
+    const { token } = await login(user);
+    const open = await openSocket(origin, token);
+    await roundTrip(open, "as admin");
+    const patch = await adminFetch(`/users/${user.sub}/sessions`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ roles: ["user"] }) });
+    expect(patch.status).toBe(200);
+    const closed = await open.closed;
+    expect(closed).toMatchObject({ code: 1008, reason: "identity changed" });
+    await vi.waitFor(() => expect(origin.originCloses).toEqual([{ code: 1008, reason: "identity changed" }]));
+    // The session lives on: a new socket is relayed, and requests see the new roles.
+    const again = await openSocket(origin, token);
+    expect(await roundTrip(again, "as user")).toBe("as user");
+    expect((await fetchWithSession(token, "/admin")).status).toBe(403);
+  });
+
   it("is closed by the idle timeout; client frames count as activity", async () => {
     const { t0, id, open } = await socketOnFakeClock();
     // 400 s of the 600 s idle timeout pass; a frame then counts as activity.

@@ -15,7 +15,7 @@ import type { Env } from "../env";
 import { logEvent, logError } from "../log";
 import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
-import { WATCH_ACTIVITY, WATCH_ENDED, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
+import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
 import { indexStub, userIndex } from "../session/stubs";
 
 const RECORD_KEY = "session";
@@ -121,6 +121,9 @@ export class SessionObject extends DurableObject<Env> {
     const updated = { ...record.user, ...changes };
     record.user = updated;
     await this.#persist(record);
+    // A live connection was opened with the old identity, which its origin still acts on:
+    // it is closed (1008 "identity changed") before the change answers; a reconnect carries the new one.
+    await this.#closeWatches(WATCH_IDENTITY_CHANGED);
     logEvent("session.user_updated", { session: record.publicId, sub: updated.sub, changed: Object.keys(changes) });
     return true;
   }
@@ -197,11 +200,11 @@ export class SessionObject extends DurableObject<Env> {
    * end of the session has answered — a revoke, a logout — no frame of that session's
    * connections reaches the origin any more.
    */
-  async #closeWatches(): Promise<void> {
+  async #closeWatches(reason: string = WATCH_ENDED): Promise<void> {
     const watches = new Set(this.ctx.getWebSockets());
     if (watches.size === 0) return;
     const released = new Promise<void>((done) => (this.#releasing = { watches, done }));
-    for (const ws of watches) closeWatch(ws);
+    for (const ws of watches) closeWatch(ws, reason);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([released, new Promise<void>((done) => (timer = setTimeout(done, WATCH_RELEASE_WAIT_MS)))]);
     clearTimeout(timer);
@@ -272,9 +275,9 @@ export class SessionObject extends DurableObject<Env> {
   }
 }
 
-function closeWatch(ws: WebSocket): void {
+function closeWatch(ws: WebSocket, reason: string = WATCH_ENDED): void {
   try {
-    ws.close(1000, WATCH_ENDED);
+    ws.close(1000, reason);
   } catch {
     // Already closing or closed: nothing is left to tell.
   }

@@ -14,7 +14,8 @@ import { CONSOLE_PATH, consolePage } from "../pages/admin-pages";
 import type { Brand } from "../pages/brand";
 import { unauthenticated } from "../pipeline/decide";
 import type { GatewayEnv } from "../pipeline/types";
-import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
+import { listUserSessions, readSession, revokeSession, revokeUserSessions, updateUserSessions } from "../session/store";
+import { parseUserChanges } from "../session/user";
 import { isPublicId } from "../session/token";
 
 const MAX_FORM_BYTES = 4096;
@@ -57,6 +58,18 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     return backTo(user ?? target?.user.sub ?? null);
   });
 
+  console.post("/admin/console/users/roles", async function rolesFromConsole(c) {
+    const form = await formOf(c.req.raw);
+    if (!form.user) throw new GatewayError("bad_request", "no user id in the form");
+    const roles = (form.fields.get("roles") ?? "").split(",").map((role) => role.trim()).filter(Boolean);
+    // The same check as the API's PATCH: what no session could carry is refused, nothing changed.
+    const parsed = parseUserChanges({ roles });
+    if (!parsed.ok) throw new GatewayError("bad_request", `console roles: ${parsed.problem}`);
+    const updated = await updateUserSessions(c.env, form.user, parsed.changes);
+    logEvent("admin.console_roles_changed", { admin: c.var.session!.user.sub, session: c.var.session!.id, sub: form.user, roles: parsed.changes.roles ?? [], updated });
+    return backTo(form.user);
+  });
+
   console.post("/admin/console/users/end-all", async function endAllFromConsole(c) {
     const { user } = await formOf(c.req.raw);
     if (!user) throw new GatewayError("bad_request", "no user id in the form");
@@ -84,14 +97,15 @@ function requireAdmin({ adminRole, cookieName }: AdminConsoleOptions): Middlewar
   };
 }
 
-async function formOf(request: Request): Promise<{ user: string | null }> {
+async function formOf(request: Request): Promise<{ user: string | null; fields: URLSearchParams }> {
   const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") throw new GatewayError("unsupported_media_type", "the console's forms are urlencoded");
   const body = await readBoundedBody(request, MAX_FORM_BYTES);
   if (body === null) throw new GatewayError("payload_too_large", `console form over ${MAX_FORM_BYTES} bytes`);
-  const user = new URLSearchParams(new TextDecoder().decode(body)).get("user")?.trim() ?? "";
+  const fields = new URLSearchParams(new TextDecoder().decode(body));
+  const user = fields.get("user")?.trim() ?? "";
   if (user.length > MAX_SUB_LENGTH) throw new GatewayError("bad_request", "malformed user id");
-  return { user: user || null };
+  return { user: user || null, fields };
 }
 
 function backTo(sub: string | null): Response {

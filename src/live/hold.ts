@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import type { GatewayEnv, LiveConnections } from "../pipeline/types";
+import { WATCH_ENDED } from "../session/types";
 import { watchSession, type SessionWatch } from "../session/watch";
 import { cutWhenSessionEnds, isStreamedResponse } from "./stream-cut";
 import { relayWebSocket } from "./websocket-relay";
@@ -39,7 +40,7 @@ export function liveConnections(options: LiveOptions): LiveConnections {
   };
 }
 
-const ENDED: SessionWatch = { ended: Promise.resolve(), activity() {}, close() {} };
+const ENDED: SessionWatch = { ended: Promise.resolve(WATCH_ENDED), activity() {}, close() {} };
 
 function closeQuietly(socket: WebSocket): void {
   try {

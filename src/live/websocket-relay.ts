@@ -2,8 +2,9 @@
  * A WebSocket the gateway holds both legs of, for a session's lifetime (docs/live-connections.md).
  * Frames pass through unchanged, text and binary, in both directions; a close on one leg closes
  * the other with the same code and reason. When the session ends — the watch settles — both
- * legs are closed with 1008 `session ended`, and nothing the client sends after that reaches
- * the origin.
+ * legs are closed with 1008 `session ended` (or `identity changed`, when an admin changed the
+ * user's identity: the origin acted on the old one), and nothing the client sends after that
+ * reaches the origin.
  */
 import { logEvent } from "../log";
 import type { SessionWatch } from "../session/watch";
@@ -43,8 +44,10 @@ export function relayWebSocket(origin: WebSocket, watch: SessionWatch, sessionId
   origin.addEventListener("close", (event) => end("origin", frameOf(event), {}));
   client.addEventListener("error", () => end("client-error", {}, { code: 1011 }));
   origin.addEventListener("error", () => end("origin-error", { code: 1011 }, {}));
-  const ended = { code: SESSION_ENDED_CLOSE_CODE, reason: WATCH_ENDED };
-  void watch.ended.then(() => end("session-ended", ended, ended));
+  void watch.ended.then((reason) => {
+    const frame = { code: SESSION_ENDED_CLOSE_CODE, reason };
+    end(reason === WATCH_ENDED ? "session-ended" : "identity-changed", frame, frame);
+  });
   return clientEnd;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The admin console (`ADMIN_ROLE`): look up a user by id, see their live sessions, end one or
- * all. Forms only, posting to this site; the endpoints check the session, the role and that
+ * all, change their roles. Forms only, posting to this site; the endpoints check the session, the role and that
  * the post is not cross-site, and log each action with the acting admin's id.
  */
 import type { SessionView } from "../session/types";
@@ -30,5 +30,8 @@ function results(sub: string, sessions: readonly SessionView[], admin: SessionVi
   return html`<h2>${user.name ?? sub}</h2>
 <p>${user.email ? html`${user.email} · ` : ""}roles: ${user.roles.length > 0 ? user.roles.join(", ") : "none"} · ${sessions.length} live ${sessions.length === 1 ? "session" : "sessions"}</p>
 <table><thead><tr><th scope="col">Device</th><th scope="col">Address</th><th scope="col">Last active</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${rows}</tbody></table>
-<form method="post" action="/_gateway/admin/console/users/end-all"><input type="hidden" name="user" value="${sub}"><button type="submit" class="danger">End all sessions of this user</button></form>`;
+<form method="post" action="/_gateway/admin/console/users/roles"><input type="hidden" name="user" value="${sub}"><label for="roles">Roles, comma-separated (every live session of this user, from its next request on)</label>
+<input type="text" id="roles" name="roles" value="${user.roles.join(", ")}" autocomplete="off">
+<div class="actions"><button type="submit" class="secondary">Change roles</button></div></form>
+<div class="actions"><form method="post" action="/_gateway/admin/console/users/end-all"><input type="hidden" name="user" value="${sub}"><button type="submit" class="danger">End all sessions of this user</button></form></div>`;
 }

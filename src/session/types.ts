@@ -124,3 +124,5 @@ export type TouchResult =
  */
 export const WATCH_ACTIVITY = "activity";
 export const WATCH_ENDED = "session ended";
+/** The close reason when the session lives on with another identity (an admin's PATCH). */
+export const WATCH_IDENTITY_CHANGED = "identity changed";

@@ -10,11 +10,15 @@ import type { Env } from "../env";
 import { logWarning } from "../log";
 import { durableCall } from "./durable-call";
 import { sessionStub } from "./stubs";
-import { WATCH_ACTIVITY } from "./types";
+import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED } from "./types";
 
 export interface SessionWatch {
-  /** Settles once the session has ended, or can no longer be confirmed. Never rejects. */
-  readonly ended: Promise<void>;
+  /**
+   * Settles once the connection must end — the session ended, its identity changed, or it can
+   * no longer be confirmed — with the reason to give the client (`session ended`, `identity
+   * changed`). Never rejects.
+   */
+  readonly ended: Promise<string>;
   /** The connection saw client activity: told to the session at most once per activity window. */
   activity(): void;
   /** The connection is over: let go of the watch. */
@@ -34,13 +38,13 @@ export async function watchSession(env: Env, publicId: string, activityWindowMs:
   if (response.status !== 101 || !socket) return null;
   socket.accept();
 
-  let settle!: () => void;
-  const ended = new Promise<void>((resolve) => (settle = resolve));
+  let settle!: (reason: string) => void;
+  const ended = new Promise<string>((resolve) => (settle = resolve));
   let open = true;
-  const finish = () => {
+  const finish = (reason: string) => {
     if (!open) return;
     open = false;
-    settle();
+    settle(reason);
   };
   const release = () => {
     try {
@@ -51,13 +55,15 @@ export async function watchSession(env: Env, publicId: string, activityWindowMs:
   };
   // The session ended (or the object is gone): the connection ends first (the `ended`
   // callbacks run before any later frame of it is handled), then the object is told.
-  socket.addEventListener("close", () => {
-    finish();
+  socket.addEventListener("close", (event) => {
+    // The object names why (WATCH_ENDED, WATCH_IDENTITY_CHANGED); any other close — the object
+    // restarted, the connection lost — means the session can no longer be confirmed: ended.
+    finish(event.reason === WATCH_IDENTITY_CHANGED ? WATCH_IDENTITY_CHANGED : WATCH_ENDED);
     queueMicrotask(release);
   });
   socket.addEventListener("error", () => {
     logWarning("live.watch_lost", { session: publicId });
-    finish();
+    finish(WATCH_ENDED);
   });
 
   let lastActivityAt = Date.now();
@@ -70,7 +76,7 @@ export async function watchSession(env: Env, publicId: string, activityWindowMs:
       try {
         socket.send(WATCH_ACTIVITY);
       } catch {
-        finish();
+        finish(WATCH_ENDED);
       }
     },
     close() {

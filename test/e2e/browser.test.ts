@@ -192,7 +192,7 @@ describe("delegated mode in Chromium", () => {
 });
 
 describe("the admin console in Chromium", () => {
-  it("ends a user's sessions from the console; that user is signed out on their next page", async () => {
+  it("changes a user's roles and ends their sessions from the console; that user sees each on the next page", async () => {
     const opsContext = await browser.newContext();
     const userContext = await browser.newContext();
     const ops = await signInDelegated(opsContext, "b06-ops", ["ops"]);
@@ -205,6 +205,12 @@ describe("the admin console in Chromium", () => {
     await ops.waitForURL(`${delegatedUrl}/_gateway/admin/?user=b06-user`);
     expect(await ops.locator("tbody tr").count()).toBe(1);
     await screenshot(ops, "admin-console");
+    // A role change is seen on the user's very next page.
+    expect((await user.goto(`${delegatedUrl}/admin`))!.status()).toBe(403);
+    await ops.getByLabel(/^Roles/).fill("user, admin");
+    await ops.getByRole("button", { name: "Change roles" }).click();
+    await ops.waitForURL(`${delegatedUrl}/_gateway/admin/?user=b06-user`);
+    expect((await user.goto(`${delegatedUrl}/admin`))!.status()).toBe(200);
     await ops.getByRole("button", { name: "End all sessions of this user" }).click();
     await ops.waitForURL(`${delegatedUrl}/_gateway/admin/?user=b06-user`);
     expect(await ops.locator("text=No live session.").count()).toBe(1);
