@@ -60,7 +60,8 @@ describe("ALLOWED_USERS at the OIDC callback", () => {
     expect(jar.get(TRANSACTION_COOKIE)).toBeUndefined();
     const html = await response.text();
     expect(html).toMatch(claims.email_verified === true ? /ann@gmail\.com/ : /someone-1/);
-    expect(html).toContain('href="/_gateway/login"');
+    // Another sign-in, at the provider's account choice (not the same account straight back in).
+    expect(html).toContain('href="/_gateway/login?prompt=select_account"');
     expect((await listDurableObjectIds(env.SESSIONS)).length).toBe(before);
   });
 

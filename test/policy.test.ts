@@ -205,7 +205,7 @@ describe("ALLOWED_USERS", () => {
     const html = await response.text();
     expect(html).toContain("eve&lt;b&gt;@evil.test");
     expect(html).not.toContain("<b>");
-    expect(html).toContain('href="/_gateway/login"');
+    expect(html).toContain('href="/_gateway/login?prompt=select_account"');
     expect((await listDurableObjectIds(env.SESSIONS)).length).toBe(before);
     expect(events("login.user_not_allowed")).toContainEqual(expect.objectContaining({ requirement: "ALLOWED_USERS.emailDomains" }));
   });
