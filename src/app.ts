@@ -4,7 +4,7 @@
  * request then runs the same fixed pipeline, in this order:
  *
  *   target (canonical path; 400, reserved prefix 404)
- *   → /_gateway/admin (bearer token) → the login method's endpoints without a session
+ *   → /_gateway/health (no cookie read, no Durable Object) → /_gateway/admin (bearer token) → the login method's endpoints without a session
  *   → session (cookie → signature → one touch) → the login method's endpoints
  *   → /_gateway endpoints → decision (policy: 401 / 302 / 403) → terminal (the origin)
  *
@@ -17,6 +17,7 @@ import type { LoginMethod } from "./auth/method";
 import { oidcLogin } from "./auth/oidc/method";
 import { resolveConfig, type ResolvedConfig } from "./config/resolve";
 import { adminApi } from "./endpoints/admin";
+import { healthEndpoint } from "./endpoints/health";
 import { mySessions } from "./endpoints/my-sessions";
 import { sessionEndpoints } from "./endpoints/session";
 import type { Env } from "./env";
@@ -68,6 +69,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const targetOptions = { caseInsensitivePaths: config.caseInsensitivePaths };
   const app = new Hono<GatewayEnv>({ getPath: routingPath(targetOptions) });
   app.use(target(targetOptions));
+  app.route("/_gateway", healthEndpoint());
   app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
