@@ -33,6 +33,8 @@ const RULES = {
   endpoints: { allow: ["env", "http", "log", "session", "pipeline", "auth/method", "auth/begin-session", "policy"] },
   // A login method imports shared auth code, never another method.
   auth: { allow: ["env", "http", "log", "session", "pipeline/types", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay"], methods: ["auth/delegated", "auth/oidc"] },
+  // Metrics: data points from what the pipeline learnt; no request handling of their own.
+  observability: { allow: ["env", "http", "log", "policy/routes", "pipeline/types", "auth/method", "observability"] },
   config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config"] },
   // Only the composition root and the entry name concrete parts.
   app: { allow: ["*"] },

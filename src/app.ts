@@ -29,6 +29,8 @@ import { decide } from "./pipeline/decide";
 import { loadSession } from "./pipeline/load-session";
 import { routingPath, target } from "./pipeline/target";
 import type { GatewayEnv } from "./pipeline/types";
+import { analyticsEngineMetrics } from "./observability/metrics";
+import { decisionRecorder, logouts, observedBegin, requestClock, sessionRefusals } from "./observability/observe";
 import { originFor } from "./upstream/origin";
 import { proxyTerminal } from "./upstream/proxy";
 
@@ -55,7 +57,12 @@ async function buildApp(env: Env): Promise<Hono<GatewayEnv>> {
 /** The pipeline for one resolved configuration. */
 export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const { cookieName } = config;
-  const begin = sessionStarter({ ...config, via: config.oidc ? "oidc" : "origin" });
+  const via = config.oidc ? "oidc" : "origin";
+  // Workers Analytics Engine, when GATEWAY_METRICS is bound: one data point per decision and
+  // per session event (observability/). Without it none of these steps is mounted.
+  const metrics = analyticsEngineMetrics(env.GATEWAY_METRICS);
+  const starter = sessionStarter({ ...config, via });
+  const begin = metrics ? observedBegin(starter, metrics, via) : starter;
   const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
   const terminal = proxyTerminal({
     origin: originFor(config.origin, env),
@@ -68,18 +75,21 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
 
   const targetOptions = { caseInsensitivePaths: config.caseInsensitivePaths };
   const app = new Hono<GatewayEnv>({ getPath: routingPath(targetOptions) });
+  if (metrics) app.use(requestClock());
   app.use(target(targetOptions));
   app.route("/_gateway", healthEndpoint());
   app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
+  if (metrics) app.use(sessionRefusals(metrics));
+  if (metrics) app.use("/_gateway/logout", logouts(metrics));
   if (login.routes) app.route("/_gateway", login.routes);
   app.route("/_gateway/sessions", mySessions({ cookieName }));
   app.route("/_gateway", sessionEndpoints({ login, cookieName }));
   app.all("/_gateway/*", () => {
     throw new GatewayError("not_found", "no such gateway endpoint");
   });
-  app.all("*", decide({ policy: config.routePolicy, cookieName }), terminal);
+  app.all("*", decide({ policy: config.routePolicy, cookieName, ...(metrics ? { onDecision: decisionRecorder(metrics) } : {}) }), terminal);
   app.onError(handleError);
   return app;
 }

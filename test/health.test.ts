@@ -29,7 +29,7 @@ describe("/_gateway/health", () => {
     const { token } = await login(uniqueUser());
     const touched: string[] = [];
     const bindings = envWithoutDurableObjects(touched);
-    for (const headers of [{}, { cookie: cookie(token) }, { cookie: cookie("forged.forged.forged") }]) {
+    for (const headers of [{}, { cookie: cookie(token) }, { cookie: cookie("forged.forged.forged") }] as Record<string, string>[]) {
       const response = await gatewayFetchIn(bindings, "/_gateway/health", { headers });
       expect(response.status).toBe(200);
       expect(response.headers.get("cache-control")).toBe("no-store");

@@ -10,7 +10,7 @@
 
 export interface Setting {
   /** How it reaches the Worker: `[vars]`, a secret, or a binding. */
-  readonly kind: "var" | "var (array)" | "secret" | "service binding" | "rate-limit binding";
+  readonly kind: "var" | "var (array)" | "secret" | "service binding" | "rate-limit binding" | "Analytics Engine binding";
   /** README table it belongs to: the main one, or OIDC's. */
   readonly section: "core" | "oidc";
   /** The value used when the setting is absent. */
@@ -139,6 +139,13 @@ export const SETTINGS = {
     shown: "100 per 60 s",
     meaning:
       "Cookies that fail the signature check, counted per client address (`CF-Connecting-IP`); past the limit the client gets 429. Without the binding, failures are only logged. See `[[ratelimits]]` in `wrangler.toml`.",
+  },
+  GATEWAY_METRICS: {
+    kind: "Analytics Engine binding",
+    section: "core",
+    shown: "— (off)",
+    meaning:
+      "Workers Analytics Engine dataset: one data point per access decision and per session event (outcome, reason, rule, latency). See [docs/operations.md](docs/operations.md). `[[analytics_engine_datasets]]` in `wrangler.toml`.",
   },
   OIDC_ISSUER: {
     kind: "var",

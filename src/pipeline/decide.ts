@@ -17,23 +17,35 @@ export interface DecideOptions {
   readonly policy: RoutePolicy;
   /** COOKIE_NAME: a refusal clears a cookie that gave no session. */
   readonly cookieName: string;
+  /** Told every decision, with the access that decided it (app.ts: metrics). */
+  readonly onDecision?: (c: Context<GatewayEnv>, outcome: "allowed" | "unauthenticated" | "forbidden", access: Access) => void;
 }
 
 export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
-  const { policy } = options;
+  const { policy, onDecision } = options;
   return async function decide(c, next) {
     const { session, canonicalPath } = c.var;
     const method = c.req.method;
     const overrides = await overrideMethods(c.req.raw, c.var.url, () => policy.dependsOnMethod(method, canonicalPath));
     const methods = [method, ...overrides.filter((override) => override !== method)];
     const accesses = methods.map((one) => policy.accessFor(one, canonicalPath));
-    if (accesses.every((access) => access.kind === "public")) return next();
-    if (!session) return unauthenticated(c, options.cookieName);
+    // The access that decides: the strictest of the request's methods.
+    const deciding = accesses.find((access) => access.kind === "roles") ?? accesses.find((access) => access.kind === "session") ?? accesses[0]!;
+    if (accesses.every((access) => access.kind === "public")) {
+      onDecision?.(c, "allowed", deciding);
+      return next();
+    }
+    if (!session) {
+      onDecision?.(c, "unauthenticated", deciding);
+      return unauthenticated(c, options.cookieName);
+    }
     const missing = accesses.find((access): access is Extract<Access, { kind: "roles" }> => access.kind === "roles" && !access.roles.some((role) => session.user.roles.includes(role)));
     if (missing) {
+      onDecision?.(c, "forbidden", missing);
       logEvent("access.forbidden", { session: session.id, path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}), needs: missing.roles });
       return wantsHtmlNavigation(c.req.raw) ? errorPage("forbidden") : errorResponse("forbidden");
     }
+    onDecision?.(c, "allowed", deciding);
     return next();
   };
 }
