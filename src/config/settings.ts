@@ -97,7 +97,7 @@ export const SETTINGS = {
     section: "core",
     default: "delegated",
     meaning:
-      "How users log in. `\"delegated\"`: the origin logs them in ([below](#logging-users-in-delegated-login)). `\"oidc\"`: an OpenID Provider does ([OIDC](#logging-users-in-openid-connect-oidc)).",
+      "How users log in. `\"delegated\"`: the origin logs them in ([below](#logging-users-in-delegated-login)). `\"oidc\"`: an OpenID Provider does ([docs/oidc.md](docs/oidc.md)).",
   },
   SESSION_SECRET: {
     kind: "secret",

@@ -1,7 +1,7 @@
 /**
  * Workers Analytics Engine: one data point per access decision and per session event, when the
  * optional `GATEWAY_METRICS` binding is present (wrangler.toml `[[analytics_engine_datasets]]`).
- * Without it nothing is recorded and nothing is called. README ("Observability") queries them.
+ * Without it nothing is recorded and nothing is called. docs/operations.md has the SQL that queries them.
  *
  * Layout of a data point (the SQL API names columns blob1…, double1…, index1):
  *   index1  kind: "decision" | "session"
