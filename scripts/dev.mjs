@@ -1,25 +1,35 @@
-// `npm run dev [-- <wrangler dev options>]`: the gateway in front of the demo origin, locally.
+// `npm run dev [-- --origin <url>] [-- <wrangler dev options>]`: the gateway, locally, in front
+// of the demo origin — or, with `--origin http://127.0.0.1:3000`, in front of your own app.
 //
 // 1. On a fresh clone there is no `.dev.vars`: create it from `.dev.vars.example` with fresh
-//    random SESSION_SECRET and ADMIN_TOKEN and a new ASSERTION_KEYS signing key. With two `-c`
-//    configs wrangler reads each worker's `.dev.vars` next to *that* worker's config, so the
-//    gateway's secrets belong in `.dev.vars` beside wrangler.toml (the demo origin needs none).
-//    A `.dev.vars` from before the signed assertion, with no ASSERTION_KEYS line at all, gets
-//    one appended (an empty `ASSERTION_KEYS=` line is left alone: no assertion, on purpose).
-// 2. Run `wrangler dev -c wrangler.toml -c demo/wrangler.toml <extra args>` with stdio
-//    inherited, `node_modules/.bin` first on PATH (wrangler needs the Node 22 that the `node`
-//    devDependency puts there), SIGINT/SIGTERM/SIGHUP forwarded, and exit with its code.
+//    random SESSION_SECRET and ADMIN_TOKEN and a new ASSERTION_KEYS signing key (a `.dev.vars`
+//    without an ASSERTION_KEYS line gets one appended; an empty `ASSERTION_KEYS=` line is left
+//    alone: no assertion, on purpose). With two `-c` configs wrangler reads each
+//    worker's `.dev.vars` next to *that* worker's config, so the gateway's secrets belong in
+//    `.dev.vars` beside wrangler.toml (the demo origin needs none). DEV_VARS_PATH names
+//    another file (the tests use one of their own).
+// 2. `--origin <url>`: write a copy of wrangler.toml without the demo's ORIGIN service binding
+//    and with ORIGIN_URL = <url> to .wrangler/dev-origin/wrangler.json (git-ignored), so the
+//    tracked wrangler.toml stays as it is; its `.dev.vars` is passed with `--env-file`, and
+//    its state kept in the usual .wrangler/state.
+// 3. Check the configuration first (scripts/check-config.mjs, the Worker's own validator, with
+//    the `--var`s given): on a problem, print it and stop, rather than start a gateway that
+//    answers 503 to every request.
+// 4. Run `wrangler dev -c <config(s)> <extra args>` with stdio inherited, `node_modules/.bin`
+//    first on PATH (wrangler needs the Node 22 that the `node` devDependency puts there),
+//    SIGINT/SIGTERM/SIGHUP forwarded, and exit with its code.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { newAssertionKey } from "./assertion-key.mjs";
+import { checkConfig } from "./check-config.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const devVarsPath = path.join(root, ".dev.vars");
+const devVarsPath = process.env.DEV_VARS_PATH ? path.resolve(process.env.DEV_VARS_PATH) : path.join(root, ".dev.vars");
 const examplePath = path.join(root, ".dev.vars.example");
 const randomSecret = async () => randomBytes(32).toString("base64url"); // 43 characters
 const GENERATED = {
@@ -28,8 +38,64 @@ const GENERATED = {
   ASSERTION_KEYS: async () => JSON.stringify([await newAssertionKey()]),
 };
 
+const { origin, wranglerArgs } = takeOrigin(process.argv.slice(2));
 await ensureDevVars();
-runWrangler(["dev", "-c", "wrangler.toml", "-c", "demo/wrangler.toml", ...process.argv.slice(2)]);
+const configArgs = origin ? await configForOrigin(origin, wranglerArgs) : ["-c", "wrangler.toml", "-c", "demo/wrangler.toml"];
+await checkFirst(configArgs[1], wranglerArgs);
+runWrangler(["dev", ...configArgs, ...wranglerArgs]);
+
+/** `--origin <url>` or `--origin=<url>` is ours; everything else goes to wrangler dev. */
+function takeOrigin(args) {
+  const wranglerArgs = [];
+  let origin = null;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--origin") {
+      origin = args[++i];
+      if (!origin) fail("dev: --origin needs a URL, e.g. --origin http://127.0.0.1:3000");
+    } else if (args[i].startsWith("--origin=")) {
+      origin = args[i].slice("--origin=".length);
+    } else {
+      wranglerArgs.push(args[i]);
+    }
+  }
+  return { origin, wranglerArgs };
+}
+
+/** The gateway's wrangler.toml without the demo's ORIGIN binding, ORIGIN_URL set: a generated file. */
+async function configForOrigin(origin, wranglerArgs) {
+  const { experimental_readRawConfig } = await import("wrangler");
+  const { rawConfig } = experimental_readRawConfig({ config: path.join(root, "wrangler.toml") });
+  const services = (rawConfig.services ?? []).filter((service) => service.binding !== "ORIGIN");
+  const config = {
+    ...rawConfig,
+    main: path.join(root, rawConfig.main),
+    services,
+    vars: { ...rawConfig.vars, ORIGIN_URL: origin },
+  };
+  const dir = path.join(root, ".wrangler", "dev-origin");
+  mkdirSync(dir, { recursive: true });
+  const configPath = path.join(dir, "wrangler.json");
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  console.log(`dev: the gateway in front of ${origin} (config generated at ${path.relative(root, configPath)}; wrangler.toml unchanged)`);
+  const args = ["-c", configPath, "--env-file", devVarsPath];
+  if (!wranglerArgs.some((arg) => arg === "--persist-to" || arg.startsWith("--persist-to="))) args.push("--persist-to", path.join(root, ".wrangler", "state"));
+  return args;
+}
+
+/** The Worker's own validator on what wrangler dev is about to start; stops on a problem. */
+async function checkFirst(configPath, wranglerArgs) {
+  const vars = [];
+  for (let i = 0; i < wranglerArgs.length; i++) {
+    if (wranglerArgs[i] === "--var") {
+      // wrangler dev --var takes several KEY:VALUE after one flag.
+      while (wranglerArgs[i + 1] && !wranglerArgs[i + 1].startsWith("-")) vars.push("--var", wranglerArgs[++i]);
+    } else if (wranglerArgs[i].startsWith("--var=")) {
+      vars.push("--var", wranglerArgs[i].slice("--var=".length));
+    }
+  }
+  const { exitCode } = await checkConfig(["-c", configPath, "--dev-vars", devVarsPath, ...vars], { cwd: root });
+  if (exitCode !== 0) fail("dev: not starting: fix the configuration above (`npm run check` checks it again)");
+}
 
 async function ensureDevVars() {
   if (existsSync(devVarsPath)) {

@@ -4,8 +4,8 @@
  * request then runs the same fixed pipeline, in this order:
  *
  *   target (canonical path; 400, reserved prefix 404)
- *   → /_gateway/admin (bearer token) → /_gateway/jwks.json (with ASSERTION_KEYS)
- *   → the login method's endpoints without a session
+ *   → /_gateway/health (no cookie read, no Durable Object) → /_gateway/admin (bearer token)
+ *   → /_gateway/jwks.json (with ASSERTION_KEYS) → the login method's endpoints without a session
  *   → session (cookie → signature → one touch) → ALLOWED_USERS → the login method's endpoints
  *   → /_gateway endpoints → decision (policy: 401 / 302 / 403) → terminal (the origin)
  *
@@ -20,6 +20,7 @@ import { resolveConfig, type ResolvedConfig } from "./config/resolve";
 import { adminApi } from "./endpoints/admin";
 import { adminConsole, isConsolePath } from "./endpoints/admin-console";
 import { jwksEndpoint } from "./endpoints/jwks";
+import { healthEndpoint } from "./endpoints/health";
 import { mySessions } from "./endpoints/my-sessions";
 import { sessionEndpoints } from "./endpoints/session";
 import type { Env } from "./env";
@@ -41,6 +42,8 @@ import { decide } from "./pipeline/decide";
 import { loadSession } from "./pipeline/load-session";
 import { routingPath, target } from "./pipeline/target";
 import type { GatewayEnv } from "./pipeline/types";
+import { analyticsEngineMetrics } from "./observability/metrics";
+import { decisionRecorder, logouts, observedBegin, requestClock, sessionRefusals } from "./observability/observe";
 import { originFor } from "./upstream/origin";
 import { proxyTerminal } from "./upstream/proxy";
 
@@ -67,7 +70,12 @@ async function buildApp(env: Env): Promise<Hono<GatewayEnv>> {
 /** The pipeline for one resolved configuration. */
 export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const { cookieName } = config;
-  const begin = sessionStarter({ ...config, via: config.oidc ? "oidc" : "origin" });
+  const via = config.oidc ? "oidc" : "origin";
+  // Workers Analytics Engine, when GATEWAY_METRICS is bound: one data point per decision and
+  // per session event (observability/). Without it none of these steps is mounted.
+  const metrics = analyticsEngineMetrics(env.GATEWAY_METRICS);
+  const starter = sessionStarter({ ...config, via });
+  const begin = metrics ? observedBegin(starter, metrics, via) : starter;
   const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
   const terminal = proxyTerminal({
     origin: originFor(config.origin, env),
@@ -81,14 +89,18 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
 
   const targetOptions = { caseInsensitivePaths: config.caseInsensitivePaths };
   const app = new Hono<GatewayEnv>({ getPath: routingPath(targetOptions) });
+  if (metrics) app.use(requestClock());
   app.use(target(targetOptions));
+  app.route("/_gateway", healthEndpoint());
   app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken, isConsolePath: config.adminRole ? isConsolePath : null }));
   // Before the session: a page's stylesheet and the JWKS cost no session lookup.
   app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
   if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
   app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
+  if (metrics) app.use(sessionRefusals(metrics));
   if (config.allowedUsers) app.use(allowedUsers({ requirements: config.allowedUsers }));
+  if (metrics) app.use("/_gateway/logout", logouts(metrics));
   if (login.routes) app.route("/_gateway", login.routes);
   if (config.adminRole) app.route("/_gateway", adminConsole({ adminRole: config.adminRole, cookieName, brand: config.brand }));
   app.route("/_gateway/sessions", mySessions({ cookieName, brand: config.brand }));
@@ -96,7 +108,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   app.all("/_gateway/*", () => {
     throw new GatewayError("not_found", "no such gateway endpoint");
   });
-  app.all("*", decide({ policy: config.routePolicy, cookieName }), terminal);
+  app.all("*", decide({ policy: config.routePolicy, cookieName, ...(metrics ? { onDecision: decisionRecorder(metrics) } : {}) }), terminal);
   app.onError(errorHandler(config.brand));
   return app;
 }

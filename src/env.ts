@@ -20,4 +20,6 @@ export interface Env extends SettingsEnv {
   ORIGIN?: Fetcher;
   /** Workers rate-limiting binding: forged-cookie attempts per client IP (optional). */
   COOKIE_FAILURE_LIMITER?: RateLimit;
+  /** Workers Analytics Engine: one data point per decision and session event (optional). */
+  GATEWAY_METRICS?: AnalyticsEngineDataset;
 }

@@ -238,7 +238,11 @@ describe("resolveConfig: problems", () => {
     ["ROUTES", { ROUTES: { path: "/a", access: "public" } }, ["ROUTES (", "array of rules"]],
     ["ROUTES", { ROUTES: [{ path: "/a", methods: ["get"], access: "public" }] }, ['ROUTES[0].methods[0] ("get")', "upper-case HTTP method"]],
     ["ROUTES", { ROUTES: [{ path: "/a", methods: [], access: "public" }] }, ["ROUTES[0].methods ([])", "must not be empty"]],
-    ["ROUTES", { ROUTES: [{ path: "/a", acess: "public" }] }, ["ROUTES[0].acess", "no other keys"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", acess: "public" }] }, ["ROUTES[0] (", 'unknown key "acess" (did you mean "access"?)']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: "public", verbs: ["GET"] }] }, ["ROUTES[0] (", 'unknown key "verbs": a rule is {path, methods?, access}']],
+    ["ROUTES", { ROUTES: [{ access: "public" }] }, ["ROUTES[0] (", 'has no "path"']],
+    ["ROUTES", { ROUTES: ["/a"] }, ['ROUTES[0] ("/a")', "must be an object"]],
+    ["ORIGIN", { ORIGIN: "https://origin.example" as unknown as Fetcher }, ['ORIGIN ("https://origin.example")', "must be a service binding", "did you mean ORIGIN_URL?"]],
     ["ROUTES", { ROUTES: [{ path: "/ok", access: "public" }, { path: "/a/(", access: "public" }] }, ['ROUTES[1].path ("/a/(")', "not a valid URLPattern"]],
     ["ROUTES", { ROUTES: [{ path: "a", access: "public" }] }, ['ROUTES[0].path ("a")', "must start with /"]],
     ["ROUTES", { ROUTES: [{ path: "/a", access: "private" }] }, ['ROUTES[0].access ("private")', '"public", "session"']],
@@ -287,11 +291,9 @@ describe("resolveConfig: problems", () => {
     expect(problems.filter((problem) => texts.every((text) => problem.includes(text)))).toHaveLength(1);
   });
 
-  it("reports a misspelt rule key by name, with the missing one", async () => {
+  it("reports a misspelt rule key once, naming the key it probably means (not also as a missing key)", async () => {
     const problems = await problemsOf({ ROUTES: [{ path: "/a", acess: "public" }] });
-    expect(problems).toHaveLength(2);
-    expect(problems.some((problem) => problem.startsWith("ROUTES[0].acess"))).toBe(true);
-    expect(problems.some((problem) => problem.startsWith("ROUTES[0].access"))).toBe(true);
+    expect(problems).toEqual(['ROUTES[0] ({"path":"/a","acess":"public"}) has an unknown key "acess" (did you mean "access"?), has no "access": a rule is {path, methods?, access}']);
   });
 
   it("reports every problem together, one for each bad setting", async () => {
@@ -318,7 +320,7 @@ describe("resolveConfig: problems", () => {
       'IDLE_TIMEOUT_SECONDS ("abc")',
       'CASE_INSENSITIVE_PATHS ("yes")',
       'ROUTES[0].methods[0] ("get")',
-      "ROUTES[1].acess",
+      'ROUTES[1] ({"path":"/b","acess":"public"}) has an unknown key "acess"',
       'ROUTES[2].path ("/c/(")',
       'ROUTES[3].access ("private")',
       'DEFAULT_ACCESS ("allow")',
@@ -362,5 +364,56 @@ describe("resolveConfig: problems", () => {
     const [problem] = await problemsOf({ COOKIE_NAME: `bad-${"x".repeat(500)}` });
     expect(problem!.length).toBeLessThan(250);
     expect(problem).toContain("...");
+  });
+});
+
+describe("resolveConfig: warnings (legal, but probably not what was meant)", () => {
+  /** The base bindings without the test-only ones (TEST_*), which are unknown to the gateway. */
+  const known = Object.fromEntries(Object.entries(base).filter(([name]) => !name.startsWith("TEST_"))) as unknown as Env;
+
+  async function warningsOf(overrides: Record<string, unknown>): Promise<string[]> {
+    const result = await resolveConfig({ ...known, ...overrides } as Env);
+    return result.warnings.map((warning) => warning.message);
+  }
+
+  it("gives none for the shipped names and bindings", async () => {
+    expect(await warningsOf({})).toEqual([]);
+  });
+
+  it.each([
+    ["MAX_SESSION_PER_USER", "MAX_SESSIONS_PER_USER"],
+    ["idle_timeout_seconds", "IDLE_TIMEOUT_SECONDS"],
+    ["ORIGN_URL", "ORIGIN_URL"],
+    ["SESION_SECRET", "SESSION_SECRET"],
+    ["ROUTE", "ROUTES"],
+  ])("names an unknown %s with the setting it probably means (%s)", async (name, meant) => {
+    expect(await warningsOf({ [name]: "3" })).toEqual([`${name} is not a setting of the gateway and is ignored (did you mean ${meant}?)`]);
+  });
+
+  it("names an unknown setting without a suggestion when none is close", async () => {
+    expect(await warningsOf({ SOMETHING_ELSE: "x" })).toEqual(["SOMETHING_ELSE is not a setting of the gateway and is ignored"]);
+  });
+
+  it("warns that ORIGIN_URL is ignored beside the ORIGIN binding, and not when it is alone", async () => {
+    const [warning] = await warningsOf({ ORIGIN_URL: "http://127.0.0.1:3000" });
+    expect(warning).toMatch(/^ORIGIN_URL is ignored: the ORIGIN service binding is set/);
+    expect(await warningsOf({ ORIGIN: undefined, ORIGIN_URL: "http://127.0.0.1:3000" })).toEqual([]);
+  });
+
+  it("reports the warnings of an invalid configuration too, and logs each one", async () => {
+    const result = await resolveConfig({ ...known, MAX_SESSION_PER_USER: "3", AUTH_MODE: "magic" } as Env);
+    expect(result.ok).toBe(false);
+    expect(result.warnings.map((warning) => warning.event)).toEqual(["config.unknown_setting"]);
+    const line = JSON.parse(String(consoleWarn.mock.calls[0]![0])) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: "warn", event: "config.unknown_setting", name: "MAX_SESSION_PER_USER", suggestion: "MAX_SESSIONS_PER_USER" });
+  });
+
+  it("is logged by the Worker once per isolate, not once per request", async () => {
+    const { createGateway } = await import("../src/app");
+    const worker = createGateway();
+    const workerEnv = { ...known, MAX_SESSION_PER_USER: "3" } as Env;
+    for (let i = 0; i < 3; i++) await worker.fetch!(new Request("https://gateway.example/_gateway/session") as never, workerEnv, {} as ExecutionContext);
+    const logged = consoleWarn.mock.calls.map(([line]) => String(line)).filter((line) => line.includes("config.unknown_setting"));
+    expect(logged).toHaveLength(1);
   });
 });

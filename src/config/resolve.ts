@@ -29,6 +29,7 @@ import type { OriginSetting } from "../upstream/origin";
 import { parseBrand, type Brand } from "../pages/brand";
 import { importTransactionKeys } from "../auth/oidc/transaction";
 import { parseAssertionSettings, type ResolvedAssertionConfig } from "./assertion-settings";
+import { originWarnings, shortIdleTimeoutWarning, unknownNameWarnings, type ConfigWarning } from "./warnings";
 
 export interface ResolvedConfig {
   /** The ORIGIN service binding, or ORIGIN_URL (upstream/origin.ts builds the fetch). */
@@ -61,7 +62,8 @@ export interface ResolvedConfig {
   readonly assertion: ResolvedAssertionConfig | null;
 }
 
-export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: string[] };
+/** Either way, the warnings (config/warnings.ts): legal, but probably not what was meant. */
+export type ConfigResult = { ok: true; config: ResolvedConfig; warnings: ConfigWarning[] } | { ok: false; problems: string[]; warnings: ConfigWarning[] };
 
 
 /** Browsers cap cookie lifetimes at 400 days (RFC 6265bis §5.5). */
@@ -108,15 +110,15 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const assertion = await parseAssertionSettings(problems, env);
   const allowedUsers = resolveAllowedUsers(problems, env.ALLOWED_USERS, authMode);
 
+  const warnings = [...unknownNameWarnings(env), ...originWarnings(env), ...(timeoutsParsed ? shortIdleTimeoutWarning(idleTimeoutSeconds) : [])];
+  for (const warning of warnings) logWarning(warning.event, { ...warning.fields, message: warning.message });
   if (problems.length > 0 || !origin || !secrets) {
     logError("config.invalid", { problems });
-    return { ok: false, problems };
-  }
-  if (idleTimeoutSeconds < 60) {
-    logWarning("config.short_idle_timeout", { IDLE_TIMEOUT_SECONDS: idleTimeoutSeconds, note: "under 60 s: for tests and demos" });
+    return { ok: false, problems, warnings };
   }
   return {
     ok: true,
+    warnings,
     config: {
       origin,
       routePolicy: compileRoutePolicy({ rules, defaultAccess, caseInsensitivePaths }),
@@ -156,7 +158,12 @@ function resolveAllowedUsers(problems: string[], value: unknown, authMode: "dele
 }
 
 function resolveOrigin(problems: string[], env: Env): OriginSetting | null {
-  if (env.ORIGIN) return { kind: "binding" };
+  if (env.ORIGIN) {
+    // A `[vars]` or `.dev.vars` entry named ORIGIN would otherwise be taken for the binding.
+    if (typeof (env.ORIGIN as Partial<Fetcher>).fetch === "function") return { kind: "binding" };
+    problems.push(`ORIGIN (${quote(env.ORIGIN)}) must be a service binding ([[services]] binding = "ORIGIN"), not a variable: did you mean ORIGIN_URL?`);
+    return null;
+  }
   if (!env.ORIGIN_URL) {
     problems.push("ORIGIN_URL is not set and there is no ORIGIN service binding: one of them must name the origin");
     return null;

@@ -8,6 +8,7 @@ import * as v from "valibot";
 import { compileRulePattern, type Access, type RouteRule } from "../policy/routes";
 import { parseIpRange } from "../policy/ip-ranges";
 import type { Requirements } from "../policy/requirements";
+import { closestName } from "./suggest";
 
 /** A TOML value as it is, or the same value as a JSON string. */
 const valueOrJson = v.pipe(
@@ -94,15 +95,40 @@ const PatternPath = v.pipe(
   }),
 );
 
-const RuleSchema = v.strictObject(
-  {
+const RULE_SHAPE = "a rule is {path, methods?, access}";
+const RULE_KEYS = ["path", "methods", "access"];
+const REQUIRED_RULE_KEYS = ["path", "access"];
+
+/**
+ * One problem per rule for its keys, before their values are read: `acess` is reported as
+ * an unknown key with its likely spelling, not also as a missing `access`.
+ */
+const ruleKeys = v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
+  if (!dataset.typed) return;
+  const keys = Object.keys(dataset.value);
+  const unknown = keys.filter((key) => !RULE_KEYS.includes(key));
+  const missing = REQUIRED_RULE_KEYS.filter((key) => !keys.includes(key));
+  if (unknown.length === 0 && missing.length === 0) return;
+  const parts = [
+    ...unknown.map((key) => {
+      const suggestion = closestName(key, RULE_KEYS);
+      return `has an unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`;
+    }),
+    ...(missing.length > 0 ? [`has no ${missing.map((key) => `"${key}"`).join(" and no ")}`] : []),
+  ];
+  addIssue({ message: `${parts.join(", ")}: ${RULE_SHAPE}` });
+});
+
+const RuleSchema = v.pipe(
+  v.record(v.string(), v.unknown(), `must be an object: ${RULE_SHAPE}`),
+  ruleKeys,
+  v.strictObject({
     path: PatternPath,
     methods: v.optional(
       v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Z]+$/, "must be an upper-case HTTP method"))), v.minLength(1, "must not be empty")),
     ),
     access: AccessSchema,
-  },
-  "must be an object {path, methods?, access} with no other keys",
+  }),
 );
 
 export const RoutesSetting = v.pipe(

@@ -10,7 +10,7 @@
 
 export interface Setting {
   /** How it reaches the Worker: `[vars]`, a secret, or a binding. */
-  readonly kind: "var" | "var (array)" | "secret" | "service binding" | "rate-limit binding";
+  readonly kind: "var" | "var (array)" | "secret" | "service binding" | "rate-limit binding" | "Analytics Engine binding";
   /** README table it belongs to: the main one, or OIDC's. */
   readonly section: "core" | "oidc";
   /** The value used when the setting is absent. */
@@ -104,7 +104,7 @@ export const SETTINGS = {
     section: "core",
     default: "delegated",
     meaning:
-      "How users log in. `\"delegated\"`: the origin logs them in ([below](#logging-users-in-delegated-login)). `\"oidc\"`: an OpenID Provider does ([OIDC](#logging-users-in-openid-connect-oidc)).",
+      "How users log in. `\"delegated\"`: the origin logs them in ([below](#logging-users-in-delegated-login)). `\"oidc\"`: an OpenID Provider does ([docs/oidc.md](docs/oidc.md)).",
   },
   SESSION_SECRET: {
     kind: "secret",
@@ -194,6 +194,13 @@ export const SETTINGS = {
     shown: "the `iss` value",
     meaning:
       "The assertion's `aud` claim (one string): what your origin checks it is the audience of.",
+  },
+  GATEWAY_METRICS: {
+    kind: "Analytics Engine binding",
+    section: "core",
+    shown: "— (off)",
+    meaning:
+      "Workers Analytics Engine dataset: one data point per access decision and per session event (outcome, reason, rule, latency). See [docs/operations.md](docs/operations.md). `[[analytics_engine_datasets]]` in `wrangler.toml`.",
   },
   OIDC_ISSUER: {
     kind: "var",

@@ -11,30 +11,41 @@ import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
 import { logEvent } from "../log";
 import { requestSubject, unmetRequirement, type AccessSubject, type RequirementKey } from "../policy/requirements";
-import type { RoutePolicy } from "../policy/routes";
+import type { Access, RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";
-import type { GatewayEnv } from "./types";
+import type { DecisionOutcome, GatewayEnv } from "./types";
 
 export interface DecideOptions {
   /** ROUTES and DEFAULT_ACCESS, compiled once. */
   readonly policy: RoutePolicy;
   /** COOKIE_NAME: a refusal clears a cookie that gave no session. */
   readonly cookieName: string;
+  /** Told every decision, with the access that decided it and why (app.ts: metrics). */
+  readonly onDecision?: (c: Context<GatewayEnv>, outcome: DecisionOutcome, access: Access, reason: string) => void;
 }
 
 export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
-  const { policy } = options;
+  const { policy, onDecision } = options;
   return async function decide(c, next) {
     const { session, canonicalPath } = c.var;
     const method = c.req.method;
     const overrides = await overrideMethods(c.req.raw, c.var.url, () => policy.dependsOnMethod(method, canonicalPath));
     const methods = [method, ...overrides.filter((override) => override !== method)];
     const accesses = methods.map((one) => policy.accessFor(one, canonicalPath));
-    if (accesses.every((access) => access.kind === "public")) return next();
+    // The access that decides: the strictest of the request's methods (for metrics).
+    const deciding = accesses.find((access) => access.kind === "requirements") ?? accesses.find((access) => access.kind === "session") ?? accesses[0]!;
+    if (accesses.every((access) => access.kind === "public")) {
+      onDecision?.(c, "allowed", deciding, "public");
+      return next();
+    }
     const logged = { path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}) };
     if (!session) {
-      if (c.var.disallowedSession === null) return unauthenticated(c, options.cookieName);
+      if (c.var.disallowedSession === null) {
+        onDecision?.(c, "unauthenticated", deciding, "no-session");
+        return unauthenticated(c, options.cookieName);
+      }
+      onDecision?.(c, "forbidden", deciding, "ALLOWED_USERS");
       logEvent("access.forbidden", { session: c.var.disallowedSession, ...logged, requirement: "ALLOWED_USERS" });
       forbidden();
     }
@@ -51,13 +62,16 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
       else if (unmet !== null && failed === null) failed = unmet;
     }
     if (failed !== null) {
+      onDecision?.(c, "forbidden", deciding, failed);
       logEvent("access.forbidden", { session: session.id, ...logged, requirement: failed });
       forbidden();
     }
     if (maxAgeSeconds !== Infinity) {
+      onDecision?.(c, "reauthenticate", deciding, "maxAuthAgeSeconds");
       logEvent("access.reauthentication_required", { session: session.id, ...logged, requirement: "maxAuthAgeSeconds", maxAgeSeconds, authenticatedAt: session.authenticatedAt });
       return reauthenticate(c, maxAgeSeconds);
     }
+    onDecision?.(c, "allowed", deciding, deciding.kind);
     return next();
   };
 }

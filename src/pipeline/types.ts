@@ -9,6 +9,8 @@ import type { Env } from "../env";
 import type { SessionView } from "../session/types";
 
 export interface GatewayVariables {
+  /** When the request arrived (Date.now()), for latencies (app.ts sets it with metrics on). */
+  receivedAtMs: number;
   /** The canonical path (http/canonical-path.ts): what is authorized is what is forwarded. */
   canonicalPath: string;
   /** The request URL (with the canonical path), parsed once for every step that needs it. */
@@ -44,3 +46,6 @@ export type Terminal = Handler<GatewayEnv>;
 export interface LiveConnections {
   hold(c: Context<GatewayEnv>, response: Response): Promise<Response>;
 }
+
+/** How the decision step decided a request (metrics: observability/metrics.ts). */
+export type DecisionOutcome = "allowed" | "unauthenticated" | "reauthenticate" | "forbidden";
