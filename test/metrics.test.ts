@@ -33,7 +33,7 @@ describe("metrics (GATEWAY_METRICS)", () => {
     expect(take()).toEqual([["decision", "allowed", "public", "public", "GET"]]);
 
     await gatewayFetchIn(bindings, "/private", { headers: { accept: "application/json" } });
-    expect(take()).toEqual([["decision", "unauthenticated", "session", "session", "GET"]]);
+    expect(take()).toEqual([["decision", "unauthenticated", "no-session", "session", "GET"]]);
 
     const user = uniqueUser({ roles: ["user"] });
     const login = await gatewayFetchIn(bindings, "/login", { method: "POST", headers: { "x-echo-respond": JSON.stringify({ "X-Gateway-Login": asciiJson(user) }) } });
@@ -45,10 +45,10 @@ describe("metrics (GATEWAY_METRICS)", () => {
     ]);
 
     await gatewayFetchIn(bindings, "/admin", { headers: { cookie: cookie(token) } });
-    expect(take()).toEqual([["decision", "forbidden", "roles", "roles:admin", "GET"]]);
+    expect(take()).toEqual([["decision", "forbidden", "roles", "roles=admin", "GET"]]);
 
     await gatewayFetchIn(bindings, "/reports/q1", { headers: { cookie: cookie(token) } });
-    expect(take()).toEqual([["decision", "forbidden", "roles", "roles:analyst,admin", "GET"]]);
+    expect(take()).toEqual([["decision", "forbidden", "roles", "roles=analyst|admin", "GET"]]);
 
     await gatewayFetchIn(bindings, "/private", { headers: { cookie: cookie(token) } });
     expect(take()).toEqual([["decision", "allowed", "session", "session", "GET"]]);
@@ -60,7 +60,7 @@ describe("metrics (GATEWAY_METRICS)", () => {
     await gatewayFetchIn(bindings, "/private", { headers: { cookie: cookie(token), accept: "application/json" } });
     expect(take()).toEqual([
       ["session", "refused", "ended", "", "GET"],
-      ["decision", "unauthenticated", "session", "session", "GET"],
+      ["decision", "unauthenticated", "no-session", "session", "GET"],
     ]);
   });
 
