@@ -232,6 +232,15 @@ describe("the admin console in Chromium", () => {
 });
 
 describe("OIDC mode in Chromium", () => {
+  it("shows the 405 page for a navigation to the back-channel endpoint", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const response = await page.goto(`${oidcUrl}/_gateway/backchannel-logout`);
+    expect(response!.status()).toBe(405);
+    expect(await page.locator("h1").innerText()).toBe("Not allowed");
+    await context.close();
+  });
+
   it("signs out from an app page whose CSP has form-action 'self', and the provider's session ends too", async () => {
     const context = await browser.newContext();
     const page = await signInOidc(context, "b10-oidc");
