@@ -14,7 +14,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { logEvent, logError } from "../log";
 import { timingSafeEqualDigests } from "../http/timing-safe";
-import { expiryState, idleExpiresAt, toView, touchNeedsWrite } from "./expiry";
+import { expiryState, idleExpiresAt, toView, touchNeedsWrite, type ExpiryState } from "./expiry";
 import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
 import { indexStub, userIndex } from "../session/stubs";
 
@@ -84,29 +84,20 @@ export class SessionObject extends DurableObject<Env> {
     if (!record) return { ok: false, reason: this.#whyNotLive() };
     if (!timingSafeEqualDigests(record.secretHash, secretHash)) return { ok: false, reason: "secret-mismatch" };
     const now = Date.now();
-    const state = expiryState(record, now);
-    if (state !== "live") {
-      await this.#end(state);
-      return { ok: false, reason: state };
-    }
+    const state = await this.#endIfExpired(record, now);
+    if (state !== "live") return { ok: false, reason: state };
     if (this.#clientChanged(record, client) && client.endOnUserAgentChange && client.userAgent !== record.userAgent) {
       await this.#end("user-agent-changed");
       return { ok: false, reason: "revoked" };
     }
-    record.lastSeenAt = now;
-    if (touchNeedsWrite(record, this.#storedLastSeenAt, now)) await this.#persist(record);
+    await this.#seen(record, now);
     return { ok: true, session: toView(record) };
   }
 
   /** The session's metadata without touching it, or null when it is not live. */
   async read(): Promise<SessionView | null> {
     const record = this.#record;
-    if (!record) return null;
-    const state = expiryState(record, Date.now());
-    if (state !== "live") {
-      await this.#end(state);
-      return null;
-    }
+    if (!record || (await this.#endIfExpired(record, Date.now())) !== "live") return null;
     return toView(record);
   }
 
@@ -168,13 +159,7 @@ export class SessionObject extends DurableObject<Env> {
       return;
     }
     const now = Date.now();
-    const state = expiryState(record, now);
-    if (state !== "live") {
-      await this.#end(state);
-      return;
-    }
-    record.lastSeenAt = now;
-    if (touchNeedsWrite(record, this.#storedLastSeenAt, now)) await this.#persist(record);
+    if ((await this.#endIfExpired(record, now)) === "live") await this.#seen(record, now);
   }
 
   /** The Worker let go of its watch (its connection closed, or it saw the session end). */
@@ -217,11 +202,7 @@ export class SessionObject extends DurableObject<Env> {
       await this.ctx.storage.deleteAll();
       return;
     }
-    const state = expiryState(record, Date.now());
-    if (state !== "live") {
-      await this.#end(state);
-      return;
-    }
+    if ((await this.#endIfExpired(record, Date.now())) !== "live") return;
     // Touched since the last write: the deadline moved, so write it and wait again.
     await this.#persist(record);
   }
@@ -247,6 +228,19 @@ export class SessionObject extends DurableObject<Env> {
     if (reason === "idle-timeout") return "idle-timeout";
     if (reason === "absolute-timeout") return "absolute-timeout";
     return "revoked";
+  }
+
+  /** Ends the session when a timeout has passed at `now`; answers the state it found. */
+  async #endIfExpired(record: SessionRecord, now: number): Promise<ExpiryState> {
+    const state = expiryState(record, now);
+    if (state !== "live") await this.#end(state);
+    return state;
+  }
+
+  /** Activity at `now` (a request, a live connection's frame): written once per coalescing window. */
+  async #seen(record: SessionRecord, now: number): Promise<void> {
+    record.lastSeenAt = now;
+    if (touchNeedsWrite(record, this.#storedLastSeenAt, now)) await this.#persist(record);
   }
 
   async #persist(record: SessionRecord): Promise<void> {
