@@ -6,20 +6,20 @@
  * SameSite=Lax); every action is logged with the acting admin's id and session.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { readBoundedBody } from "../http/body";
+import { readUrlencodedForm } from "../http/body";
 import { isCrossSite } from "../http/csrf";
 import { GatewayError, gatewayHeaders } from "../http/responses";
 import { logEvent, logWarning } from "../log";
 import { CONSOLE_PATH, consolePage } from "../pages/admin-pages";
 import type { Brand } from "../pages/brand";
 import { unauthenticated } from "../pipeline/decide";
+import { subParam } from "./admin";
 import type { GatewayEnv } from "../pipeline/types";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions, updateUserSessions } from "../session/store";
 import { parseUserChanges } from "../session/user";
 import { isPublicId } from "../session/token";
 
 const MAX_FORM_BYTES = 4096;
-const MAX_SUB_LENGTH = 256;
 
 export interface AdminConsoleOptions {
   /** ADMIN_ROLE: who may use the console. */
@@ -38,8 +38,8 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
   console.use(requireAdmin(options));
 
   const page = async (c: Context<GatewayEnv>) => {
-    const sub = c.req.query("user")?.trim();
-    if (sub !== undefined && (sub.length === 0 || sub.length > MAX_SUB_LENGTH)) throw new GatewayError("bad_request", "malformed user id");
+    const asked = c.req.query("user");
+    const sub = asked === undefined ? null : subParam(asked.trim());
     const lookup = sub ? { sub, sessions: await listUserSessions(c.env, sub) } : null;
     if (lookup) logEvent("admin.console_lookup", { admin: c.var.session!.user.sub, session: c.var.session!.id, sub });
     return consolePage(options.brand, c.var.session!, lookup);
@@ -97,15 +97,13 @@ function requireAdmin({ adminRole, cookieName }: AdminConsoleOptions): Middlewar
   };
 }
 
+/** The form's fields, and its `user` field checked as the API checks a user id (absent: null). */
 async function formOf(request: Request): Promise<{ user: string | null; fields: URLSearchParams }> {
-  const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") throw new GatewayError("unsupported_media_type", "the console's forms are urlencoded");
-  const body = await readBoundedBody(request, MAX_FORM_BYTES);
-  if (body === null) throw new GatewayError("payload_too_large", `console form over ${MAX_FORM_BYTES} bytes`);
-  const fields = new URLSearchParams(new TextDecoder().decode(body));
-  const user = fields.get("user")?.trim() ?? "";
-  if (user.length > MAX_SUB_LENGTH) throw new GatewayError("bad_request", "malformed user id");
-  return { user: user || null, fields };
+  const form = await readUrlencodedForm(request, MAX_FORM_BYTES);
+  if (!form.ok && form.problem === "not-urlencoded") throw new GatewayError("unsupported_media_type", "the console's forms are urlencoded");
+  if (!form.ok) throw new GatewayError("payload_too_large", `console form over ${MAX_FORM_BYTES} bytes`);
+  const user = form.fields.get("user")?.trim() ?? "";
+  return { user: user ? subParam(user) : null, fields: form.fields };
 }
 
 function backTo(sub: string | null): Response {

@@ -120,7 +120,8 @@ function sessionIdParam(id: string): string {
   return id;
 }
 
-function subParam(sub: string | undefined): string {
+/** A user id as the admin API and the console take it: 1 to MAX_SUB_LENGTH characters, else 400. */
+export function subParam(sub: string | undefined): string {
   if (sub === undefined || sub.length === 0 || sub.length > MAX_SUB_LENGTH) throw new GatewayError("bad_request", "malformed subject");
   return sub;
 }

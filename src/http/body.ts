@@ -26,3 +26,18 @@ export async function readBoundedBody(request: Request, maxBytes: number): Promi
   }
   return bytes;
 }
+
+/** A Content-Type's media type, lower-cased and without parameters; "" when there is none. */
+export function mediaType(contentType: string | null): string {
+  return (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
+}
+
+export type UrlencodedForm = { readonly ok: true; readonly fields: URLSearchParams } | { readonly ok: false; readonly problem: "not-urlencoded" | "too-large" };
+
+/** An `application/x-www-form-urlencoded` body of at most `maxBytes`, read once; or why not. */
+export async function readUrlencodedForm(request: Request, maxBytes: number): Promise<UrlencodedForm> {
+  if (mediaType(request.headers.get("content-type")) !== "application/x-www-form-urlencoded") return { ok: false, problem: "not-urlencoded" };
+  const body = await readBoundedBody(request, maxBytes);
+  if (body === null) return { ok: false, problem: "too-large" };
+  return { ok: true, fields: new URLSearchParams(new TextDecoder().decode(body)) };
+}

@@ -4,6 +4,7 @@
  * client's stream and cancels the origin's — the client sees the connection end, and nothing
  * more of the origin's stream.
  */
+import { mediaType } from "../http/body";
 import { logEvent } from "../log";
 import type { SessionWatch } from "../session/watch";
 
@@ -12,8 +13,7 @@ const STREAMED_TYPES = ["text/event-stream", "application/x-ndjson"];
 
 export function isStreamedResponse(response: Response): boolean {
   if (!response.body) return false;
-  const type = (response.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
-  return STREAMED_TYPES.includes(type);
+  return STREAMED_TYPES.includes(mediaType(response.headers.get("content-type")));
 }
 
 export function cutWhenSessionEnds(response: Response, watch: SessionWatch, sessionId: string): Response {

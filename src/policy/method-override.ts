@@ -13,7 +13,7 @@
  * a compressed one (415: Express inflates `Content-Encoding: gzip` before parsing; browsers
  * never compress request bodies), or one that does not parse (400).
  */
-import { readBoundedBody } from "../http/body";
+import { mediaType, readBoundedBody } from "../http/body";
 import { GatewayError } from "../http/responses";
 
 /** A form body larger than this, on a path whose access depends on the method, is refused. */
@@ -38,10 +38,6 @@ function bodyKind(request: Request): BodyKind | null {
   if (type === "multipart/form-data") return "multipart";
   if (type === "application/json" || /^application\/[\w.+-]+\+json$/.test(type)) return "json";
   return null;
-}
-
-function mediaType(contentType: string | null): string {
-  return (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
 }
 
 async function bodyOverrides(request: Request): Promise<string[]> {

@@ -16,7 +16,7 @@ import type { Handler } from "hono";
 import { gatewayHeaders } from "../../http/responses";
 import { logEvent, logError } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
-import { readBoundedBody } from "../../http/body";
+import { readUrlencodedForm } from "../../http/body";
 import { durableCall } from "../../session/durable-call";
 import { indexStub } from "../../session/stubs";
 import { idpIndex } from "./idp-index";
@@ -57,11 +57,10 @@ export function backchannelLogout(oidc: ResolvedOidcConfig): Handler<GatewayEnv>
 const UNAVAILABLE = { event: "logout.backchannel_failed" } as const;
 
 async function logoutTokenOf(request: Request): Promise<string> {
-  const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") throw logoutRefused("body is not application/x-www-form-urlencoded");
-  const body = await readBoundedBody(request, MAX_BODY_BYTES);
-  if (body === null) throw logoutRefused(`body is larger than ${MAX_BODY_BYTES} bytes`);
-  const tokens = new URLSearchParams(new TextDecoder().decode(body)).getAll("logout_token");
+  const form = await readUrlencodedForm(request, MAX_BODY_BYTES);
+  if (!form.ok && form.problem === "not-urlencoded") throw logoutRefused("body is not application/x-www-form-urlencoded");
+  if (!form.ok) throw logoutRefused(`body is larger than ${MAX_BODY_BYTES} bytes`);
+  const tokens = form.fields.getAll("logout_token");
   if (tokens.length !== 1 || !tokens[0]) throw logoutRefused("body must hold exactly one logout_token");
   return tokens[0];
 }
