@@ -142,13 +142,11 @@ function unavailable(): Hono<GatewayEnv> {
 function errorHandler(brand: Brand): ErrorHandler<GatewayEnv> {
   return function handleError(error, c) {
     if (error instanceof GatewayError) {
-      const { event, fields: extra } = error.options;
+      const { event, level, fields: extra } = error.options;
       const fields = { code: error.code, reason: error.reason, path: c.var.canonicalPath ?? null, ...extra };
-      if (error.options.alreadyLogged) {
-        // The thrower wrote the line, with what only it knows (the requirement that failed).
-      } else if (error.status >= 500) logError(event ?? "request.failed", fields);
-      else if (event) logWarning(event, fields);
-      else logEvent("request.refused", fields);
+      if (error.status >= 500) logError(event ?? "request.failed", fields);
+      else if (event && level !== "info") logWarning(event, fields);
+      else logEvent(event ?? "request.refused", fields);
       return errorAnswer(brand, c.req.raw, error.code, error.options);
     }
     logError("request.error", { error: String(error), stack: error.stack ?? null });

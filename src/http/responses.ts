@@ -38,8 +38,8 @@ export interface GatewayErrorOptions {
   readonly fields?: Readonly<Record<string, unknown>>;
   /** The JSON body's `error` where a protocol names it (back-channel logout: invalid_request). */
   readonly publicError?: string;
-  /** The thrower has written the log line itself (with the requirement that failed). */
-  readonly alreadyLogged?: boolean;
+  /** The level of that event's line when the status is under 500: `warn` unless said (`info`: a routine refusal). */
+  readonly level?: "info" | "warn";
 }
 
 /**

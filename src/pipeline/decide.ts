@@ -46,8 +46,7 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
         return unauthenticated(c, options.cookieName);
       }
       onDecision?.(c, "forbidden", deciding, "ALLOWED_USERS");
-      logEvent("access.forbidden", { session: c.var.disallowedSession, ...logged, requirement: "ALLOWED_USERS" });
-      forbidden();
+      forbidden({ session: c.var.disallowedSession, ...logged, requirement: "ALLOWED_USERS" });
     }
 
     let failed: RequirementKey | null = null;
@@ -63,8 +62,7 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     }
     if (failed !== null) {
       onDecision?.(c, "forbidden", deciding, failed);
-      logEvent("access.forbidden", { session: session.id, ...logged, requirement: failed });
-      forbidden();
+      forbidden({ session: session.id, ...logged, requirement: failed });
     }
     if (maxAgeSeconds !== Infinity) {
       onDecision?.(c, "reauthenticate", deciding, "maxAuthAgeSeconds");
@@ -76,9 +74,9 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
   };
 }
 
-/** The generic refusal (a page for a browser, JSON otherwise: app.ts); the caller logged why. */
-function forbidden(): never {
-  throw new GatewayError("forbidden", "a requirement is not met", { alreadyLogged: true });
+/** The generic refusal (a page for a browser, JSON otherwise: app.ts); its log line names the requirement that failed. */
+function forbidden(fields: { readonly session: string; readonly requirement: string }): never {
+  throw new GatewayError("forbidden", `${fields.requirement} is not met`, { event: "access.forbidden", level: "info", fields });
 }
 
 /** The one answer for no session, expired, revoked or unknown alike (docs/design.md "Sessions"). */
