@@ -54,9 +54,7 @@ export function mySessions({ cookieName, brand }: MySessionsOptions): Hono<Gatew
   });
 
   mySessions.post("/end-all", async function endAllFromPage(c) {
-    const session = c.var.session!;
-    const revoked = await revokeUserSessions(c.env, session.user.sub, "user-ended-all");
-    logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
+    await endAllOwnSessions(c.env, c.var.session!);
     return afterForm(true);
   });
 
@@ -76,9 +74,7 @@ export function mySessions({ cookieName, brand }: MySessionsOptions): Hono<Gatew
   });
 
   mySessions.delete("/", async function endAllMySessions(c) {
-    const session = c.var.session!;
-    const revoked = await revokeUserSessions(c.env, session.user.sub, "user-ended-all");
-    logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
+    await endAllOwnSessions(c.env, c.var.session!);
     const headers = gatewayHeaders();
     markSignedOut(headers, cookieName);
     return new Response(null, { status: 204, headers });
@@ -93,6 +89,12 @@ async function endOwnSession(env: Env, session: SessionView, id: string): Promis
   await revokeSession(env, id, "user-ended");
   logEvent("user.session_ended", { session: session.id, ended: id });
   return true;
+}
+
+/** "Sign out everywhere": every session of the user, this one too. */
+async function endAllOwnSessions(env: Env, session: SessionView): Promise<void> {
+  const revoked = await revokeUserSessions(env, session.user.sub, "user-ended-all");
+  logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
 }
 
 function requireOwnSession(cookieName: string): MiddlewareHandler<GatewayEnv> {

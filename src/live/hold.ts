@@ -9,7 +9,7 @@ import type { GatewayEnv, LiveConnections } from "../pipeline/types";
 import { WATCH_ENDED } from "../session/types";
 import { watchSession, type SessionWatch } from "../session/watch";
 import { cutWhenSessionEnds, isStreamedResponse } from "./stream-cut";
-import { relayWebSocket } from "./websocket-relay";
+import { relayWebSocket, SESSION_ENDED_CLOSE_CODE } from "./websocket-relay";
 
 export interface LiveOptions {
   /** How often a connection's activity is told to its session: the touch-coalescing window. */
@@ -45,7 +45,7 @@ const ENDED: SessionWatch = { ended: Promise.resolve(WATCH_ENDED), activity() {}
 function closeQuietly(socket: WebSocket): void {
   try {
     socket.accept();
-    socket.close(1008, "session ended");
+    socket.close(SESSION_ENDED_CLOSE_CODE, WATCH_ENDED);
   } catch {
     // Never opened, or already closed.
   }

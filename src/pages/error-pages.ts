@@ -7,9 +7,9 @@ import { errorResponse, errorStatus, wantsHtmlNavigation, type ErrorCode, type P
 import type { Brand } from "./brand";
 import { html, pageResponse, type Fragment } from "./layout";
 
-const SIGN_IN_AGAIN = "/_gateway/login";
+export const SIGN_IN_PATH = "/_gateway/login";
 /** Straight to the provider's account choice in OIDC mode (`prompt=select_account`). */
-export const SIGN_IN_AS_SOMEONE_ELSE = "/_gateway/login?prompt=select_account";
+export const SIGN_IN_AS_SOMEONE_ELSE = `${SIGN_IN_PATH}?prompt=select_account`;
 
 const TEXT: Record<ErrorCode, PageText> = {
   bad_request: { title: "Bad request", text: "The address or the request could not be understood." },
@@ -28,7 +28,7 @@ const TEXT: Record<ErrorCode, PageText> = {
 };
 
 function nextSteps(code: ErrorCode): Fragment {
-  if (code === "unauthenticated" || code === "reauthentication_required") return html`<div class="actions"><a class="button" href="${SIGN_IN_AGAIN}">Sign in</a></div>`;
+  if (code === "unauthenticated" || code === "reauthentication_required") return html`<div class="actions"><a class="button" href="${SIGN_IN_PATH}">Sign in</a></div>`;
   if (code === "forbidden") {
     return html`<div class="actions"><a class="button" href="/">Home</a><a class="button secondary" href="${SIGN_IN_AS_SOMEONE_ELSE}">Sign in as someone else</a></div>`;
   }

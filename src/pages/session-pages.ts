@@ -5,7 +5,7 @@
  */
 import type { SessionView } from "../session/types";
 import type { Brand } from "./brand";
-import { SIGN_IN_AS_SOMEONE_ELSE } from "./error-pages";
+import { SIGN_IN_AS_SOMEONE_ELSE, SIGN_IN_PATH } from "./error-pages";
 import { html, pageResponse } from "./layout";
 import { describeUserAgent } from "./user-agent";
 
@@ -16,7 +16,7 @@ export function signOutPage(brand: Brand, session: SessionView | null): Promise<
   if (!session) {
     return pageResponse(brand, 200, {
       title: "You are not signed in",
-      body: html`<p>There is no session to end in this browser.</p><div class="actions"><a class="button" href="/_gateway/login">Sign in</a><a class="button secondary" href="/">Home</a></div>`,
+      body: html`<p>There is no session to end in this browser.</p><div class="actions"><a class="button" href="${SIGN_IN_PATH}">Sign in</a><a class="button secondary" href="/">Home</a></div>`,
     });
   }
   const who = session.user.email ?? session.user.name ?? session.user.sub;
@@ -31,7 +31,7 @@ export function signOutPage(brand: Brand, session: SessionView | null): Promise<
 export function signedOutPage(brand: Brand): Promise<Response> {
   return pageResponse(brand, 200, {
     title: "You are signed out",
-    body: html`<p>Your session in this browser has ended.</p><div class="actions"><a class="button" href="/_gateway/login">Sign in again</a><a class="button secondary" href="${SIGN_IN_AS_SOMEONE_ELSE}">Sign in as someone else</a></div>`,
+    body: html`<p>Your session in this browser has ended.</p><div class="actions"><a class="button" href="${SIGN_IN_PATH}">Sign in again</a><a class="button secondary" href="${SIGN_IN_AS_SOMEONE_ELSE}">Sign in as someone else</a></div>`,
   });
 }
 
