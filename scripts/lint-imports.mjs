@@ -34,7 +34,7 @@ const RULES = {
   live: { allow: ["env", "http", "log", "session", "pipeline/types", "live"] },
   endpoints: { allow: ["env", "http", "log", "session", "pipeline", "auth/method", "auth/begin-session", "policy", "pages"] },
   // A login method imports shared auth code, never another method.
-  auth: { allow: ["env", "http", "log", "session", "pipeline/types", "policy/requirements", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay", "pages/brand", "pages/error-pages"], methods: ["auth/delegated", "auth/oidc"] },
+  auth: { allow: ["env", "http", "log", "session", "pipeline/types", "policy/requirements", "policy/hosts", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay", "pages/brand", "pages/error-pages"], methods: ["auth/delegated", "auth/oidc"] },
   // Metrics: data points from what the pipeline learnt; no request handling of their own.
   observability: { allow: ["env", "http", "log", "policy/routes", "pipeline/types", "auth/method", "observability"] },
   config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config", "pages/brand"] },

@@ -69,7 +69,7 @@ async function buildApp(env: Env): Promise<Hono<GatewayEnv>> {
 
 /** The pipeline for one resolved configuration. */
 export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
-  const { cookieName } = config;
+  const { sessionCookie } = config;
   const via = config.oidc ? "oidc" : "origin";
   // Workers Analytics Engine, when GATEWAY_METRICS is bound: one data point per decision and
   // per session event (observability/). Without it none of these steps is mounted.
@@ -77,14 +77,15 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const starter = sessionStarter({ ...config, via });
   const begin = metrics ? observedBegin(starter, metrics, via) : starter;
   const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
+  const originOptions = { preserveHost: config.preserveHost };
   const terminal = proxyTerminal({
-    origin: originFor(config.origin, env),
+    origins: new Map([...config.origins].map(([name, setting]) => [name, originFor(setting, env, originOptions)])),
     originTimeoutSeconds: config.originTimeoutSeconds,
     propagator: identityPropagator(config),
     live: liveConnections({ activityWindowMs: (config.idleTimeoutSeconds * 1000) / COALESCE_DIVISOR }),
     login,
-    cookieName,
-    isGatewayCookie: gatewayCookie(cookieName),
+    sessionCookie,
+    isGatewayCookie: gatewayCookie(sessionCookie.name),
   });
 
   const targetOptions = { caseInsensitivePaths: config.caseInsensitivePaths };
@@ -97,18 +98,18 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
   if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
-  app.use(loadSession({ cookieName, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
+  app.use(loadSession({ sessionCookie, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
   if (metrics) app.use(sessionRefusals(metrics));
   if (config.allowedUsers) app.use(allowedUsers({ requirements: config.allowedUsers }));
   if (metrics) app.use("/_gateway/logout", logouts(metrics));
   if (login.routes) app.route("/_gateway", login.routes);
-  if (config.adminRole) app.route("/_gateway", adminConsole({ adminRole: config.adminRole, cookieName, brand: config.brand }));
-  app.route("/_gateway/sessions", mySessions({ cookieName, brand: config.brand }));
-  app.route("/_gateway", sessionEndpoints({ login, cookieName, brand: config.brand }));
+  if (config.adminRole) app.route("/_gateway", adminConsole({ adminRole: config.adminRole, sessionCookie, brand: config.brand }));
+  app.route("/_gateway/sessions", mySessions({ sessionCookie, brand: config.brand }));
+  app.route("/_gateway", sessionEndpoints({ login, sessionCookie, brand: config.brand }));
   app.all("/_gateway/*", () => {
     throw new GatewayError("not_found", "no such gateway endpoint");
   });
-  app.all("*", decide({ policy: config.routePolicy, cookieName, ...(metrics ? { onDecision: decisionRecorder(metrics) } : {}) }), terminal);
+  app.all("*", decide({ policy: config.routePolicy, sessionCookie, ...(metrics ? { onDecision: decisionRecorder(metrics) } : {}) }), terminal);
   app.onError(errorHandler(config.brand));
   return app;
 }

@@ -69,8 +69,8 @@ async function problemsOf(overrides: Partial<Env>): Promise<string[]> {
   return result.problems;
 }
 
-function decisions(config: ResolvedConfig): Access[] {
-  return PROBES.map(([method, path]) => config.routePolicy.accessFor(method, path));
+function decisions(config: ResolvedConfig): (Access | null)[] {
+  return PROBES.map(([method, path]) => config.routePolicy.accessFor(method, path, "gateway.test"));
 }
 
 describe("resolveConfig: a valid configuration", () => {
@@ -79,7 +79,7 @@ describe("resolveConfig: a valid configuration", () => {
     expect(config.idleTimeoutSeconds).toBe(600);
     expect(config.absoluteTimeoutSeconds).toBe(3600);
     expect(config.adminToken).toBe(ADMIN_TOKEN);
-    expect(config.origin).toEqual({ kind: "binding" });
+    expect(config.origins.get("default")).toEqual({ kind: "binding", binding: "ORIGIN" });
   });
 
   it("applies the defaults when nothing is set", async () => {
@@ -94,19 +94,19 @@ describe("resolveConfig: a valid configuration", () => {
     });
     expect(config.idleTimeoutSeconds).toBe(1800);
     expect(config.absoluteTimeoutSeconds).toBe(28800);
-    expect(config.routePolicy.accessFor("GET", "/anything")).toEqual({ kind: "session" });
-    expect(config.routePolicy.accessFor("GET", "/")).toEqual({ kind: "session" });
-    expect(config.isLoginRoute("/login")).toBe(true);
-    expect(config.isLoginRoute("/login/")).toBe(true);
-    expect(config.isLoginRoute("/other")).toBe(false);
+    expect(config.routePolicy.accessFor("GET", "/anything", "gateway.test")).toEqual({ kind: "session" });
+    expect(config.routePolicy.accessFor("GET", "/", "gateway.test")).toEqual({ kind: "session" });
+    expect(config.isLoginRoute("gateway.test", "/login")).toBe(true);
+    expect(config.isLoginRoute("gateway.test", "/login/")).toBe(true);
+    expect(config.isLoginRoute("gateway.test", "/other")).toBe(false);
   });
 
   it("treats an empty string as unset", async () => {
     const config = await resolved(Object.fromEntries(Object.keys(unset).map((name) => [name, ""])));
     expect(config.idleTimeoutSeconds).toBe(1800);
-    expect(config.cookieName).toBe("__Host-session");
+    expect(config.sessionCookie.name).toBe("__Host-session");
     expect(config.adminToken).toBeNull();
-    expect(config.routePolicy.accessFor("GET", "/x")).toEqual({ kind: "session" });
+    expect(config.routePolicy.accessFor("GET", "/x", "gateway.test")).toEqual({ kind: "session" });
   });
 
   it("reads ROUTES as a TOML array and as a JSON string alike", async () => {
@@ -138,7 +138,7 @@ describe("resolveConfig: a valid configuration", () => {
         maxAuthAgeSeconds: 600,
       },
     });
-    const access = config.routePolicy.accessFor("GET", "/zzz");
+    const access = config.routePolicy.accessFor("GET", "/zzz", "gateway.test")!;
     expect(access.kind === "requirements" && access.requirements).toMatchObject({
       roles: ["admin"],
       users: ["alice"],
@@ -165,7 +165,7 @@ describe("resolveConfig: a valid configuration", () => {
     ["a JSON string", { DEFAULT_ACCESS: '{"roles": ["admin"]}' }, { kind: "requirements", requirements: { roles: ["admin"] } }],
   ])("reads DEFAULT_ACCESS as %s", async (_, overrides, expected) => {
     const config = await resolved({ ...overrides, ROUTES: [] });
-    expect(config.routePolicy.accessFor("GET", "/zzz")).toEqual(expected);
+    expect(config.routePolicy.accessFor("GET", "/zzz", "gateway.test")).toEqual(expected);
   });
 
   it.each<[string, Partial<Env>]>([
@@ -179,19 +179,19 @@ describe("resolveConfig: a valid configuration", () => {
   it.each([true, "true"])("matches routes ignoring case when CASE_INSENSITIVE_PATHS is %j", async (value) => {
     const config = await resolved({ ROUTES: RULES, CASE_INSENSITIVE_PATHS: value, LOGIN_ROUTES: ["/login"] });
     expect(config.caseInsensitivePaths).toBe(true);
-    expect(config.routePolicy.accessFor("GET", "/ADMIN")).toEqual({ kind: "requirements", requirements: { roles: ["admin"] } });
-    expect(config.isLoginRoute("/LOGIN")).toBe(true);
+    expect(config.routePolicy.accessFor("GET", "/ADMIN", "gateway.test")).toEqual({ kind: "requirements", requirements: { roles: ["admin"] } });
+    expect(config.isLoginRoute("gateway.test", "/LOGIN")).toBe(true);
   });
 
   it.each([false, "false"])("matches routes with case when CASE_INSENSITIVE_PATHS is %j", async (value) => {
     const config = await resolved({ ROUTES: RULES, CASE_INSENSITIVE_PATHS: value });
-    expect(config.routePolicy.accessFor("GET", "/ADMIN")).toEqual({ kind: "session" });
+    expect(config.routePolicy.accessFor("GET", "/ADMIN", "gateway.test")).toEqual({ kind: "session" });
   });
 
   it("reads LOGIN_ROUTES as a TOML array and as a JSON string alike", async () => {
     for (const value of [["/signin", "/sso/*"], '["/signin", "/sso/*"]']) {
       const config = await resolved({ LOGIN_ROUTES: value });
-      expect([config.isLoginRoute("/signin"), config.isLoginRoute("/sso/cb"), config.isLoginRoute("/login")]).toEqual([true, true, false]);
+      expect([config.isLoginRoute("gateway.test", "/signin"), config.isLoginRoute("gateway.test", "/sso/cb"), config.isLoginRoute("gateway.test", "/login")]).toEqual([true, true, false]);
     }
   });
 
@@ -208,12 +208,13 @@ describe("resolveConfig: a valid configuration", () => {
 
   it("uses ORIGIN_URL when there is no ORIGIN binding", async () => {
     const config = await resolved({ ORIGIN: undefined, ORIGIN_URL: "https://origin.example:8443" });
-    expect(config.origin.kind === "url" && config.origin.url.href).toBe("https://origin.example:8443/");
+    const origin = config.origins.get("default")!;
+    expect(origin.kind === "url" && origin.url.href).toBe("https://origin.example:8443/");
   });
 
   it("prefers the ORIGIN binding to ORIGIN_URL", async () => {
     const config = await resolved({ ORIGIN_URL: "https://origin.example" });
-    expect(config.origin).toEqual({ kind: "binding" });
+    expect(config.origins.get("default")).toEqual({ kind: "binding", binding: "ORIGIN" });
   });
 
   it("verifies with every SESSION_SECRET key, the first one signing", async () => {

@@ -9,6 +9,7 @@ import {
 } from "../src/http/cookies";
 
 const NAME = "__Host-session";
+const HOST_ONLY = { name: NAME, domain: null };
 const TOKEN = "AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBA.CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA";
 
 describe("readSessionCookie", () => {
@@ -101,11 +102,11 @@ describe("cookieHeaderWithout", () => {
 
 describe("sessionSetCookie", () => {
   it("sets the __Host- cookie with Max-Age, Path=/, HttpOnly, Secure, SameSite=Lax and no Domain", () => {
-    expect(sessionSetCookie(NAME, TOKEN, 3600)).toBe(`${NAME}=${TOKEN}; Max-Age=3600; Path=/; HttpOnly; Secure; SameSite=Lax`);
+    expect(sessionSetCookie(HOST_ONLY, TOKEN, 3600)).toBe(`${NAME}=${TOKEN}; Max-Age=3600; Path=/; HttpOnly; Secure; SameSite=Lax`);
   });
 
   it("never sets Domain, Expires or SameSite=None", () => {
-    const header = sessionSetCookie(NAME, TOKEN, 3600);
+    const header = sessionSetCookie(HOST_ONLY, TOKEN, 3600);
     expect(header).not.toMatch(/domain|expires|samesite=none|partitioned/i);
   });
 
@@ -114,16 +115,16 @@ describe("sessionSetCookie", () => {
     [0, "Max-Age=0"],
     [-5, "Max-Age=0"],
   ])("gives a lifetime of %s s as %s", (seconds, expected) => {
-    expect(sessionSetCookie(NAME, TOKEN, seconds)).toContain(`; ${expected};`);
+    expect(sessionSetCookie(HOST_ONLY, TOKEN, seconds)).toContain(`; ${expected};`);
   });
 
   it("keeps a token's characters as they are", () => {
-    expect(sessionSetCookie(NAME, TOKEN, 60).startsWith(`${NAME}=${TOKEN};`)).toBe(true);
+    expect(sessionSetCookie(HOST_ONLY, TOKEN, 60).startsWith(`${NAME}=${TOKEN};`)).toBe(true);
   });
 });
 
 describe("clearedSessionSetCookie", () => {
   it("clears the cookie with the same attributes, an empty value and Max-Age=0", () => {
-    expect(clearedSessionSetCookie(NAME)).toBe(`${NAME}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`);
+    expect(clearedSessionSetCookie(HOST_ONLY)).toBe(`${NAME}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`);
   });
 });

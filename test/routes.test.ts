@@ -83,7 +83,7 @@ describe("compileRoutePolicy", () => {
     ["GET", "/", DENY_BY_DEFAULT],
     ["GET", "/zzz", DENY_BY_DEFAULT],
   ])("gives %s %s the access %j", (method, path, expected) => {
-    expect(policy.accessFor(method, path)).toEqual(expected);
+    expect(policy.accessFor(method, path, "gateway.test")).toEqual(expected);
   });
 
   it("lets an unlisted method fall through to a later rule, never to a pass", () => {
@@ -95,10 +95,10 @@ describe("compileRoutePolicy", () => {
       defaultAccess: SESSION,
       caseInsensitivePaths: false,
     });
-    expect(layered.accessFor("GET", "/api/x")).toEqual(PUBLIC);
-    expect(layered.accessFor("HEAD", "/api/x")).toEqual(PUBLIC);
-    expect(layered.accessFor("POST", "/api/x")).toEqual(ADMIN);
-    expect(layered.accessFor("OPTIONS", "/api/x")).toEqual(ADMIN);
+    expect(layered.accessFor("GET", "/api/x", "gateway.test")).toEqual(PUBLIC);
+    expect(layered.accessFor("HEAD", "/api/x", "gateway.test")).toEqual(PUBLIC);
+    expect(layered.accessFor("POST", "/api/x", "gateway.test")).toEqual(ADMIN);
+    expect(layered.accessFor("OPTIONS", "/api/x", "gateway.test")).toEqual(ADMIN);
   });
 
   it("gives HEAD its own rule when one lists HEAD", () => {
@@ -107,23 +107,23 @@ describe("compileRoutePolicy", () => {
       defaultAccess: SESSION,
       caseInsensitivePaths: false,
     });
-    expect(headOnly.accessFor("HEAD", "/ping")).toEqual(PUBLIC);
-    expect(headOnly.accessFor("GET", "/ping")).toEqual(SESSION);
+    expect(headOnly.accessFor("HEAD", "/ping", "gateway.test")).toEqual(PUBLIC);
+    expect(headOnly.accessFor("GET", "/ping", "gateway.test")).toEqual(SESSION);
   });
 
   it("answers DEFAULT_ACCESS when there are no rules", () => {
     const empty = compileRoutePolicy({ rules: [], defaultAccess: SESSION, caseInsensitivePaths: false });
-    expect(empty.accessFor("GET", "/anything")).toEqual(SESSION);
+    expect(empty.accessFor("GET", "/anything", "gateway.test")).toEqual(SESSION);
   });
 
   it.each(["/admin", "/ADMIN", "/Admin/", "/aDmIn"])("matches %s against /admin when paths are case-insensitive", (path) => {
     const insensitive = compileRoutePolicy({ rules, defaultAccess: DENY_BY_DEFAULT, caseInsensitivePaths: true });
-    expect(insensitive.accessFor("GET", path)).toEqual(ADMIN);
+    expect(insensitive.accessFor("GET", path, "gateway.test")).toEqual(ADMIN);
   });
 
   it.each(["/ADMIN2", "/ADMINISTRATOR"])("still does not match %s against /admin when paths are case-insensitive", (path) => {
     const insensitive = compileRoutePolicy({ rules, defaultAccess: DENY_BY_DEFAULT, caseInsensitivePaths: true });
-    expect(insensitive.accessFor("GET", path)).toEqual(DENY_BY_DEFAULT);
+    expect(insensitive.accessFor("GET", path, "gateway.test")).toEqual(DENY_BY_DEFAULT);
   });
 });
 
@@ -141,7 +141,7 @@ describe("dependsOnMethod", () => {
     ["POST", "/zzz", false], // DEFAULT_ACCESS for every method
     ["POST", "/users/7/avatar", true], // GET alone is public
   ])("says whether another method on %s %s gets other access: %s", (method, path, expected) => {
-    expect(policy.dependsOnMethod(method, path)).toBe(expected);
+    expect(policy.dependsOnMethod(method, path, "gateway.test")).toBe(expected);
   });
 });
 

@@ -7,7 +7,7 @@
  * §7.2.4, SECURITY.md F-01).
  */
 import { clientInfo } from "../http/client";
-import { sessionSetCookie } from "../http/cookies";
+import { sessionSetCookie, type SessionCookieSpec } from "../http/cookies";
 import { acceptsHtml, errorResponse } from "../http/responses";
 import type { Brand } from "../pages/brand";
 import { errorPage } from "../pages/error-pages";
@@ -18,8 +18,8 @@ import type { SessionUser } from "../session/types";
 import type { BeginSession } from "./method";
 
 export interface BeginSessionOptions extends NewSessionSettings {
-  /** COOKIE_NAME. */
-  readonly cookieName: string;
+  /** COOKIE_NAME and COOKIE_DOMAIN. */
+  readonly sessionCookie: SessionCookieSpec;
   /** For the log: how users log in ("origin" for delegated login, "oidc"). */
   readonly via: string;
   /** ALLOWED_USERS; null for `"any"`. */
@@ -42,7 +42,7 @@ export function sessionStarter(options: BeginSessionOptions): BeginSession {
     await Promise.all(presentedPublicIds.map((publicId) => revokeSession(c.env, publicId, "login-replaced")));
     const { token, session } = await createSession(c.env, options, user, clientInfo(c.req.raw), extras);
     logEvent("login.succeeded", { session: session.id, sub: session.user.sub, replaced: presentedPublicIds, via: options.via });
-    return { ok: true, session, setCookie: sessionSetCookie(options.cookieName, token, options.absoluteTimeoutSeconds) };
+    return { ok: true, session, setCookie: sessionSetCookie(options.sessionCookie, token, options.absoluteTimeoutSeconds) };
   };
 }
 

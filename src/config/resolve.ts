@@ -8,7 +8,6 @@ import {
   AllowedUsersSetting,
   AuthModeSetting,
   BooleanSetting,
-  CookieNameSetting,
   LocalPathSetting,
   parseSetting,
   PathListSetting,
@@ -26,23 +25,32 @@ import type { Requirements } from "../policy/requirements";
 import { importSessionKeys, type SessionKeys } from "../session/token";
 import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/settings";
 import type { OriginSetting } from "../upstream/origin";
+import type { SessionCookieSpec } from "../http/cookies";
+import { perHost, type PerHost } from "../policy/hosts";
+import { originBindingNames, resolveOrigins, unknownOriginProblems } from "./origins";
+import { cookieDomainProblems, resolveSessionCookie } from "./session-cookie";
 import { parseBrand, type Brand } from "../pages/brand";
 import { importTransactionKeys } from "../auth/oidc/transaction";
 import { parseAssertionSettings, type ResolvedAssertionConfig } from "./assertion-settings";
 import { originWarnings, shortIdleTimeoutWarning, unknownNameWarnings, type ConfigWarning } from "./warnings";
 
 export interface ResolvedConfig {
-  /** The ORIGIN service binding, or ORIGIN_URL (upstream/origin.ts builds the fetch). */
-  readonly origin: OriginSetting;
+  /** Every origin by name: `default` (ORIGIN or ORIGIN_URL) and ORIGINS (upstream/origin.ts builds each fetch). */
+  readonly origins: ReadonlyMap<string, OriginSetting>;
+  /** PRESERVE_HOST: URL origins get the client's Host. */
+  readonly preserveHost: boolean;
   readonly routePolicy: RoutePolicy;
   /** ALLOWED_USERS: who may have a session at all; null for `"any"`. */
   readonly allowedUsers: Requirements | null;
-  readonly isLoginRoute: (canonicalPath: string) => boolean;
+  /** LOGIN_ROUTES, per host: whether an answer to this path may log a user in. */
+  readonly isLoginRoute: (hostname: string, canonicalPath: string) => boolean;
   readonly caseInsensitivePaths: boolean;
   readonly idleTimeoutSeconds: number;
   readonly absoluteTimeoutSeconds: number;
-  readonly cookieName: string;
-  readonly loginUrl: string;
+  /** COOKIE_NAME and COOKIE_DOMAIN. */
+  readonly sessionCookie: SessionCookieSpec;
+  /** LOGIN_URL, per host. */
+  readonly loginUrl: PerHost<string>;
   /** OIDC mode's settings (src/oidc/settings.ts); null in delegated mode. */
   readonly oidc: ResolvedOidcConfig | null;
   readonly sessionKeys: SessionKeys;
@@ -79,9 +87,10 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const idleTimeoutSeconds = parseSetting(problems, "IDLE_TIMEOUT_SECONDS", env.IDLE_TIMEOUT_SECONDS, PositiveInteger, defaultOf("IDLE_TIMEOUT_SECONDS"));
   const absoluteTimeoutSeconds = parseSetting(problems, "ABSOLUTE_TIMEOUT_SECONDS", env.ABSOLUTE_TIMEOUT_SECONDS, PositiveInteger, defaultOf("ABSOLUTE_TIMEOUT_SECONDS"));
   const timeoutsParsed = problems.length === problemsBeforeTimeouts;
-  const cookieName = parseSetting(problems, "COOKIE_NAME", env.COOKIE_NAME, CookieNameSetting, defaultOf("COOKIE_NAME"));
-  const loginUrl = parseSetting(problems, "LOGIN_URL", env.LOGIN_URL, LocalPathSetting, defaultOf("LOGIN_URL"));
-  const loginRoutes = parseSetting(problems, "LOGIN_ROUTES", env.LOGIN_ROUTES, PathListSetting, [...defaultOf("LOGIN_ROUTES")]);
+  const sessionCookie = resolveSessionCookie(problems, env);
+  const loginUrl = parseSetting(problems, "LOGIN_URL", env.LOGIN_URL, LocalPathSetting, [["*", defaultOf("LOGIN_URL")]] as [string, string][]);
+  const loginRoutes = parseSetting(problems, "LOGIN_ROUTES", env.LOGIN_ROUTES, PathListSetting, [["*", [...defaultOf("LOGIN_ROUTES")]]] as [string, string[]][]);
+  const preserveHost = parseSetting(problems, "PRESERVE_HOST", env.PRESERVE_HOST, BooleanSetting, defaultOf("PRESERVE_HOST"));
   const authMode = parseSetting(problems, "AUTH_MODE", env.AUTH_MODE, AuthModeSetting, defaultOf("AUTH_MODE"));
   const originTimeoutSeconds = parseSetting(problems, "ORIGIN_TIMEOUT_SECONDS", env.ORIGIN_TIMEOUT_SECONDS, PositiveInteger, defaultOf("ORIGIN_TIMEOUT_SECONDS"));
   const maxSessionsPerUser = parseSetting(problems, "MAX_SESSIONS_PER_USER", env.MAX_SESSIONS_PER_USER, WholeNumber, defaultOf("MAX_SESSIONS_PER_USER"));
@@ -103,16 +112,18 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
 
   const adminRole = parseAdminRole(problems, env.ADMIN_ROLE);
   const brand = parseBrand(problems, { BRAND_NAME: env.BRAND_NAME, BRAND_LOGO_URL: env.BRAND_LOGO_URL, BRAND_COLOR: env.BRAND_COLOR });
-  const origin = resolveOrigin(problems, env);
+  const origins = resolveOrigins(problems, env);
+  if (origins) problems.push(...unknownOriginProblems(rules, origins));
+  if (sessionCookie) problems.push(...cookieDomainProblems(sessionCookie, rules, env));
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
-  const oidc = authMode === "oidc" ? parseOidcSettings(problems, env, cookieName) : null;
+  const oidc = authMode === "oidc" ? parseOidcSettings(problems, env, sessionCookie?.name ?? "") : null;
   const assertion = await parseAssertionSettings(problems, env);
   const allowedUsers = resolveAllowedUsers(problems, env.ALLOWED_USERS, authMode);
 
-  const warnings = [...unknownNameWarnings(env), ...originWarnings(env), ...(timeoutsParsed ? shortIdleTimeoutWarning(idleTimeoutSeconds) : [])];
+  const warnings = [...unknownNameWarnings(env, originBindingNames(env)), ...originWarnings(env), ...(timeoutsParsed ? shortIdleTimeoutWarning(idleTimeoutSeconds) : [])];
   for (const warning of warnings) logWarning(warning.event, { ...warning.fields, message: warning.message });
-  if (problems.length > 0 || !origin || !secrets) {
+  if (problems.length > 0 || !origins || !secrets || !sessionCookie) {
     logError("config.invalid", { problems });
     return { ok: false, problems, warnings };
   }
@@ -120,15 +131,16 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
     ok: true,
     warnings,
     config: {
-      origin,
+      origins,
+      preserveHost,
       routePolicy: compileRoutePolicy({ rules, defaultAccess, caseInsensitivePaths }),
       allowedUsers,
-      isLoginRoute: compilePathSet(loginRoutes, caseInsensitivePaths),
+      isLoginRoute: loginRouteSets(loginRoutes, caseInsensitivePaths),
       caseInsensitivePaths,
       idleTimeoutSeconds,
       absoluteTimeoutSeconds,
-      cookieName,
-      loginUrl,
+      sessionCookie,
+      loginUrl: perHost(loginUrl),
       oidc: oidc ? { ...oidc, transactionKeys: await importTransactionKeys(secrets) } : null,
       sessionKeys: await importSessionKeys(secrets),
       adminToken,
@@ -157,30 +169,10 @@ function resolveAllowedUsers(problems: string[], value: unknown, authMode: "dele
   return parseSetting(problems, "ALLOWED_USERS", value, AllowedUsersSetting, null);
 }
 
-function resolveOrigin(problems: string[], env: Env): OriginSetting | null {
-  if (env.ORIGIN) {
-    // A `[vars]` or `.dev.vars` entry named ORIGIN would otherwise be taken for the binding.
-    if (typeof (env.ORIGIN as Partial<Fetcher>).fetch === "function") return { kind: "binding" };
-    problems.push(`ORIGIN (${quote(env.ORIGIN)}) must be a service binding ([[services]] binding = "ORIGIN"), not a variable: did you mean ORIGIN_URL?`);
-    return null;
-  }
-  if (!env.ORIGIN_URL) {
-    problems.push("ORIGIN_URL is not set and there is no ORIGIN service binding: one of them must name the origin");
-    return null;
-  }
-  let url: URL;
-  try {
-    if (typeof env.ORIGIN_URL !== "string") throw new TypeError("not a string");
-    url = new URL(env.ORIGIN_URL);
-  } catch {
-    problems.push(`ORIGIN_URL (${quote(env.ORIGIN_URL)}) must be an absolute http(s) URL`);
-    return null;
-  }
-  if (!["http:", "https:"].includes(url.protocol) || url.username || url.password || url.pathname !== "/" || url.search || url.hash) {
-    problems.push(`ORIGIN_URL (${quote(env.ORIGIN_URL)}) must be http(s)://host[:port] with no path, query, fragment or credentials`);
-    return null;
-  }
-  return { kind: "url", url };
+/** LOGIN_ROUTES compiled once per host pattern. */
+function loginRouteSets(entries: readonly (readonly [string, readonly string[]])[], caseInsensitive: boolean): (hostname: string, path: string) => boolean {
+  const sets = perHost(entries.map(([host, paths]) => [host, compilePathSet(paths, caseInsensitive)] as const));
+  return (hostname, path) => sets.valueFor(hostname)(path);
 }
 
 function resolveSecrets(problems: string[], value: string | undefined): string[] | null {

@@ -5,13 +5,14 @@
  * quotes the value and states the rule.
  */
 import * as v from "valibot";
+import { compileHostPattern } from "../policy/hosts";
 import { compileRulePattern, type Access, type RouteRule } from "../policy/routes";
 import { parseIpRange } from "../policy/ip-ranges";
 import type { Requirements } from "../policy/requirements";
 import { closestName } from "./suggest";
 
 /** A TOML value as it is, or the same value as a JSON string. */
-const valueOrJson = v.pipe(
+export const valueOrJson = v.pipe(
   v.unknown(),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     // "public" and "session" are plain strings; arrays and tables arrive as JSON text.
@@ -95,8 +96,24 @@ const PatternPath = v.pipe(
   }),
 );
 
-const RULE_SHAPE = "a rule is {path, methods?, access}";
-const RULE_KEYS = ["path", "methods", "access"];
+const HostPattern = v.pipe(
+  v.string("must be a string"),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return compileHostPattern(dataset.value).source;
+    } catch (error) {
+      addIssue({ message: (error as Error).message });
+      return NEVER;
+    }
+  }),
+);
+
+/** A name in ORIGINS (resolve.ts checks that it is one). */
+export const ORIGIN_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+const OriginName = v.pipe(v.string("must be a string"), v.regex(ORIGIN_NAME, "must be an origin name: a lower-case letter, then letters, digits, _ or -"));
+
+const RULE_SHAPE = "a rule is {host?, path, methods?, access, origin?}";
+const RULE_KEYS = ["host", "path", "methods", "access", "origin"];
 const REQUIRED_RULE_KEYS = ["path", "access"];
 
 /**
@@ -123,23 +140,47 @@ const RuleSchema = v.pipe(
   v.record(v.string(), v.unknown(), `must be an object: ${RULE_SHAPE}`),
   ruleKeys,
   v.strictObject({
+    host: v.optional(HostPattern),
     path: PatternPath,
     methods: v.optional(
       v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Z]+$/, "must be an upper-case HTTP method"))), v.minLength(1, "must not be empty")),
     ),
     access: AccessSchema,
+    origin: v.optional(OriginName),
   }),
 );
 
 export const RoutesSetting = v.pipe(
   valueOrJson,
-  v.array(RuleSchema, "must be an array of rules {path, methods?, access}"),
+  v.array(RuleSchema, `must be an array of rules ${RULE_SHAPE.slice("a rule is ".length)}`),
   v.transform((rules): RouteRule[] => rules.map((rule) => ({ ...rule, access: toAccess(rule.access) }))),
 );
 
+const PathList = v.array(PatternPath, "must be an array of paths");
+
+/** An object of host patterns, in written order, with "*" for every other host (policy/hosts.ts). */
+const PerHostObject = <TValue extends v.GenericSchema>(value: TValue) =>
+  v.pipe(
+    v.record(v.string(), value, 'must be an object of host patterns, with "*" for every other host'),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      for (const host of Object.keys(dataset.value)) {
+        if (host === "*") continue;
+        try {
+          compileHostPattern(host);
+        } catch (error) {
+          addIssue({ message: `has the key "${host}", which ${(error as Error).message}` });
+        }
+      }
+      if (!("*" in dataset.value)) addIssue({ message: 'must have a "*" entry: the value for every other host' });
+    }),
+    v.transform((record) => Object.entries(record) as [string, v.InferOutput<TValue>][]),
+  );
+
+/** One list of paths for every host, or one per host pattern. */
 export const PathListSetting = v.pipe(
   valueOrJson,
-  v.array(PatternPath, "must be an array of paths"),
+  v.lazy((input) => (Array.isArray(input) ? v.pipe(PathList, v.transform((paths) => [["*", paths]] as [string, string[]][])) : PerHostObject(PathList))),
 );
 
 export const BooleanSetting = v.union(
@@ -159,15 +200,15 @@ export const PositiveInteger = v.pipe(
   v.minValue(1, "must be at least 1"),
 );
 
-// RFC 6265bis §4.1.1 cookie-name (a token), with the __Host- prefix the contract requires.
-export const CookieNameSetting = v.pipe(
-  v.string("must be a string"),
-  v.regex(/^__Host-[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a cookie-name token starting with "__Host-"'),
-);
-
-export const LocalPathSetting = v.pipe(
+const LocalPath = v.pipe(
   v.string("must be a string"),
   v.regex(/^\/(?![/\\])[^\s\\]*$/, "must be a path on this site, starting with a single /"),
+);
+
+/** One path for every host, or one per host pattern (LOGIN_URL). */
+export const LocalPathSetting = v.pipe(
+  valueOrJson,
+  v.lazy((input) => (typeof input === "string" ? v.pipe(LocalPath, v.transform((path) => [["*", path]] as [string, string][])) : PerHostObject(LocalPath))),
 );
 
 export const AuthModeSetting = v.picklist(["delegated", "oidc"], 'must be "delegated" or "oidc"');

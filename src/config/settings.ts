@@ -10,7 +10,7 @@
 
 export interface Setting {
   /** How it reaches the Worker: `[vars]`, a secret, or a binding. */
-  readonly kind: "var" | "var (array)" | "secret" | "service binding" | "rate-limit binding" | "Analytics Engine binding";
+  readonly kind: "var" | "var (array)" | "var (table)" | "secret" | "service binding" | "rate-limit binding" | "Analytics Engine binding";
   /** README table it belongs to: the main one, or OIDC's. */
   readonly section: "core" | "oidc";
   /** The value used when the setting is absent. */
@@ -28,13 +28,27 @@ export const SETTINGS = {
     kind: "var",
     section: "core",
     meaning:
-      "The origin's base URL, `http(s)://host[:port]` with no path. Not needed when the origin is bound as the `ORIGIN` service.",
+      "The default origin's base URL, `http(s)://host[:port]`, optionally with a path prefix (`https://internal.example.com/app`: the request path is appended to it). Not needed when the origin is bound as the `ORIGIN` service.",
   },
   ORIGIN: {
     kind: "service binding",
     section: "core",
     meaning:
       "The origin as a Worker service binding; used instead of `ORIGIN_URL` when present.",
+  },
+  ORIGINS: {
+    kind: "var (table)",
+    section: "core",
+    default: {},
+    meaning:
+      "More origins, by name: a base URL (a path prefix allowed) or `{ service = \"BINDING\" }`. A rule sends to one with `origin = \"name\"`; see [Several apps behind one gateway](#several-apps-behind-one-gateway).",
+  },
+  PRESERVE_HOST: {
+    kind: "var",
+    section: "core",
+    default: false,
+    meaning:
+      "Send the client's `Host` to URL origins instead of the origin URL's host (on Cloudflare, both hostnames must be in the Worker's zone). Service bindings always see the client's URL.",
   },
   ROUTES: {
     kind: "var (array)",
@@ -83,21 +97,28 @@ export const SETTINGS = {
     section: "core",
     default: "__Host-session",
     meaning:
-      "The session cookie's name; must start with `__Host-`.",
+      "The session cookie's name: it starts with `__Host-`, or with `__Secure-` when `COOKIE_DOMAIN` is set.",
+  },
+  COOKIE_DOMAIN: {
+    kind: "var",
+    section: "core",
+    shown: "— (one hostname)",
+    meaning:
+      "Share one session across the subdomains of this domain (`example.com`): the cookie becomes `__Secure-session` with `Domain=`. Every host under it receives the session token: read [the risk](docs/several-apps.md#one-session-across-subdomains) first.",
   },
   LOGIN_URL: {
     kind: "var",
     section: "core",
     default: "/login",
     meaning:
-      "Where `/_gateway/login` sends a browser without a session: the origin's login page (a path on this site). `return_to` is appended.",
+      "Where `/_gateway/login` sends a browser without a session: the origin's login page (a path on this site), or one per host (`{ \"admin.example.com\" = \"/signin\", \"*\" = \"/login\" }`). `return_to` is appended.",
   },
   LOGIN_ROUTES: {
     kind: "var (array)",
     section: "core",
     default: ["/login"],
     meaning:
-      "Origin paths (URLPattern pathnames) whose responses may log a user in with `X-Gateway-Login`.",
+      "Origin paths (URLPattern pathnames) whose responses may log a user in with `X-Gateway-Login`, or a list per host (`{ \"admin.example.com\" = [\"/signin\"], \"*\" = [] }`).",
   },
   AUTH_MODE: {
     kind: "var",
@@ -280,7 +301,7 @@ type KindOf<K extends SettingName> = (typeof SETTINGS)[K]["kind"];
 
 /** The settings as bindings: a var arrives as a string or a TOML value; a secret as a string. */
 export type SettingsEnv = {
-  [K in SettingName as KindOf<K> extends "var" | "var (array)" | "secret" ? K : never]?: KindOf<K> extends "secret" ? string : unknown;
+  [K in SettingName as KindOf<K> extends "var" | "var (array)" | "var (table)" | "secret" ? K : never]?: KindOf<K> extends "secret" ? string : unknown;
 };
 
 /** The default of a setting that has one, typed as written above. */

@@ -21,10 +21,11 @@ const KNOWN = [...Object.keys(SETTINGS), ...BINDINGS];
  * Every name the Worker was given that it never reads: a misspelled setting is otherwise
  * silently ignored and its default applies.
  */
-export function unknownNameWarnings(env: object): ConfigWarning[] {
+export function unknownNameWarnings(env: object, originBindings: readonly string[] = []): ConfigWarning[] {
   return Object.keys(env)
-    // Names starting with "__" belong to tooling (vitest-pool-workers' loopback service).
-    .filter((name) => !KNOWN.includes(name) && !name.startsWith("__"))
+    // Names starting with "__" belong to tooling (vitest-pool-workers' loopback service); the
+    // service bindings ORIGINS names are read through it.
+    .filter((name) => !KNOWN.includes(name) && !name.startsWith("__") && !originBindings.includes(name))
     .sort()
     .map((name) => {
       const suggestion = closestName(name, KNOWN);

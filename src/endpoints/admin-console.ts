@@ -8,6 +8,7 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { readUrlencodedForm } from "../http/body";
 import { isCrossSite } from "../http/csrf";
+import type { SessionCookieSpec } from "../http/cookies";
 import { GatewayError, gatewayHeaders } from "../http/responses";
 import { logEvent, logWarning } from "../log";
 import { CONSOLE_PATH, consolePage } from "../pages/admin-pages";
@@ -24,7 +25,7 @@ const MAX_FORM_BYTES = 4096;
 export interface AdminConsoleOptions {
   /** ADMIN_ROLE: who may use the console. */
   readonly adminRole: string;
-  readonly cookieName: string;
+  readonly sessionCookie: SessionCookieSpec;
   readonly brand: Brand;
 }
 
@@ -80,12 +81,12 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
   return console;
 }
 
-function requireAdmin({ adminRole, cookieName }: AdminConsoleOptions): MiddlewareHandler<GatewayEnv> {
+function requireAdmin({ adminRole, sessionCookie }: AdminConsoleOptions): MiddlewareHandler<GatewayEnv> {
   return async function requireAdmin(c, next) {
     // Mounted beside the API: the API's own paths are none of the console's business.
     if (!isConsolePath(c.var.canonicalPath)) return next();
     const { session } = c.var;
-    if (!session) return unauthenticated(c, cookieName);
+    if (!session) return unauthenticated(c, sessionCookie);
     if (!session.user.roles.includes(adminRole)) {
       throw new GatewayError("forbidden", "the admin console needs ADMIN_ROLE", { event: "admin.console_refused", fields: { session: session.id, sub: session.user.sub } });
     }

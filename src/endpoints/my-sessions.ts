@@ -11,7 +11,7 @@ import type { Brand } from "../pages/brand";
 import { SESSIONS_PATH, SIGNED_OUT_PATH, sessionsPage } from "../pages/session-pages";
 import type { SessionView } from "../session/types";
 import { logEvent, logWarning } from "../log";
-import { markSignedOut } from "../http/cookies";
+import { markSignedOut, type SessionCookieSpec } from "../http/cookies";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
 import { isPublicId } from "../session/token";
 import { isCrossSite } from "../http/csrf";
@@ -19,15 +19,15 @@ import { unauthenticated } from "../pipeline/decide";
 import type { GatewayEnv } from "../pipeline/types";
 
 export interface MySessionsOptions {
-  /** COOKIE_NAME. */
-  readonly cookieName: string;
+  /** COOKIE_NAME and COOKIE_DOMAIN. */
+  readonly sessionCookie: SessionCookieSpec;
   readonly brand: Brand;
 }
 
-export function mySessions({ cookieName, brand }: MySessionsOptions): Hono<GatewayEnv> {
+export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<GatewayEnv> {
   const mySessions = new Hono<GatewayEnv>();
 
-  mySessions.use(requireOwnSession(cookieName));
+  mySessions.use(requireOwnSession(sessionCookie));
 
   mySessions.get("/", async function listMySessions(c) {
     const session = c.var.session!;
@@ -60,7 +60,7 @@ export function mySessions({ cookieName, brand }: MySessionsOptions): Hono<Gatew
 
   function afterForm(signedOut: boolean): Response {
     const headers = gatewayHeaders({ Location: signedOut ? SIGNED_OUT_PATH : SESSIONS_PATH });
-    if (signedOut) markSignedOut(headers, cookieName);
+    if (signedOut) markSignedOut(headers, sessionCookie);
     return new Response(null, { status: 303, headers });
   }
 
@@ -69,14 +69,14 @@ export function mySessions({ cookieName, brand }: MySessionsOptions): Hono<Gatew
     const id = c.req.param("id");
     if (!(await endOwnSession(c.env, session, id))) return errorResponse("not_found");
     const headers = gatewayHeaders();
-    if (id === session.id) markSignedOut(headers, cookieName);
+    if (id === session.id) markSignedOut(headers, sessionCookie);
     return new Response(null, { status: 204, headers });
   });
 
   mySessions.delete("/", async function endAllMySessions(c) {
     await endAllOwnSessions(c.env, c.var.session!);
     const headers = gatewayHeaders();
-    markSignedOut(headers, cookieName);
+    markSignedOut(headers, sessionCookie);
     return new Response(null, { status: 204, headers });
   });
   return mySessions;
@@ -97,9 +97,9 @@ async function endAllOwnSessions(env: Env, session: SessionView): Promise<void> 
   logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
 }
 
-function requireOwnSession(cookieName: string): MiddlewareHandler<GatewayEnv> {
+function requireOwnSession(sessionCookie: SessionCookieSpec): MiddlewareHandler<GatewayEnv> {
   return async function requireOwnSession(c, next) {
-    if (!c.var.session) return unauthenticated(c, cookieName);
+    if (!c.var.session) return unauthenticated(c, sessionCookie);
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && isCrossSite(c.req.raw)) {
       logWarning("user.cross_site_refused", { session: c.var.session.id, origin: c.req.header("origin") ?? null });
       return errorResponse("forbidden");

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { LoginMethod } from "../auth/method";
-import { markSignedOut } from "../http/cookies";
+import { markSignedOut, type SessionCookieSpec } from "../http/cookies";
 import { isCrossSite } from "../http/csrf";
 import { errorResponse, GatewayError, gatewayHeaders, jsonResponse, wantsHtmlNavigation } from "../http/responses";
 import type { Brand } from "../pages/brand";
@@ -18,12 +18,12 @@ import { logoutSessions } from "../session/store";
 
 export interface SessionEndpointsOptions {
   readonly login: LoginMethod;
-  /** COOKIE_NAME. */
-  readonly cookieName: string;
+  /** COOKIE_NAME and COOKIE_DOMAIN. */
+  readonly sessionCookie: SessionCookieSpec;
   readonly brand: Brand;
 }
 
-export function sessionEndpoints({ login, cookieName, brand }: SessionEndpointsOptions): Hono<GatewayEnv> {
+export function sessionEndpoints({ login, sessionCookie, brand }: SessionEndpointsOptions): Hono<GatewayEnv> {
   const endpoints = new Hono<GatewayEnv>();
 
   endpoints.get("/login", function startLogin(c) {
@@ -39,7 +39,7 @@ export function sessionEndpoints({ login, cookieName, brand }: SessionEndpointsO
     // one cannot make a logout revoke nothing (SECURITY.md X-02).
     const logoutHint = await logoutSessions(c.env, c.var.presentedPublicIds, "user");
     const headers = gatewayHeaders();
-    markSignedOut(headers, cookieName);
+    markSignedOut(headers, sessionCookie);
     const form = isFormSubmission(c.req.raw);
     // A script gets the provider's logout URL without the hint (the ID token), which it has no need to read.
     const next = await login.continueLogout(form ? logoutHint : null);
@@ -62,7 +62,7 @@ export function sessionEndpoints({ login, cookieName, brand }: SessionEndpointsO
 
   endpoints.get("/session", function currentSession(c) {
     const { session } = c.var;
-    if (!session) return unauthenticated(c, cookieName);
+    if (!session) return unauthenticated(c, sessionCookie);
     return jsonResponse(session);
   });
 

@@ -60,16 +60,28 @@ export function hostCookie(name: string, value: string, maxAgeSeconds: number): 
   return serialize(name, value, { path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: Math.max(0, Math.floor(maxAgeSeconds)) });
 }
 
-export function sessionSetCookie(name: string, token: string, maxAgeSeconds: number): string {
-  return hostCookie(name, token, maxAgeSeconds);
+/**
+ * The session cookie: `__Host-` on one hostname by default, or with COOKIE_DOMAIN a
+ * `__Secure-` cookie with `Domain=`, sent to every subdomain of that domain (one session for
+ * several apps; docs/several-apps.md states what that exposes).
+ */
+export interface SessionCookieSpec {
+  readonly name: string;
+  /** COOKIE_DOMAIN, or null: a host-only `__Host-` cookie. */
+  readonly domain: string | null;
+}
+
+export function sessionSetCookie(spec: SessionCookieSpec, token: string, maxAgeSeconds: number): string {
+  if (spec.domain === null) return hostCookie(spec.name, token, maxAgeSeconds);
+  return serialize(spec.name, token, { domain: spec.domain, path: "/", secure: true, httpOnly: true, sameSite: "Lax", maxAge: Math.max(0, Math.floor(maxAgeSeconds)) });
 }
 
 /** Sent with every logout. Not "cookies": that would clear every cookie of the site (T-02). */
 export const CLEAR_SITE_DATA = '"cache", "storage"';
 
 /** The deletion browsers accept: same name and attributes, empty value, Max-Age=0. */
-export function clearedSessionSetCookie(name: string): string {
-  return hostCookie(name, "", 0);
+export function clearedSessionSetCookie(spec: SessionCookieSpec): string {
+  return sessionSetCookie(spec, "", 0);
 }
 
 /**
@@ -77,8 +89,8 @@ export function clearedSessionSetCookie(name: string): string {
  * user, the origin, the user's "end all"): the session cookie deleted, and the site's cache
  * and storage cleared.
  */
-export function markSignedOut(headers: Headers, cookieName: string): void {
-  headers.append("Set-Cookie", clearedSessionSetCookie(cookieName));
+export function markSignedOut(headers: Headers, sessionCookie: SessionCookieSpec): void {
+  headers.append("Set-Cookie", clearedSessionSetCookie(sessionCookie));
   headers.set("Clear-Site-Data", CLEAR_SITE_DATA);
 }
 

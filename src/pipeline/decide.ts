@@ -5,22 +5,23 @@
  * login with `max_age` (302 for a browser, 401 `reauthentication_required` otherwise). A
  * request that carries a `_method` override is decided as every method it could run as, and
  * must pass them all (method-override.ts). Every refusal is logged with the requirement that
- * failed and the session's public id; the client sees only the generic answer.
+ * failed and the session's public id; the client sees only the generic answer. The rule that
+ * decided names the origin the terminal sends to; a hostname no rule serves is 404.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
 import { logEvent } from "../log";
 import { requestSubject, unmetRequirement, type AccessSubject, type RequirementKey } from "../policy/requirements";
 import type { Access, RoutePolicy } from "../policy/routes";
-import { clearedSessionSetCookie } from "../http/cookies";
+import { clearedSessionSetCookie, type SessionCookieSpec } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";
 import type { DecisionOutcome, GatewayEnv } from "./types";
 
 export interface DecideOptions {
   /** ROUTES and DEFAULT_ACCESS, compiled once. */
   readonly policy: RoutePolicy;
-  /** COOKIE_NAME: a refusal clears a cookie that gave no session. */
-  readonly cookieName: string;
+  /** COOKIE_NAME and COOKIE_DOMAIN: a refusal clears a cookie that gave no session. */
+  readonly sessionCookie: SessionCookieSpec;
   /** Told every decision, with the access that decided it and why (app.ts: metrics). */
   readonly onDecision?: (c: Context<GatewayEnv>, outcome: DecisionOutcome, access: Access, reason: string) => void;
 }
@@ -29,10 +30,19 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
   const { policy, onDecision } = options;
   return async function decide(c, next) {
     const { session, canonicalPath } = c.var;
+    const { hostname } = c.var.url;
     const method = c.req.method;
-    const overrides = await overrideMethods(c.req.raw, c.var.url, () => policy.dependsOnMethod(method, canonicalPath));
-    const methods = [method, ...overrides.filter((override) => override !== method)];
-    const accesses = methods.map((one) => policy.accessFor(one, canonicalPath));
+    const matched = policy.match(method, canonicalPath, hostname);
+    if (!matched) throw noAppAtHost(hostname);
+    c.set("originName", matched.origin);
+    const overrides = await overrideMethods(c.req.raw, c.var.url, () => policy.dependsOnMethod(method, canonicalPath, hostname));
+    const accesses = [matched.access];
+    for (const override of overrides) {
+      if (override === method) continue;
+      const access = policy.accessFor(override, canonicalPath, hostname);
+      if (!access) throw noAppAtHost(hostname);
+      accesses.push(access);
+    }
     // The access that decides: the strictest of the request's methods (for metrics).
     const deciding = accesses.find((access) => access.kind === "requirements") ?? accesses.find((access) => access.kind === "session") ?? accesses[0]!;
     if (accesses.every((access) => access.kind === "public")) {
@@ -43,7 +53,7 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     if (!session) {
       if (c.var.disallowedSession === null) {
         onDecision?.(c, "unauthenticated", deciding, "no-session");
-        return unauthenticated(c, options.cookieName);
+        return unauthenticated(c, options.sessionCookie);
       }
       onDecision?.(c, "forbidden", deciding, "ALLOWED_USERS");
       forbidden({ session: c.var.disallowedSession, ...logged, requirement: "ALLOWED_USERS" });
@@ -74,15 +84,20 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
   };
 }
 
+/** A hostname no rule serves, when rules route by host (policy/routes.ts). */
+function noAppAtHost(hostname: string): GatewayError {
+  return new GatewayError("not_found", "no rule serves this host", { fields: { host: hostname } });
+}
+
 /** The generic refusal (a page for a browser, JSON otherwise: app.ts); its log line names the requirement that failed. */
 function forbidden(fields: { readonly session: string; readonly requirement: string }): never {
   throw new GatewayError("forbidden", `${fields.requirement} is not met`, { event: "access.forbidden", level: "info", fields });
 }
 
 /** The one answer for no session, expired, revoked or unknown alike (docs/design.md "Sessions"). */
-export function unauthenticated(c: Context<GatewayEnv>, cookieName: string): Response {
+export function unauthenticated(c: Context<GatewayEnv>, sessionCookie: SessionCookieSpec): Response {
   const headers = gatewayHeaders();
-  if (c.var.staleCookie) headers.append("Set-Cookie", clearedSessionSetCookie(cookieName));
+  if (c.var.staleCookie) headers.append("Set-Cookie", clearedSessionSetCookie(sessionCookie));
   if (wantsHtmlNavigation(c.req.raw)) return loginRedirect(c, headers);
   return errorResponse("unauthenticated", headers);
 }

@@ -9,14 +9,14 @@ import type { SessionKeys } from "../session/token";
 import { GatewayError } from "../http/responses";
 import { logEvent } from "../log";
 import { clientInfo, clientIp } from "../http/client";
-import { readSessionCookie } from "../http/cookies";
+import { readSessionCookie, type SessionCookieSpec } from "../http/cookies";
 import { touchSession } from "../session/store";
 import { verifyToken } from "../session/token";
 import type { GatewayEnv } from "./types";
 
 export interface LoadSessionOptions {
-  /** COOKIE_NAME. */
-  readonly cookieName: string;
+  /** COOKIE_NAME and COOKIE_DOMAIN. */
+  readonly sessionCookie: SessionCookieSpec;
   /** SESSION_SECRET's keys: the first signs, all verify. */
   readonly sessionKeys: SessionKeys;
   /** END_SESSION_ON_USER_AGENT_CHANGE. */
@@ -30,7 +30,7 @@ export function loadSession(options: LoadSessionOptions): MiddlewareHandler<Gate
     c.set("staleCookie", false);
     c.set("disallowedSession", null);
 
-    const cookie = readSessionCookie(c.req.header("cookie") ?? null, options.cookieName);
+    const cookie = readSessionCookie(c.req.header("cookie") ?? null, options.sessionCookie.name);
     if (cookie.kind === "ambiguous") {
       // No session, and neither cookie is cleared: one of them may be the user's real one,
       // planted beside a copy (SECURITY.md X-02). A login or logout still ends every one of

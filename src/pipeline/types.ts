@@ -29,6 +29,8 @@ export interface GatewayVariables {
    * request goes on without it, and where it needs a session it gets 403. Otherwise null.
    */
   disallowedSession: string | null;
+  /** The origin that serves the request (the decision step: its rule's `origin`). */
+  originName: string;
 }
 
 export interface GatewayEnv {

@@ -1,9 +1,16 @@
 /**
- * Route policy: which access a (method, path) needs. Rules are URLPattern pathnames, matched in
- * order against the canonical path — the very path that is forwarded — first match wins, and
- * DEFAULT_ACCESS (deny by default) applies otherwise.
+ * Route policy: which access a (method, host, path) needs and which origin serves it. Rules
+ * are URLPattern pathnames, with an optional host pattern (policy/hosts.ts), matched in order
+ * against the request's hostname and canonical path — the very path that is forwarded — first
+ * match wins, and DEFAULT_ACCESS (deny by default) at the default origin applies otherwise.
+ *
+ * Once any rule names a host, a hostname that no rule names is not served by falling through:
+ * only a rule without `host` that matches the request can take it (to its origin), and anything
+ * else on that host is `null` — no app there (404). A gateway with several apps must not hand
+ * an unknown hostname to the default app because nothing said otherwise.
  */
 
+import { compileHostPattern, type HostPattern } from "./hosts";
 import type { Requirements } from "./requirements";
 
 /** `"public"`, `"session"`, or an object of requirements (always with a session). */
@@ -13,11 +20,24 @@ export type Access =
   | { readonly kind: "requirements"; readonly requirements: Requirements };
 
 export interface RouteRule {
+  /** URLPattern hostname syntax: `admin.example.com`, `*.example.com`; absent: any host. */
+  readonly host?: string;
   /** URLPattern pathname syntax: `/api/*`, `/users/:id`, `/admin{/*}?`. */
   readonly path: string;
   /** Upper-case HTTP methods; absent means every method. `HEAD` follows `GET`. */
   readonly methods?: readonly string[];
   readonly access: Access;
+  /** A name in ORIGINS; absent: the default origin (ORIGIN_URL or the ORIGIN binding). */
+  readonly origin?: string;
+}
+
+/** The origin a rule without `origin`, and DEFAULT_ACCESS, sends to. */
+export const DEFAULT_ORIGIN = "default";
+
+export interface RouteMatch {
+  readonly access: Access;
+  /** The name of the origin that serves it (DEFAULT_ORIGIN or a name in ORIGINS). */
+  readonly origin: string;
 }
 
 export interface RoutePolicyOptions {
@@ -28,18 +48,23 @@ export interface RoutePolicyOptions {
 }
 
 export interface RoutePolicy {
-  accessFor(method: string, canonicalPath: string): Access;
+  /** The rule's access and origin; null: no app serves this host (only with host rules). */
+  match(method: string, canonicalPath: string, hostname: string): RouteMatch | null;
+  accessFor(method: string, canonicalPath: string, hostname: string): Access | null;
   /** Whether some method gets another access than `method` on this path (any method at all). */
-  dependsOnMethod(method: string, canonicalPath: string): boolean;
+  dependsOnMethod(method: string, canonicalPath: string, hostname: string): boolean;
+  /** Whether some rule names a host (the gateway serves several apps by hostname). */
+  readonly routesByHost: boolean;
 }
 
 /** Methods that frameworks accept as an override (Rack::MethodOverride's list), plus one that no rule lists. */
 const OVERRIDE_CANDIDATES = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "LINK", "UNLINK", "UNLISTED-METHOD"];
 
 interface CompiledRule {
+  readonly host: HostPattern | null;
   readonly pattern: URLPattern;
   readonly methods: ReadonlySet<string> | null;
-  readonly access: Access;
+  readonly match: RouteMatch;
 }
 
 /**
@@ -52,18 +77,28 @@ interface CompiledRule {
 export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
   const compiled = options.rules.map((rule) => compileRule(rule, options.caseInsensitivePaths));
   const candidates = [...new Set([...OVERRIDE_CANDIDATES, ...options.rules.flatMap((rule) => rule.methods ?? [])])];
-  function accessFor(method: string, canonicalPath: string): Access {
+  const hosts = compiled.flatMap((rule) => (rule.host ? [rule.host] : []));
+  const routesByHost = hosts.length > 0;
+  const fallThrough: RouteMatch = { access: options.defaultAccess, origin: DEFAULT_ORIGIN };
+  function match(method: string, canonicalPath: string, hostname: string): RouteMatch | null {
     for (const rule of compiled) {
       if (rule.methods && !methodListed(rule.methods, method)) continue;
-      if (rule.pattern.test({ pathname: canonicalPath })) return rule.access;
+      if (rule.host && !rule.host.test(hostname)) continue;
+      if (rule.pattern.test({ pathname: canonicalPath })) return rule.match;
     }
-    return options.defaultAccess;
+    if (routesByHost && !hosts.some((host) => host.test(hostname))) return null;
+    return fallThrough;
+  }
+  function accessFor(method: string, canonicalPath: string, hostname: string): Access | null {
+    return match(method, canonicalPath, hostname)?.access ?? null;
   }
   return {
+    match,
     accessFor,
-    dependsOnMethod(method, canonicalPath) {
-      const access = accessFor(method, canonicalPath);
-      return candidates.some((other) => !sameAccess(accessFor(other, canonicalPath), access));
+    routesByHost,
+    dependsOnMethod(method, canonicalPath, hostname) {
+      const access = accessFor(method, canonicalPath, hostname);
+      return candidates.some((other) => !sameAccess(accessFor(other, canonicalPath, hostname), access));
     },
   };
 }
@@ -76,14 +111,16 @@ export function compileRulePattern(path: string, caseInsensitive: boolean): URLP
 
 function compileRule(rule: RouteRule, caseInsensitive: boolean): CompiledRule {
   return {
+    host: rule.host === undefined ? null : compileHostPattern(rule.host),
     pattern: compileRulePattern(rule.path, caseInsensitive),
     methods: rule.methods ? new Set(rule.methods) : null,
-    access: rule.access,
+    match: { access: rule.access, origin: rule.origin ?? DEFAULT_ORIGIN },
   };
 }
 
-function sameAccess(a: Access, b: Access): boolean {
+function sameAccess(a: Access | null, b: Access | null): boolean {
   if (a === b) return true;
+  if (a === null || b === null) return false;
   if (a.kind !== b.kind) return false;
   if (a.kind !== "requirements" || b.kind !== "requirements") return true;
   // Compiled once per rule, so only distinct rules get here; their lists keep the written order.

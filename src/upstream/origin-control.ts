@@ -8,7 +8,7 @@
  * only the gateway sets them.
  */
 import type { Context } from "hono";
-import { markSignedOut } from "../http/cookies";
+import { markSignedOut, type SessionCookieSpec } from "../http/cookies";
 import { logWarning } from "../log";
 import type { LoginMethod } from "../auth/method";
 import type { IdentityPropagator } from "../identity/propagator";
@@ -16,8 +16,8 @@ import type { GatewayEnv } from "../pipeline/types";
 import { logoutSessions } from "../session/store";
 
 export interface OriginControlOptions {
-  /** COOKIE_NAME. */
-  readonly cookieName: string;
+  /** COOKIE_NAME and COOKIE_DOMAIN. */
+  readonly sessionCookie: SessionCookieSpec;
   /** Whether a cookie name is the gateway's (http/cookies.ts gatewayCookie). */
   readonly isGatewayCookie: (name: string) => boolean;
   readonly login: LoginMethod;
@@ -37,14 +37,14 @@ export function originControl(options: OriginControlOptions) {
       if (response.status === 101) logWarning("login.ignored_upgrade", { path: c.var.canonicalPath });
       else return options.login.originLogin(c, response, login);
     }
-    if (logout !== null) return endSessions(c, response, options.cookieName);
+    if (logout !== null) return endSessions(c, response, options.sessionCookie);
     return response;
   };
 }
 
-async function endSessions(c: Context<GatewayEnv>, response: Response, cookieName: string): Promise<Response> {
+async function endSessions(c: Context<GatewayEnv>, response: Response, sessionCookie: SessionCookieSpec): Promise<Response> {
   await logoutSessions(c.env, c.var.presentedPublicIds, "origin");
-  markSignedOut(response.headers, cookieName);
+  markSignedOut(response.headers, sessionCookie);
   response.headers.set("Cache-Control", "no-store");
   return response;
 }

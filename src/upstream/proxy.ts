@@ -23,7 +23,8 @@ import { originControl, type OriginControlOptions } from "./origin-control";
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
 
 export interface ProxyOptions extends OriginControlOptions {
-  readonly origin: Origin;
+  /** Every origin by name (DEFAULT_ORIGIN and ORIGINS); the decision step named the request's. */
+  readonly origins: ReadonlyMap<string, Origin>;
   /** ORIGIN_TIMEOUT_SECONDS: the wait for the response headers. */
   readonly originTimeoutSeconds: number;
   readonly propagator: IdentityPropagator;
@@ -32,14 +33,17 @@ export interface ProxyOptions extends OriginControlOptions {
 }
 
 export function proxyTerminal(options: ProxyOptions): Terminal {
-  const { origin, originTimeoutSeconds } = options;
+  const { origins, originTimeoutSeconds } = options;
   const control = originControl(options);
   return async function proxyToOrigin(c) {
     const { session } = c.var;
+    // Config checked every rule's origin name (config/origins.ts): a miss is a bug, not a 404.
+    const origin = origins.get(c.var.originName);
+    if (!origin) throw new Error(`no origin named ${c.var.originName}`);
     // RFC 6455 §4.1: a handshake is a GET. Any other request's Upgrade is a hop-by-hop
     // header like the rest, and is dropped.
     const websocket = c.req.method === "GET" && c.req.header("upgrade")?.toLowerCase() === "websocket";
-    const target = origin.baseUrl ? new URL(`${c.var.canonicalPath}${c.var.url.search}`, origin.baseUrl) : c.var.url;
+    const target = origin.targetOf(c.var.url, c.var.canonicalPath);
     const headers = await forwardHeaders(c, options, websocket);
     // A response to a request with a session is private: never from or into an edge cache (F-05).
     const cacheMode: RequestInit = session ? { cache: "no-store" } : {};

@@ -1,6 +1,7 @@
 /**
  * Delegated login (AUTH_MODE = "delegated"): the origin keeps its own login form and says who
- * logged in with `X-Gateway-Login: {json identity}` on its answer to a LOGIN_ROUTES path. The
+ * logged in with `X-Gateway-Login: {json identity}` on its answer to a LOGIN_ROUTES path of
+ * the request's host (each host its own, where hosts differ). The
  * gateway then creates a new session, sets its cookie and revokes the ones the request
  * presented (no fixation; OWASP ASVS 5.0 §7.2.4). Anywhere else the header is ignored and
  * logged. A login answered to a cross-site request is refused: a page elsewhere must not sign
@@ -10,23 +11,24 @@ import { isCrossSite } from "../../http/csrf";
 import { gatewayHeaders, GatewayError } from "../../http/responses";
 import { logWarning } from "../../log";
 import { parseLoginHeader } from "../../session/user";
+import type { PerHost } from "../../policy/hosts";
 import type { BeginSession, LoginMethod } from "../method";
 
 export interface DelegatedLoginOptions {
-  /** LOGIN_URL: the origin's login page, where `/_gateway/login` sends a browser. */
-  readonly loginUrl: string;
-  /** LOGIN_ROUTES, compiled: paths whose answers may log a user in. */
-  readonly isLoginRoute: (canonicalPath: string) => boolean;
+  /** LOGIN_URL, per host: the origin's login page, where `/_gateway/login` sends a browser. */
+  readonly loginUrl: PerHost<string>;
+  /** LOGIN_ROUTES, compiled per host: paths whose answers may log a user in. */
+  readonly isLoginRoute: (hostname: string, canonicalPath: string) => boolean;
   readonly begin: BeginSession;
 }
 
 export function delegatedLogin(options: DelegatedLoginOptions): LoginMethod {
   return {
     name: "delegated",
-    startLogin(_c, returnTo, maxAgeSeconds) {
+    startLogin(c, returnTo, maxAgeSeconds) {
       // The origin's login page learns that the user must type their password again.
       const maxAge = maxAgeSeconds === null ? "" : `&max_age=${maxAgeSeconds}`;
-      const location = `${options.loginUrl}?return_to=${encodeURIComponent(returnTo)}${maxAge}`;
+      const location = `${options.loginUrl.valueFor(c.var.url.hostname)}?return_to=${encodeURIComponent(returnTo)}${maxAge}`;
       return new Response(null, { status: 302, headers: gatewayHeaders({ Location: location }) });
     },
     async continueLogout() {
@@ -34,8 +36,9 @@ export function delegatedLogin(options: DelegatedLoginOptions): LoginMethod {
     },
     async originLogin(c, response, header) {
       const path = c.var.canonicalPath;
-      if (!options.isLoginRoute(path)) {
-        logWarning("login.ignored_off_route", { path });
+      const { hostname } = c.var.url;
+      if (!options.isLoginRoute(hostname, path)) {
+        logWarning("login.ignored_off_route", { path, host: hostname });
         return response;
       }
       if (isCrossSite(c.req.raw)) {
