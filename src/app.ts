@@ -15,6 +15,7 @@ import { Hono, type ErrorHandler } from "hono";
 import { sessionStarter } from "./auth/begin-session";
 import { delegatedLogin } from "./auth/delegated/method";
 import type { LoginMethod } from "./auth/method";
+import type { CallbackHostOptions } from "./auth/oidc/callback-host";
 import { oidcLogin } from "./auth/oidc/method";
 import { resolveConfig, type ResolvedConfig } from "./config/resolve";
 import { adminApi } from "./endpoints/admin";
@@ -76,7 +77,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const metrics = analyticsEngineMetrics(env.GATEWAY_METRICS);
   const starter = sessionStarter({ ...config, via });
   const begin = metrics ? observedBegin(starter, metrics, via) : starter;
-  const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
+  const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin, hosts: oidcHosts(config) }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
   const originOptions = { preserveHost: config.preserveHost };
   const terminal = proxyTerminal({
     origins: new Map([...config.origins].map(([name, setting]) => [name, originFor(setting, env, originOptions)])),
@@ -112,6 +113,11 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   app.all("*", decide({ policy: config.routePolicy, sessionCookie, ...(metrics ? { onDecision: decisionRecorder(metrics) } : {}) }), terminal);
   app.onError(errorHandler(config.brand));
   return app;
+}
+
+/** What the OIDC login needs to know of the hosts the gateway serves (auth/oidc/callback-host.ts). */
+function oidcHosts({ sessionCookie, routePolicy }: ResolvedConfig): CallbackHostOptions {
+  return { sharedDomain: sessionCookie.domain, routesByHost: routePolicy.routesByHost, isServedHost: routePolicy.servesHost };
 }
 
 /**

@@ -88,10 +88,11 @@ describe("resolveConfig: a valid configuration", () => {
       caseInsensitivePaths: false,
       idleTimeoutSeconds: defaultOf("IDLE_TIMEOUT_SECONDS"),
       absoluteTimeoutSeconds: defaultOf("ABSOLUTE_TIMEOUT_SECONDS"),
-      cookieName: "__Host-session",
-      loginUrl: "/login",
+      sessionCookie: { name: "__Host-session", domain: null },
+      preserveHost: false,
       adminToken: null,
     });
+    expect(config.loginUrl.valueFor("any.example")).toBe("/login");
     expect(config.idleTimeoutSeconds).toBe(1800);
     expect(config.absoluteTimeoutSeconds).toBe(28800);
     expect(config.routePolicy.accessFor("GET", "/anything", "gateway.test")).toEqual({ kind: "session" });
@@ -240,7 +241,7 @@ describe("resolveConfig: problems", () => {
     ["ROUTES", { ROUTES: [{ path: "/a", methods: ["get"], access: "public" }] }, ['ROUTES[0].methods[0] ("get")', "upper-case HTTP method"]],
     ["ROUTES", { ROUTES: [{ path: "/a", methods: [], access: "public" }] }, ["ROUTES[0].methods ([])", "must not be empty"]],
     ["ROUTES", { ROUTES: [{ path: "/a", acess: "public" }] }, ["ROUTES[0] (", 'unknown key "acess" (did you mean "access"?)']],
-    ["ROUTES", { ROUTES: [{ path: "/a", access: "public", verbs: ["GET"] }] }, ["ROUTES[0] (", 'unknown key "verbs": a rule is {path, methods?, access}']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: "public", verbs: ["GET"] }] }, ["ROUTES[0] (", 'unknown key "verbs": a rule is {host?, path, methods?, access, origin?}']],
     ["ROUTES", { ROUTES: [{ access: "public" }] }, ["ROUTES[0] (", 'has no "path"']],
     ["ROUTES", { ROUTES: ["/a"] }, ['ROUTES[0] ("/a")', "must be an object"]],
     ["ORIGIN", { ORIGIN: "https://origin.example" as unknown as Fetcher }, ['ORIGIN ("https://origin.example")', "must be a service binding", "did you mean ORIGIN_URL?"]],
@@ -278,7 +279,8 @@ describe("resolveConfig: problems", () => {
     ["LOGIN_ROUTES", { LOGIN_ROUTES: ["/a/("] }, ['LOGIN_ROUTES[0] ("/a/(")', "not a valid URLPattern"]],
     ["AUTH_MODE", { AUTH_MODE: "magic" }, ['AUTH_MODE ("magic")', '"delegated"']],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: undefined }, ["ORIGIN_URL is not set", "ORIGIN service binding"]],
-    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/app" }, ['ORIGIN_URL ("https://origin.example/app")', "no path"]],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://user:pw@origin.example/app" }, ['ORIGIN_URL ("https://user:pw@origin.example/app")', "no query, fragment or credentials"]],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/app#top" }, ['ORIGIN_URL ("https://origin.example/app#top")']],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/?x=1" }, ['ORIGIN_URL ("https://origin.example/?x=1")']],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "ftp://origin.example" }, ['ORIGIN_URL ("ftp://origin.example")']],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "origin.example" }, ['ORIGIN_URL ("origin.example")', "absolute http(s) URL"]],
@@ -294,7 +296,7 @@ describe("resolveConfig: problems", () => {
 
   it("reports a misspelt rule key once, naming the key it probably means (not also as a missing key)", async () => {
     const problems = await problemsOf({ ROUTES: [{ path: "/a", acess: "public" }] });
-    expect(problems).toEqual(['ROUTES[0] ({"path":"/a","acess":"public"}) has an unknown key "acess" (did you mean "access"?), has no "access": a rule is {path, methods?, access}']);
+    expect(problems).toEqual(['ROUTES[0] ({"path":"/a","acess":"public"}) has an unknown key "acess" (did you mean "access"?), has no "access": a rule is {host?, path, methods?, access, origin?}']);
   });
 
   it("reports every problem together, one for each bad setting", async () => {

@@ -18,6 +18,8 @@ export interface LoginMethod {
    * `maxAgeSeconds`: the route needs a login at most this old (a rule's `maxAuthAgeSeconds`).
    */
   startLogin(c: Context<GatewayEnv>, returnTo: string, maxAgeSeconds: number | null): Response | Promise<Response>;
+  /** An absolute `return_to` it may send the browser back to (another host of a shared session); absent: none. */
+  readonly acceptsReturnUrl?: (url: URL) => boolean;
   /** After the gateway's own logout: where the browser goes on (the provider's logout), or null. */
   continueLogout(logoutHint: string | null): Promise<string | null>;
   /** The origin answered an authorized request with `X-Gateway-Login: <header>`. */

@@ -180,7 +180,7 @@ const PerHostObject = <TValue extends v.GenericSchema>(value: TValue) =>
 /** One list of paths for every host, or one per host pattern. */
 export const PathListSetting = v.pipe(
   valueOrJson,
-  v.lazy((input) => (Array.isArray(input) ? v.pipe(PathList, v.transform((paths) => [["*", paths]] as [string, string[]][])) : PerHostObject(PathList))),
+  v.lazy((input) => (isTable(input) ? PerHostObject(PathList) : v.pipe(PathList, v.transform((paths) => [["*", paths]] as [string, string[]][])))),
 );
 
 export const BooleanSetting = v.union(
@@ -208,8 +208,12 @@ const LocalPath = v.pipe(
 /** One path for every host, or one per host pattern (LOGIN_URL). */
 export const LocalPathSetting = v.pipe(
   valueOrJson,
-  v.lazy((input) => (typeof input === "string" ? v.pipe(LocalPath, v.transform((path) => [["*", path]] as [string, string][])) : PerHostObject(LocalPath))),
+  v.lazy((input) => (isTable(input) ? PerHostObject(LocalPath) : v.pipe(LocalPath, v.transform((path) => [["*", path]] as [string, string][])))),
 );
+
+function isTable(input: unknown): boolean {
+  return typeof input === "object" && input !== null && !Array.isArray(input);
+}
 
 export const AuthModeSetting = v.picklist(["delegated", "oidc"], 'must be "delegated" or "oidc"');
 

@@ -27,7 +27,7 @@ export function sessionEndpoints({ login, sessionCookie, brand }: SessionEndpoin
   const endpoints = new Hono<GatewayEnv>();
 
   endpoints.get("/login", function startLogin(c) {
-    return login.startLogin(c, safeReturnTo(c.req.query("return_to")), maxAgeParam(c.req.query("max_age")));
+    return login.startLogin(c, safeReturnTo(c.req.query("return_to"), login.acceptsReturnUrl), maxAgeParam(c.req.query("max_age")));
   });
 
   endpoints.post("/logout", async function logout(c) {

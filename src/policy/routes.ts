@@ -55,6 +55,8 @@ export interface RoutePolicy {
   dependsOnMethod(method: string, canonicalPath: string, hostname: string): boolean;
   /** Whether some rule names a host (the gateway serves several apps by hostname). */
   readonly routesByHost: boolean;
+  /** Whether a rule names this hostname; with no host rules, every hostname is served. */
+  servesHost(hostname: string): boolean;
 }
 
 /** Methods that frameworks accept as an override (Rack::MethodOverride's list), plus one that no rule lists. */
@@ -86,8 +88,10 @@ export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
       if (rule.host && !rule.host.test(hostname)) continue;
       if (rule.pattern.test({ pathname: canonicalPath })) return rule.match;
     }
-    if (routesByHost && !hosts.some((host) => host.test(hostname))) return null;
-    return fallThrough;
+    return servesHost(hostname) ? fallThrough : null;
+  }
+  function servesHost(hostname: string): boolean {
+    return !routesByHost || hosts.some((host) => host.test(hostname));
   }
   function accessFor(method: string, canonicalPath: string, hostname: string): Access | null {
     return match(method, canonicalPath, hostname)?.access ?? null;
@@ -96,6 +100,7 @@ export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
     match,
     accessFor,
     routesByHost,
+    servesHost,
     dependsOnMethod(method, canonicalPath, hostname) {
       const access = accessFor(method, canonicalPath, hostname);
       return candidates.some((other) => !sameAccess(accessFor(other, canonicalPath, hostname), access));

@@ -32,6 +32,7 @@ import { lacksMappedClaims, mapIdentity, type Claims } from "./claims";
 import { loginFailure } from "./login-failure";
 import { isNetworkFailure } from "../../http/network";
 import { authorizationServer, client, clientAuthentication, describe, ProviderError, requestOptions } from "./provider";
+import type { CallbackHosts } from "./callback-host";
 import type { ResolvedOidcConfig } from "./settings";
 import { clearedTransactionSetCookie, openTransaction, TRANSACTION_COOKIE, type LoginTransaction } from "./transaction";
 
@@ -44,11 +45,11 @@ export const AUTH_TIME_SKEW_SECONDS = 60;
 /** Authorization errors that mean "the user was not signed in", not "something is broken". */
 const REFUSALS = new Set(["access_denied", "login_required", "consent_required", "interaction_required", "account_selection_required"]);
 
-export function oidcCallback(oidc: ResolvedOidcConfig, begin: BeginSession): Handler<GatewayEnv> {
+export function oidcCallback(oidc: ResolvedOidcConfig, begin: BeginSession, hosts: CallbackHosts): Handler<GatewayEnv> {
   return async function oidcCallback(c) {
     // A failed step throws loginFailure(): app.ts answers it and clears the transaction.
     const transaction = await readTransaction(c, oidc);
-    const { user, idp, idToken, authenticatedAt } = await completeLogin(c, oidc, transaction);
+    const { user, idp, idToken, authenticatedAt } = await completeLogin(c, oidc, transaction, hosts.redirectUriFor(c.var.url));
     // Listed under the provider's session and subject, for back-channel logout; the ID token
     // comes back at logout as id_token_hint.
     const begun = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}), ...(authenticatedAt ? { authenticatedAt } : {}) });
@@ -73,7 +74,9 @@ async function readTransaction(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig)
   return transaction;
 }
 
-async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, transaction: LoginTransaction) {
+async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, transaction: LoginTransaction, redirectUri: string) {
+  // Started for another host's callback: the provider would refuse the code with this one.
+  if (transaction.redirectUri !== undefined && transaction.redirectUri !== redirectUri) throw loginFailure("transaction", "login transaction was started for another callback");
   const metadata = await provider("discovery", () => authorizationServer(oidc));
   const oauthClient = client(oidc);
 
@@ -94,7 +97,7 @@ async function completeLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, t
       oauthClient,
       clientAuthentication(metadata, oidc),
       callbackParameters,
-      oidc.redirectUri,
+      redirectUri,
       transaction.codeVerifier,
       requestOptions(oidc),
     ),

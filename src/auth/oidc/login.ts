@@ -2,8 +2,8 @@
  * `GET /_gateway/login` in OIDC mode: the authorization code flow with PKCE (RFC 7636, S256),
  * `state` (RFC 9700 §2.1) and `nonce` (OIDC Core §3.1.2.1), all fresh for each login and
  * kept only in the sealed transaction cookie, so no state is created on the server for an
- * anonymous visitor (SECURITY.md D-02). `redirect_uri` is the configured one, never
- * derived from the request (L-06).
+ * anonymous visitor (SECURITY.md D-02). `redirect_uri` is the configured one, or that of a
+ * host a rule names (callback-host.ts), never derived from an arbitrary Host (L-06).
  */
 import type { Context } from "hono";
 import * as oauth from "oauth4webapi";
@@ -13,6 +13,7 @@ import { logEvent } from "../../log";
 import type { GatewayEnv } from "../../pipeline/types";
 import { loginFailure } from "./login-failure";
 import { authorizationServer, describe, isAllowedUrl, ProviderError } from "./provider";
+import type { CallbackHosts } from "./callback-host";
 import type { ResolvedOidcConfig } from "./settings";
 import { sealTransaction, TRANSACTION_TTL_SECONDS, transactionSetCookie } from "./transaction";
 
@@ -29,7 +30,10 @@ function accountPrompt(asked: string | undefined, supported: unknown): "select_a
   return "login";
 }
 
-export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, returnTo: string, maxAgeSeconds: number | null): Promise<Response> {
+export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, hosts: CallbackHosts, returnTo: string, maxAgeSeconds: number | null): Promise<Response> {
+  const start = hosts.start(c.var.url, returnTo);
+  // A shared session's logins all start on the callback host, whose cookie the callback reads.
+  if (start.kind === "elsewhere") return new Response(null, { status: 302, headers: gatewayHeaders({ Location: start.loginUrl.href }) });
   let authorizationEndpoint: string;
   let promptValues: unknown;
   try {
@@ -49,7 +53,7 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
   const url = new URL(authorizationEndpoint);
   url.searchParams.set("response_type", "code");
   url.searchParams.set("client_id", oidc.clientId);
-  url.searchParams.set("redirect_uri", oidc.redirectUri);
+  url.searchParams.set("redirect_uri", start.redirectUri);
   url.searchParams.set("scope", oidc.scopes);
   url.searchParams.set("state", state);
   url.searchParams.set("nonce", nonce);
@@ -66,6 +70,7 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
     nonce,
     codeVerifier,
     returnTo,
+    redirectUri: start.redirectUri,
     issuer: oidc.issuer,
     ...(maxAgeSeconds !== null ? { maxAgeSeconds } : {}),
     expiresAt: Math.floor(Date.now() / 1000) + TRANSACTION_TTL_SECONDS,

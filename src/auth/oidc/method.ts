@@ -12,6 +12,7 @@ import type { GatewayEnv } from "../../pipeline/types";
 import type { BeginSession, LoginMethod } from "../method";
 import { backchannelLogout } from "./backchannel";
 import { oidcCallback } from "./callback";
+import { callbackHosts, type CallbackHostOptions } from "./callback-host";
 import { startOidcLogin } from "./login";
 import { providerLogoutUrl } from "./rp-logout";
 import type { ResolvedOidcConfig } from "./settings";
@@ -19,21 +20,25 @@ import type { ResolvedOidcConfig } from "./settings";
 export interface OidcLoginOptions {
   readonly oidc: ResolvedOidcConfig;
   readonly begin: BeginSession;
+  /** The hosts the gateway serves and COOKIE_DOMAIN: which callback a login uses. */
+  readonly hosts: CallbackHostOptions;
 }
 
-export function oidcLogin({ oidc, begin }: OidcLoginOptions): LoginMethod {
+export function oidcLogin({ oidc, begin, hosts: hostOptions }: OidcLoginOptions): LoginMethod {
+  const hosts = callbackHosts(oidc, hostOptions);
   const beforeSession = new Hono<GatewayEnv>();
   beforeSession.post("/backchannel-logout", backchannelLogout(oidc));
   beforeSession.all("/backchannel-logout", () => {
     throw new GatewayError("method_not_allowed", "the back-channel logout is a POST", { headers: { Allow: "POST" } });
   });
   const routes = new Hono<GatewayEnv>();
-  routes.get("/callback", oidcCallback(oidc, begin));
+  routes.get("/callback", oidcCallback(oidc, begin, hosts));
   return {
     name: "oidc",
     beforeSession,
     routes,
-    startLogin: (c, returnTo, maxAgeSeconds) => startOidcLogin(c, oidc, returnTo, maxAgeSeconds),
+    startLogin: (c, returnTo, maxAgeSeconds) => startOidcLogin(c, oidc, hosts, returnTo, maxAgeSeconds),
+    acceptsReturnUrl: hosts.isReturnUrl,
     continueLogout: (logoutHint) => providerLogoutUrl(oidc, logoutHint),
     async originLogin(c, response) {
       logWarning("login.ignored_oidc_mode", { path: c.var.canonicalPath });

@@ -22,8 +22,10 @@ export interface LoginTransaction {
   readonly state: string;
   readonly nonce: string;
   readonly codeVerifier: string;
-  /** A same-site relative path (return-to.ts), where the callback sends the browser. */
+  /** A same-site relative path (return-to.ts), or a configured host's URL, where the callback sends the browser. */
   readonly returnTo: string;
+  /** The redirect URI the authorization request named; the token request must name it again. */
+  readonly redirectUri?: string;
   /** The issuer the login was started with: a changed OIDC_ISSUER voids it. */
   readonly issuer: string;
   /** Epoch seconds. */
