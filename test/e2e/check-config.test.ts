@@ -54,7 +54,7 @@ describe("npm run check", () => {
     const dir = project(
       `${BASE}
 [vars]
-ORIGIN_URL = "https://origin.example/app"
+ORIGIN_URL = "ftp://origin.example/app"
 IDLE_TIMEOUT_SECONDS = "abc"
 COOKIE_NAME = "session"
 AUTH_MODE = "magic"
@@ -75,7 +75,7 @@ ROUTES = [
       'ROUTES[0] ({"path":"/a","acess":"public"}) has an unknown key "acess" (did you mean "access"?)',
       'ROUTES[1].path ("b") must start with /',
       'ROUTES[2].path ("/c/(") is not a valid URLPattern pathname',
-      'ORIGIN_URL ("https://origin.example/app") must be http(s)://host[:port] with no path',
+      'ORIGIN_URL ("ftp://origin.example/app") must be an absolute http(s) URL',
       "SESSION_SECRET keys must be at least 32 characters",
       "ADMIN_TOKEN must be at least 32 characters",
     ];
@@ -138,12 +138,12 @@ SOMETHING_ELSE = "x"
 
   it("checks an environment as wrangler builds it: [env.NAME] vars replace the top-level ones", async () => {
     const dir = project(
-      `${BASE}\n[vars]\nORIGIN_URL = "http://127.0.0.1:3000"\n\n[env.staging.vars]\nORIGIN_URL = "https://staging.example/path"\n`,
+      `${BASE}\n[vars]\nORIGIN_URL = "http://127.0.0.1:3000"\n\n[env.staging.vars]\nORIGIN_URL = "https://staging.example/path?x=1"\n`,
       GOOD_SECRETS,
     );
     expect((await check(dir)).exitCode).toBe(0);
     const staging = await check(dir, "--env", "staging");
-    expect(staging.problems).toEqual([expect.stringContaining('ORIGIN_URL ("https://staging.example/path")')]);
+    expect(staging.problems).toEqual([expect.stringContaining('ORIGIN_URL ("https://staging.example/path?x=1")')]);
     expect(staging.output).toContain("check: wrangler.toml [env.staging] + .dev.vars");
   });
 
