@@ -48,6 +48,11 @@ export interface GatewayOptions {
   readonly logFile?: string;
   /** Aborting it stops a gateway that is still starting (startGateway then rejects). */
   readonly signal?: AbortSignal;
+  /**
+   * Workers run beside the gateway in the same `wrangler dev` (one `-c` each) and bound to it as
+   * service bindings: `{ binding: "API", script: "<path>.js" }`.
+   */
+  readonly services?: readonly { readonly binding: string; readonly script: string }[];
 }
 
 /** A tmpfs when the machine has one (Linux), else the default temporary directory. */
@@ -74,6 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
       { tag: "v1", new_sqlite_classes: ["SessionObject", "UserSessions"] },
       { tag: "v2", new_sqlite_classes: ["IdpSessions", "LogoutTokenReplay"] },
     ],
+    services: (options.services ?? []).map(({ binding }, index) => ({ binding, service: `gateway-e2e-${port}-service-${index}` })),
     vars: {
       ORIGIN_URL: options.originUrl,
       SESSION_SECRET: E2E_SECRET,
@@ -82,10 +88,15 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     },
   };
   writeFileSync(join(dir, "wrangler.json"), JSON.stringify(config, null, 2));
+  const serviceConfigs = (options.services ?? []).map(({ script }, index) => {
+    const file = join(dir, `service-${index}.json`);
+    writeFileSync(file, JSON.stringify({ name: `gateway-e2e-${port}-service-${index}`, main: resolve(script), compatibility_date: "2026-08-01" }));
+    return ["-c", file];
+  });
 
   const child = spawn(
     join(BIN, "wrangler"),
-    ["dev", "-c", join(dir, "wrangler.json"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", join(dir, "state"), "--show-interactive-dev-session=false"],
+    ["dev", "-c", join(dir, "wrangler.json"), ...serviceConfigs.flat(), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", join(dir, "state"), "--show-interactive-dev-session=false"],
     {
       cwd: dir,
       detached: true,

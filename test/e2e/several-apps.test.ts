@@ -1,11 +1,11 @@
 /**
  * Several apps behind one `wrangler dev` gateway (docs/several-apps.md): two URL origins, one
- * with a path prefix, chosen by hostname; `*.localhost` names resolve to loopback in Chromium
+ * with a path prefix, and a Worker bound as a service, chosen by hostname; `*.localhost` names resolve to loopback in Chromium
  * and, under `wrangler dev`, the Worker's URL carries the Host the client sent. With
  * COOKIE_DOMAIN one login in the browser holds on both subdomains and one revoke ends it on
- * both; the shared gateway (a `__Host-` cookie) signs in one hostname only. Service-binding
- * origins are covered through the fetch handler (test/several-apps.test.ts).
+ * both; the shared gateway (a `__Host-` cookie) signs in one hostname only.
  */
+import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useGateway } from "./gateways";
@@ -15,6 +15,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const DOMAIN = "apps.localhost";
 const APP = `app.${DOMAIN}`;
 const ADMIN = `admin.${DOMAIN}`;
+const API = `api.${DOMAIN}`;
 
 let app: EchoOrigin;
 let admin: EchoOrigin;
@@ -27,15 +28,17 @@ beforeAll(async () => {
   gateway = await startGateway({
     originUrl: app.url,
     vars: {
-      ORIGINS: JSON.stringify({ admin: `${admin.url}/admin-app/` }),
+      ORIGINS: JSON.stringify({ admin: `${admin.url}/admin-app/`, api: { service: "API_WORKER" } }),
       ROUTES: JSON.stringify([
         { host: `*.${DOMAIN}`, path: "/login", access: "public" },
         { host: ADMIN, path: "/*", access: { roles: ["ops"] }, origin: "admin" },
+        { host: API, path: "/*", access: "session", origin: "api" },
         { host: APP, path: "/*", access: "session" },
       ]),
       COOKIE_DOMAIN: DOMAIN,
       COOKIE_NAME: "",
     },
+    services: [{ binding: "API_WORKER", script: join(import.meta.dirname, "fixtures/service-origin.js") }],
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -69,6 +72,21 @@ describe("origins chosen by host", () => {
     expect((await rawRequest(gateway.port, "GET", "/home", { host: `${APP}:${gateway.port}`, cookie })).status).toBe(200);
     expect(app.received.slice(appBefore).map((record) => record.rawPath)).toEqual(["/home"]);
     expect(admin.received.length - adminBefore).toBe(1);
+  });
+
+  it("sends a host to the Worker bound as a service, with the client's URL and the session's identity, and to no URL origin", async () => {
+    const signedIn = await rawRequest(gateway.port, "POST", "/login", { host: `${API}:${gateway.port}`, ...login("e2e-apps-2") });
+    const cookie = signedIn.headers["set-cookie"]!.find((line) => line.startsWith("__Secure-session="))!.split(";")[0]!;
+    const [appBefore, adminBefore] = [app.received.length, admin.received.length];
+    const response = await rawRequest(gateway.port, "GET", "/v1/items?x=1", { host: `${API}:${gateway.port}`, cookie });
+    expect(response.status).toBe(200);
+    const seen = JSON.parse(response.body) as { origin: string; url: string; headers: Record<string, string> };
+    expect(seen.origin).toBe("service");
+    expect(new URL(seen.url).host).toBe(`${API}:${gateway.port}`);
+    expect(new URL(seen.url).pathname + new URL(seen.url).search).toBe("/v1/items?x=1");
+    expect(seen.headers["x-auth-user"]).toBe("e2e-apps-2");
+    expect(seen.headers["cookie"], "the session cookie stays with the gateway").toBeUndefined();
+    expect([app.received.length, admin.received.length]).toEqual([appBefore, adminBefore]);
   });
 
   it("answers 404 for a host no rule names, and reaches no origin", async () => {
