@@ -150,7 +150,7 @@ function errorHandler(brand: Brand): ErrorHandler<GatewayEnv> {
   return function handleError(error, c) {
     if (error instanceof GatewayError) {
       const { event, level, fields: extra } = error.options;
-      const fields = { code: error.code, reason: error.reason, path: c.var.canonicalPath ?? null, ...extra };
+      const fields = { code: error.code, reason: error.reason, path: c.get("canonicalPath") ?? null, ...extra };
       if (error.status >= 500) logError(event ?? "request.failed", fields);
       else if (event && level !== "info") logWarning(event, fields);
       else logEvent(event ?? "request.refused", fields);

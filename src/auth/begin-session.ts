@@ -38,7 +38,7 @@ export function sessionStarter(options: BeginSessionOptions): BeginSession {
         return { ok: false, refusal: await refusedAccount(c.req.raw, user, options.brand) };
       }
     }
-    const { presentedPublicIds } = c.var;
+    const presentedPublicIds = c.get("presentedPublicIds");
     await Promise.all(presentedPublicIds.map((publicId) => revokeSession(c.env, publicId, "login-replaced")));
     const { token, session } = await createSession(c.env, options, user, clientInfo(c.req.raw), extras);
     logEvent("login.succeeded", { session: session.id, sub: session.user.sub, replaced: presentedPublicIds, via: options.via });

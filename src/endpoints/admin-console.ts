@@ -42,8 +42,8 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const asked = c.req.query("user");
     const sub = asked === undefined ? null : subParam(asked.trim());
     const lookup = sub ? { sub, sessions: await listUserSessions(c.env, sub) } : null;
-    if (lookup) logEvent("admin.console_lookup", { admin: c.var.session!.user.sub, session: c.var.session!.id, sub });
-    return consolePage(options.brand, c.var.session!, lookup);
+    if (lookup) logEvent("admin.console_lookup", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub });
+    return consolePage(options.brand, c.get("session")!, lookup);
   };
   // Mounted at /_gateway: the console is /_gateway/admin/ (with its slash) and /_gateway/admin.
   console.get("/admin/", page);
@@ -55,7 +55,7 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     if (!isPublicId(id)) throw new GatewayError("bad_request", "malformed session id");
     const target = await readSession(c.env, id);
     const wasLive = await revokeSession(c.env, id, "admin");
-    logEvent("admin.console_session_ended", { admin: c.var.session!.user.sub, session: c.var.session!.id, ended: id, sub: target?.user.sub ?? null, wasLive });
+    logEvent("admin.console_session_ended", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, ended: id, sub: target?.user.sub ?? null, wasLive });
     return backTo(user ?? target?.user.sub ?? null);
   });
 
@@ -67,7 +67,7 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const parsed = parseUserChanges({ roles });
     if (!parsed.ok) throw new GatewayError("bad_request", `console roles: ${parsed.problem}`);
     const updated = await updateUserSessions(c.env, form.user, parsed.changes);
-    logEvent("admin.console_roles_changed", { admin: c.var.session!.user.sub, session: c.var.session!.id, sub: form.user, roles: parsed.changes.roles ?? [], updated });
+    logEvent("admin.console_roles_changed", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub: form.user, roles: parsed.changes.roles ?? [], updated });
     return backTo(form.user);
   });
 
@@ -75,7 +75,7 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const { user } = await formOf(c.req.raw);
     if (!user) throw new GatewayError("bad_request", "no user id in the form");
     const revoked = await revokeUserSessions(c.env, user, "admin-user");
-    logEvent("admin.console_user_sessions_ended", { admin: c.var.session!.user.sub, session: c.var.session!.id, sub: user, revoked });
+    logEvent("admin.console_user_sessions_ended", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub: user, revoked });
     return backTo(user);
   });
   return console;
@@ -84,8 +84,8 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
 function requireAdmin({ adminRole, sessionCookie }: AdminConsoleOptions): MiddlewareHandler<GatewayEnv> {
   return async function requireAdmin(c, next) {
     // Mounted beside the API: the API's own paths are none of the console's business.
-    if (!isConsolePath(c.var.canonicalPath)) return next();
-    const { session } = c.var;
+    if (!isConsolePath(c.get("canonicalPath"))) return next();
+    const session = c.get("session");
     if (!session) return unauthenticated(c, sessionCookie);
     if (!session.user.roles.includes(adminRole)) {
       throw new GatewayError("forbidden", "the admin console needs ADMIN_ROLE", { event: "admin.console_refused", fields: { session: session.id, sub: session.user.sub } });

@@ -32,7 +32,7 @@ export function adminApi({ adminToken, isConsolePath }: AdminApiOptions): Hono<G
   const admin = new Hono<GatewayEnv>();
 
   admin.use(async (c, next) => {
-    if (isConsolePath?.(c.var.canonicalPath)) return next();
+    if (isConsolePath?.(c.get("canonicalPath"))) return next();
     return bearerCheck(c, next);
   });
   const bearerCheck = adminAuth(adminToken);
@@ -108,7 +108,7 @@ function adminAuth(expected: string | null): MiddlewareHandler<GatewayEnv> {
     const header = c.req.header("authorization") ?? "";
     const presented = /^Bearer /i.test(header) ? header.slice("Bearer ".length).trim() : "";
     if (!(await timingSafeEqualStrings(presented, expected))) {
-      logWarning("admin.unauthorized", { ip: clientIp(c.req.raw), path: c.var.canonicalPath });
+      logWarning("admin.unauthorized", { ip: clientIp(c.req.raw), path: c.get("canonicalPath") });
       return errorResponse("unauthenticated", { "WWW-Authenticate": "Bearer" });
     }
     await next();

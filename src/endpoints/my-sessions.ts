@@ -30,7 +30,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   mySessions.use(requireOwnSession(sessionCookie));
 
   mySessions.get("/", async function listMySessions(c) {
-    const session = c.var.session!;
+    const session = c.get("session")!;
     const sessions = await listUserSessions(c.env, session.user.sub);
     if (wantsHtmlNavigation(c.req.raw)) return sessionsPage(brand, session, sessions);
     return jsonResponse({ current: session.id, sessions });
@@ -39,14 +39,14 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   // The page's forms (the JSON API below is unchanged): each answers with the page again, or
   // with "signed out" when this browser's own session was among those ended.
   mySessions.post("/:id/end", async function endFromPage(c) {
-    const session = c.var.session!;
+    const session = c.get("session")!;
     const id = c.req.param("id");
     if (!(await endOwnSession(c.env, session, id))) throw new GatewayError("not_found", "no such session of this user");
     return afterForm(id === session.id);
   });
 
   mySessions.post("/end-others", async function endOthersFromPage(c) {
-    const session = c.var.session!;
+    const session = c.get("session")!;
     const others = (await listUserSessions(c.env, session.user.sub)).filter((other) => other.id !== session.id);
     await Promise.all(others.map((other) => revokeSession(c.env, other.id, "user-ended")));
     logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked: others.length, kept: session.id });
@@ -54,7 +54,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   });
 
   mySessions.post("/end-all", async function endAllFromPage(c) {
-    await endAllOwnSessions(c.env, c.var.session!);
+    await endAllOwnSessions(c.env, c.get("session")!);
     return afterForm(true);
   });
 
@@ -65,7 +65,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   }
 
   mySessions.delete("/:id", async function endMySession(c) {
-    const session = c.var.session!;
+    const session = c.get("session")!;
     const id = c.req.param("id");
     if (!(await endOwnSession(c.env, session, id))) return errorResponse("not_found");
     const headers = gatewayHeaders();
@@ -74,7 +74,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   });
 
   mySessions.delete("/", async function endAllMySessions(c) {
-    await endAllOwnSessions(c.env, c.var.session!);
+    await endAllOwnSessions(c.env, c.get("session")!);
     const headers = gatewayHeaders();
     markSignedOut(headers, sessionCookie);
     return new Response(null, { status: 204, headers });
@@ -99,9 +99,10 @@ async function endAllOwnSessions(env: Env, session: SessionView): Promise<void> 
 
 function requireOwnSession(sessionCookie: SessionCookieSpec): MiddlewareHandler<GatewayEnv> {
   return async function requireOwnSession(c, next) {
-    if (!c.var.session) return unauthenticated(c, sessionCookie);
+    const session = c.get("session");
+    if (!session) return unauthenticated(c, sessionCookie);
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && isCrossSite(c.req.raw)) {
-      logWarning("user.cross_site_refused", { session: c.var.session.id, origin: c.req.header("origin") ?? null });
+      logWarning("user.cross_site_refused", { session: session.id, origin: c.req.header("origin") ?? null });
       return errorResponse("forbidden");
     }
     await next();

@@ -32,12 +32,12 @@ export function sessionEndpoints({ login, sessionCookie, brand }: SessionEndpoin
 
   endpoints.post("/logout", async function logout(c) {
     if (isCrossSite(c.req.raw)) {
-      logWarning("logout.cross_site_refused", { session: c.var.presentedPublicIds[0] ?? null, origin: c.req.header("origin") ?? null });
+      logWarning("logout.cross_site_refused", { session: c.get("presentedPublicIds")[0] ?? null, origin: c.req.header("origin") ?? null });
       return errorResponse("forbidden");
     }
     // Every session cookie that verifies is ended, so a second cookie planted beside the real
     // one cannot make a logout revoke nothing (SECURITY.md X-02).
-    const logoutHint = await logoutSessions(c.env, c.var.presentedPublicIds, "user");
+    const logoutHint = await logoutSessions(c.env, c.get("presentedPublicIds"), "user");
     const headers = gatewayHeaders();
     markSignedOut(headers, sessionCookie);
     const form = isFormSubmission(c.req.raw);
@@ -56,12 +56,12 @@ export function sessionEndpoints({ login, sessionCookie, brand }: SessionEndpoin
   });
 
   // A page with the sign-out button, so that a plain link can sign out.
-  endpoints.get("/logout", (c) => (wantsHtmlNavigation(c.req.raw) ? signOutPage(brand, c.var.session) : logoutIsAPost()));
+  endpoints.get("/logout", (c) => (wantsHtmlNavigation(c.req.raw) ? signOutPage(brand, c.get("session")) : logoutIsAPost()));
   endpoints.all("/logout", logoutIsAPost);
   endpoints.get("/signed-out", () => signedOutPage(brand));
 
   endpoints.get("/session", function currentSession(c) {
-    const { session } = c.var;
+    const session = c.get("session");
     if (!session) return unauthenticated(c, sessionCookie);
     return jsonResponse(session);
   });

@@ -19,7 +19,7 @@ export interface LiveOptions {
 export function liveConnections(options: LiveOptions): LiveConnections {
   return {
     async hold(c: Context<GatewayEnv>, response: Response): Promise<Response> {
-      const { session } = c.var;
+      const session = c.get("session");
       const socket = response.status === 101 ? response.webSocket : null;
       if (!session || (!socket && !isStreamedResponse(response))) return response;
       let watch: SessionWatch | null;

@@ -9,7 +9,7 @@ import type { DecisionOutcome, GatewayEnv } from "../pipeline/types";
 import type { Access } from "../policy/routes";
 import type { Metrics } from "./metrics";
 
-const sinceArrivalMs = (c: Context<GatewayEnv>) => Date.now() - c.var.receivedAtMs;
+const sinceArrivalMs = (c: Context<GatewayEnv>) => Date.now() - c.get("receivedAtMs");
 
 /** First step of the pipeline: when the request arrived. */
 export function requestClock(): MiddlewareHandler<GatewayEnv> {
@@ -38,7 +38,7 @@ export function observedBegin(begin: BeginSession, metrics: Metrics, via: string
 /** After the session step: a verified cookie that gave no session (expired, idle, revoked). */
 export function sessionRefusals(metrics: Metrics): MiddlewareHandler<GatewayEnv> {
   return async function sessionRefusals(c, next) {
-    if (c.var.staleCookie && c.var.presentedPublicIds.length > 0) {
+    if (c.get("staleCookie") && c.get("presentedPublicIds").length > 0) {
       metrics.sessionEvent({ outcome: "refused", reason: "ended", method: c.req.method, latencyMs: sinceArrivalMs(c) });
     }
     await next();

@@ -16,12 +16,12 @@ export interface AllowedUsersOptions {
 
 export function allowedUsers({ requirements }: AllowedUsersOptions): MiddlewareHandler<GatewayEnv> {
   return async function allowedUsers(c, next) {
-    const { session } = c.var;
+    const session = c.get("session");
     if (session) {
       const now = Date.now();
       const failed = unmetRequirement(requirements, requestSubject(c.req.raw, session.user, Date.parse(session.authenticatedAt), now));
       if (failed) {
-        logEvent("access.user_not_allowed", { session: session.id, requirement: `ALLOWED_USERS.${failed}`, path: c.var.canonicalPath });
+        logEvent("access.user_not_allowed", { session: session.id, requirement: `ALLOWED_USERS.${failed}`, path: c.get("canonicalPath") });
         c.set("session", null);
         c.set("disallowedSession", session.id);
       }

@@ -29,13 +29,14 @@ export interface DecideOptions {
 export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
   const { policy, onDecision } = options;
   return async function decide(c, next) {
-    const { session, canonicalPath } = c.var;
-    const { hostname } = c.var.url;
+    const session = c.get("session");
+    const canonicalPath = c.get("canonicalPath");
+    const { hostname } = c.get("url");
     const method = c.req.method;
     const matched = policy.match(method, canonicalPath, hostname);
     if (!matched) throw noAppAtHost(hostname);
     c.set("originName", matched.origin);
-    const overrides = await overrideMethods(c.req.raw, c.var.url, () => policy.dependsOnMethod(method, canonicalPath, hostname));
+    const overrides = await overrideMethods(c.req.raw, c.get("url"), () => policy.dependsOnMethod(method, canonicalPath, hostname));
     const accesses = [matched.access];
     for (const override of overrides) {
       if (override === method) continue;
@@ -51,12 +52,13 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     }
     const logged = { path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}) };
     if (!session) {
-      if (c.var.disallowedSession === null) {
+      const disallowed = c.get("disallowedSession");
+      if (disallowed === null) {
         onDecision?.(c, "unauthenticated", deciding, "no-session");
         return unauthenticated(c, options.sessionCookie);
       }
       onDecision?.(c, "forbidden", deciding, "ALLOWED_USERS");
-      forbidden({ session: c.var.disallowedSession, ...logged, requirement: "ALLOWED_USERS" });
+      forbidden({ session: disallowed, ...logged, requirement: "ALLOWED_USERS" });
     }
 
     let failed: RequirementKey | null = null;
@@ -97,7 +99,7 @@ function forbidden(fields: { readonly session: string; readonly requirement: str
 /** The one answer for no session, expired, revoked or unknown alike (docs/design.md "Sessions"). */
 export function unauthenticated(c: Context<GatewayEnv>, sessionCookie: SessionCookieSpec): Response {
   const headers = gatewayHeaders();
-  if (c.var.staleCookie) headers.append("Set-Cookie", clearedSessionSetCookie(sessionCookie));
+  if (c.get("staleCookie")) headers.append("Set-Cookie", clearedSessionSetCookie(sessionCookie));
   if (wantsHtmlNavigation(c.req.raw)) return loginRedirect(c, headers);
   return errorResponse("unauthenticated", headers);
 }
@@ -109,7 +111,7 @@ function reauthenticate(c: Context<GatewayEnv>, maxAgeSeconds: number): Response
 }
 
 function loginRedirect(c: Context<GatewayEnv>, headers: Headers, maxAgeSeconds?: number): Response {
-  const returnTo = `${c.var.canonicalPath}${c.var.url.search}`;
+  const returnTo = `${c.get("canonicalPath")}${c.get("url").search}`;
   const maxAge = maxAgeSeconds === undefined ? "" : `&max_age=${maxAgeSeconds}`;
   headers.set("Location", `/_gateway/login?return_to=${encodeURIComponent(returnTo)}${maxAge}`);
   return new Response(null, { status: 302, headers });

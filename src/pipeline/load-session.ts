@@ -37,7 +37,7 @@ export function loadSession(options: LoadSessionOptions): MiddlewareHandler<Gate
       // them that verifies.
       const verified = await Promise.all(cookie.values.map((value) => verifyToken(options.sessionKeys, value)));
       c.set("presentedPublicIds", [...new Set(verified.flatMap((parts) => (parts ? [parts.publicId] : [])))]);
-      logEvent("session.cookie_ambiguous", { ip: clientIp(c.req.raw), verifiable: c.var.presentedPublicIds.length });
+      logEvent("session.cookie_ambiguous", { ip: clientIp(c.req.raw), verifiable: c.get("presentedPublicIds").length });
     } else if (cookie.kind === "one") {
       const parts = await verifyToken(options.sessionKeys, cookie.value);
       if (!parts) {

@@ -34,7 +34,7 @@ export function originControl(options: OriginControlOptions) {
     dropGatewaySetCookies(response.headers, options.isGatewayCookie);
 
     if (login !== null) {
-      if (response.status === 101) logWarning("login.ignored_upgrade", { path: c.var.canonicalPath });
+      if (response.status === 101) logWarning("login.ignored_upgrade", { path: c.get("canonicalPath") });
       else return options.login.originLogin(c, response, login);
     }
     if (logout !== null) return endSessions(c, response, options.sessionCookie);
@@ -43,7 +43,7 @@ export function originControl(options: OriginControlOptions) {
 }
 
 async function endSessions(c: Context<GatewayEnv>, response: Response, sessionCookie: SessionCookieSpec): Promise<Response> {
-  await logoutSessions(c.env, c.var.presentedPublicIds, "origin");
+  await logoutSessions(c.env, c.get("presentedPublicIds"), "origin");
   markSignedOut(response.headers, sessionCookie);
   response.headers.set("Cache-Control", "no-store");
   return response;

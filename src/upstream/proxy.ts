@@ -36,14 +36,14 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
   const { origins, originTimeoutSeconds } = options;
   const control = originControl(options);
   return async function proxyToOrigin(c) {
-    const { session } = c.var;
+    const session = c.get("session");
     // Config checked every rule's origin name (config/origins.ts): a miss is a bug, not a 404.
-    const origin = origins.get(c.var.originName);
-    if (!origin) throw new Error(`no origin named ${c.var.originName}`);
+    const origin = origins.get(c.get("originName"));
+    if (!origin) throw new Error(`no origin named ${c.get("originName")}`);
     // RFC 6455 §4.1: a handshake is a GET. Any other request's Upgrade is a hop-by-hop
     // header like the rest, and is dropped.
     const websocket = c.req.method === "GET" && c.req.header("upgrade")?.toLowerCase() === "websocket";
-    const target = origin.targetOf(c.var.url, c.var.canonicalPath);
+    const target = origin.targetOf(c.get("url"), c.get("canonicalPath"));
     const headers = await forwardHeaders(c, options, websocket);
     // A response to a request with a session is private: never from or into an edge cache (F-05).
     const cacheMode: RequestInit = session ? { cache: "no-store" } : {};
@@ -79,6 +79,6 @@ async function forwardHeaders(c: Context<GatewayEnv>, options: ProxyOptions, web
   const cookie = cookieHeaderWithout(headers.get("cookie"), options.isGatewayCookie);
   if (cookie) headers.set("cookie", cookie);
   else headers.delete("cookie");
-  await options.propagator.prepare(headers, { request: c.req.raw, url: c.var.url, session: c.var.session });
+  await options.propagator.prepare(headers, { request: c.req.raw, url: c.get("url"), session: c.get("session") });
   return headers;
 }

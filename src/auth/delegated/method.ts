@@ -28,15 +28,15 @@ export function delegatedLogin(options: DelegatedLoginOptions): LoginMethod {
     startLogin(c, returnTo, maxAgeSeconds) {
       // The origin's login page learns that the user must type their password again.
       const maxAge = maxAgeSeconds === null ? "" : `&max_age=${maxAgeSeconds}`;
-      const location = `${options.loginUrl.valueFor(c.var.url.hostname)}?return_to=${encodeURIComponent(returnTo)}${maxAge}`;
+      const location = `${options.loginUrl.valueFor(c.get("url").hostname)}?return_to=${encodeURIComponent(returnTo)}${maxAge}`;
       return new Response(null, { status: 302, headers: gatewayHeaders({ Location: location }) });
     },
     async continueLogout() {
       return null;
     },
     async originLogin(c, response, header) {
-      const path = c.var.canonicalPath;
-      const { hostname } = c.var.url;
+      const path = c.get("canonicalPath");
+      const { hostname } = c.get("url");
       if (!options.isLoginRoute(hostname, path)) {
         logWarning("login.ignored_off_route", { path, host: hostname });
         return response;

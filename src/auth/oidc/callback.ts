@@ -49,7 +49,7 @@ export function oidcCallback(oidc: ResolvedOidcConfig, begin: BeginSession, host
   return async function oidcCallback(c) {
     // A failed step throws loginFailure(): app.ts answers it and clears the transaction.
     const transaction = await readTransaction(c, oidc);
-    const { user, idp, idToken, authenticatedAt } = await completeLogin(c, oidc, transaction, hosts.redirectUriFor(c.var.url));
+    const { user, idp, idToken, authenticatedAt } = await completeLogin(c, oidc, transaction, hosts.redirectUriFor(c.get("url")));
     // Listed under the provider's session and subject, for back-channel logout; the ID token
     // comes back at logout as id_token_hint.
     const begun = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}), ...(authenticatedAt ? { authenticatedAt } : {}) });

@@ -31,7 +31,7 @@ function accountPrompt(asked: string | undefined, supported: unknown): "select_a
 }
 
 export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, hosts: CallbackHosts, returnTo: string, maxAgeSeconds: number | null): Promise<Response> {
-  const start = hosts.start(c.var.url, returnTo);
+  const start = hosts.start(c.get("url"), returnTo);
   // A shared session's logins all start on the callback host, whose cookie the callback reads.
   if (start.kind === "elsewhere") return new Response(null, { status: 302, headers: gatewayHeaders({ Location: start.loginUrl.href }) });
   let authorizationEndpoint: string;

@@ -41,7 +41,7 @@ export function oidcLogin({ oidc, begin, hosts: hostOptions }: OidcLoginOptions)
     acceptsReturnUrl: hosts.isReturnUrl,
     continueLogout: (logoutHint) => providerLogoutUrl(oidc, logoutHint),
     async originLogin(c, response) {
-      logWarning("login.ignored_oidc_mode", { path: c.var.canonicalPath });
+      logWarning("login.ignored_oidc_mode", { path: c.get("canonicalPath") });
       return response;
     },
   };
