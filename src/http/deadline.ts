@@ -3,22 +3,25 @@
  * raced against the clock as well as signalled, so a callee that ignores the signal still
  * cannot hold the request. The timer is always cleared.
  */
+const NO_SIGNAL = new AbortController().signal;
+
 export class DeadlineExceeded extends Error {
   override name = "DeadlineExceeded";
 }
 
 export async function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
+  // Made only for a callee that takes the signal (fetch); a Durable Object call has no use for it.
+  const controller = run.length > 0 ? new AbortController() : null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new DeadlineExceeded(`no answer within ${ms} ms`);
-      controller.abort(error);
+      controller?.abort(error);
       reject(error);
     }, ms);
   });
   try {
-    return await Promise.race([run(controller.signal), expired]);
+    return await Promise.race([run(controller?.signal ?? NO_SIGNAL), expired]);
   } finally {
     clearTimeout(timer);
   }

@@ -10,8 +10,21 @@ export function base64url(bytes: Uint8Array): string {
 export function fromBase64url(text: string): Uint8Array | null {
   try {
     const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+    // A plain loop: Uint8Array.from(string, fn) iterates and calls back per character, which
+    // the request path's profile showed at ~12 µs for one token.
+    const bytes = new Uint8Array(binary.length);
+    for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
+    return bytes;
   } catch {
     return null;
   }
+}
+
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+/** Lower-case hex, two digits a byte. */
+export function hex(bytes: Uint8Array): string {
+  let text = "";
+  for (const byte of bytes) text += HEX[byte];
+  return text;
 }

@@ -10,7 +10,7 @@
  *
  * Only WebCrypto: `crypto.getRandomValues` and `crypto.subtle` (whose verify is constant-time).
  */
-import { base64url, fromBase64url } from "../http/encoding";
+import { base64url, fromBase64url, hex } from "../http/encoding";
 
 export interface SessionKeys {
   /** Signs new tokens: the first key of SESSION_SECRET. */
@@ -82,7 +82,7 @@ export function isPublicId(value: string): boolean {
 /** What the SessionObject stores instead of the secret: hex SHA-256. */
 export async function hashSecret(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(secret));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hex(new Uint8Array(digest));
 }
 
 function macInput(publicId: string, secret: string): Uint8Array {

@@ -12,8 +12,11 @@ export type OriginSetting =
 export interface Origin {
   /** Sends a request to the origin. */
   fetch(request: Request): Promise<Response>;
-  /** Where a request goes at the origin: `url` carries the canonical path, `canonicalPath` it alone. */
-  targetOf(url: URL, canonicalPath: string): URL;
+  /**
+   * Where a request goes at the origin: `url` carries the canonical path, `canonicalPath` it
+   * alone. A string, parsed once by the Request it goes into.
+   */
+  targetOf(url: URL, canonicalPath: string): string;
 }
 
 export interface OriginOptions {
@@ -30,19 +33,19 @@ export function originFor(setting: OriginSetting, env: Env, options: OriginOptio
   if (setting.kind === "binding") {
     const binding = (env as unknown as Record<string, Fetcher>)[setting.binding]!;
     // A Worker behind a binding sees the client's URL, Host included, whatever PRESERVE_HOST says.
-    return { fetch: (request) => binding.fetch(request), targetOf: (url) => url };
+    return { fetch: (request) => binding.fetch(request), targetOf: (url) => url.href };
   }
   const { url: base, pathPrefix } = setting;
   if (!options.preserveHost) {
     return {
       fetch: (request) => fetch(request),
-      targetOf: (url, path) => new URL(`${base.origin}${pathPrefix}${path}${url.search}`),
+      targetOf: (url, path) => `${base.origin}${pathPrefix}${path}${url.search}`,
     };
   }
   const port = base.port ? `:${base.port}` : "";
   const init: RequestInit<RequestInitCfProperties> = { cf: { resolveOverride: base.hostname } };
   return {
     fetch: (request) => fetch(request, init),
-    targetOf: (url, path) => new URL(`${base.protocol}//${url.hostname}${port}${pathPrefix}${path}${url.search}`),
+    targetOf: (url, path) => `${base.protocol}//${url.hostname}${port}${pathPrefix}${path}${url.search}`,
   };
 }
