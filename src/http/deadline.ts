@@ -2,14 +2,16 @@
  * A deadline for a call that may never answer (a Durable Object, the origin): the call is
  * raced against the clock as well as signalled, so a callee that ignores the signal still
  * cannot hold the request. The timer is always cleared.
+ *
+ * No AbortController is made at module scope for the callers that take no signal: workerd
+ * refuses to start a Worker whose global scope makes one ("Disallowed operation called within
+ * global scope"), and the workers pool does not enforce that — only `wrangler dev` shows it.
  */
-const NO_SIGNAL = new AbortController().signal;
-
 export class DeadlineExceeded extends Error {
   override name = "DeadlineExceeded";
 }
 
-export async function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(ms: number, run: (signal?: AbortSignal) => Promise<T>): Promise<T> {
   // Made only for a callee that takes the signal (fetch); a Durable Object call has no use for it.
   const controller = run.length > 0 ? new AbortController() : null;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -21,7 +23,7 @@ export async function withDeadline<T>(ms: number, run: (signal: AbortSignal) => 
     }, ms);
   });
   try {
-    return await Promise.race([run(controller?.signal ?? NO_SIGNAL), expired]);
+    return await Promise.race([run(controller?.signal), expired]);
   } finally {
     clearTimeout(timer);
   }

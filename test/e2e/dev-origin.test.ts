@@ -117,11 +117,11 @@ describe("npm run dev with a bad configuration", () => {
     const dir = mkdtempSync(join(FAST_TEMP_ROOT, "gateway-dev-bad-"));
     try {
       writeFileSync(join(dir, ".dev.vars"), `SESSION_SECRET=${E2E_SECRET}\n`);
-      const dev = startDev(dir, ["--origin", "http://127.0.0.1:3000/app"]);
+      const dev = startDev(dir, ["--origin", "http://127.0.0.1:3000/app?tenant=1"]);
       const code = await dev.exited;
       const output = dev.output.join("");
       expect(code).toBe(1);
-      expect(output).toContain('error: ORIGIN_URL ("http://127.0.0.1:3000/app") must be http(s)://host[:port] with no path');
+      expect(output).toContain('error: ORIGIN_URL ("http://127.0.0.1:3000/app?tenant=1") must be an absolute http(s) URL with no query');
       expect(output).toContain("dev: not starting");
       expect(output).not.toContain("Ready on");
     } finally {
