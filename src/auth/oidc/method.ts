@@ -19,9 +19,13 @@ import type { ResolvedOidcConfig } from "./settings";
 export interface OidcLoginOptions {
   readonly oidc: ResolvedOidcConfig;
   readonly begin: BeginSession;
+  /** The fetch every call to the provider goes through. Default: the global fetch. */
+  readonly fetch?: typeof fetch | undefined;
 }
 
-export function oidcLogin({ oidc, begin }: OidcLoginOptions): LoginMethod {
+export function oidcLogin({ oidc: settings, begin, fetch }: OidcLoginOptions): LoginMethod {
+  // Chosen once: every handler below reaches the provider through `oidc.fetch` (provider.ts).
+  const oidc: ResolvedOidcConfig = fetch ? { ...settings, fetch } : settings;
   const beforeSession = new Hono<GatewayEnv>();
   beforeSession.post("/backchannel-logout", backchannelLogout(oidc));
   beforeSession.all("/backchannel-logout", () => {
