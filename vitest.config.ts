@@ -66,6 +66,10 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          // vitest's default on 2 cores is one file at a time, which leaves a core idle while
+          // a file waits on a Durable Object or a loopback server. scripts/test.mjs runs this
+          // project beside the e2e one (docs/development.md has the timings).
+          maxWorkers: 3,
           globalSetup: ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],

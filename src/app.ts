@@ -48,13 +48,22 @@ import { decisionRecorder, logouts, observedBegin, requestClock, sessionRefusals
 import { originFor } from "./upstream/origin";
 import { proxyTerminal } from "./upstream/proxy";
 
-export function createGateway(): ExportedHandler<Env> {
+/** What the Worker entry leaves at its defaults (src/index.ts); tests pass their own. */
+export interface GatewayOptions {
+  /**
+   * The fetch every call to the OpenID Provider goes through (discovery, token, userinfo,
+   * JWKS). Default: the global fetch. Tests pass one that fails as a network failure does.
+   */
+  readonly providerFetch?: typeof fetch;
+}
+
+export function createGateway(options: GatewayOptions = {}): ExportedHandler<Env> {
   const apps = new WeakMap<Env, Promise<Hono<GatewayEnv>>>();
   return {
     async fetch(request, env, ctx) {
       let app = apps.get(env);
       if (!app) {
-        app = buildApp(env);
+        app = buildApp(env, options);
         apps.set(env, app);
       }
       return (await app).fetch(request, env, ctx);
@@ -62,14 +71,14 @@ export function createGateway(): ExportedHandler<Env> {
   };
 }
 
-async function buildApp(env: Env): Promise<Hono<GatewayEnv>> {
+async function buildApp(env: Env, options: GatewayOptions): Promise<Hono<GatewayEnv>> {
   const result = await resolveConfig(env);
   if (!result.ok) return unavailable();
-  return gateway(result.config, env);
+  return gateway(result.config, env, options);
 }
 
 /** The pipeline for one resolved configuration. */
-export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
+export function gateway(config: ResolvedConfig, env: Env, options: GatewayOptions = {}): Hono<GatewayEnv> {
   const { sessionCookie } = config;
   const via = config.oidc ? "oidc" : "origin";
   // Workers Analytics Engine, when GATEWAY_METRICS is bound: one data point per decision and
@@ -77,7 +86,7 @@ export function gateway(config: ResolvedConfig, env: Env): Hono<GatewayEnv> {
   const metrics = analyticsEngineMetrics(env.GATEWAY_METRICS);
   const starter = sessionStarter({ ...config, via });
   const begin = metrics ? observedBegin(starter, metrics, via) : starter;
-  const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin, hosts: oidcHosts(config) }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
+  const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin, hosts: oidcHosts(config), fetch: options.providerFetch }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
   const originOptions = { preserveHost: config.preserveHost };
   const terminal = proxyTerminal({
     origins: new Map([...config.origins].map(([name, setting]) => [name, originFor(setting, env, originOptions)])),

@@ -29,8 +29,8 @@ export function gatewayFetch(path: string, init: RequestInit = {}): Promise<Resp
 }
 
 /** The same handler with other settings: `{ ...env, ...overrides }`. */
-export function gatewayFetchWith(overrides: Partial<Env> & Record<string, unknown>, path: string, init: RequestInit = {}): Promise<Response> {
-  return callHandler({ ...(env as unknown as Env), ...overrides } as Env, path, init);
+export function gatewayFetchWith(overrides: Partial<Env> & Record<string, unknown>, path: string, init: RequestInit = {}, gateway = worker): Promise<Response> {
+  return callHandler({ ...(env as unknown as Env), ...overrides } as Env, path, init, gateway);
 }
 
 /**
@@ -41,13 +41,35 @@ export function gatewayFetchIn(bindings: Env, path: string, init: RequestInit = 
   return callHandler(bindings, path, init);
 }
 
-async function callHandler(bindings: Env, path: string, init: RequestInit): Promise<Response> {
+async function callHandler(bindings: Env, path: string, init: RequestInit, gateway = worker): Promise<Response> {
   const ctx = createExecutionContext();
   const request = new Request(`${BASE}${path}`, { redirect: "manual", ...init }) as Request<unknown, IncomingRequestCfProperties>;
-  const response = await worker.fetch!(request, bindings, ctx);
+  const response = await gateway.fetch!(request, bindings, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
+
+/**
+ * What workerd's fetch() rejects with when the connection is refused or the peer hangs up
+ * (measured: an Error "Network connection lost." flagged `retryable`). Tests of a peer that
+ * is down fail the fetch with it instead of dialling a closed port: workerd prints a real
+ * connection failure as two native stack dumps, even when the rejection is handled.
+ */
+export function connectionLost(): Error {
+  return Object.assign(new Error("Network connection lost."), { retryable: true });
+}
+
+/** A fetch that fails as a refused connection does when `refuses(request)`, and sends the rest. */
+export function refusingFetch(refuses: (request: Request) => boolean = () => true): typeof fetch {
+  return async function refusingFetch(input, init) {
+    const request = new Request(input, init);
+    if (refuses(request)) throw connectionLost();
+    return fetch(request);
+  };
+}
+
+/** An ORIGIN service binding whose origin cannot be reached. */
+export const UNREACHABLE_ORIGIN = { fetch: refusingFetch() } as unknown as Fetcher;
 
 let counter = 0;
 /** A fresh subject per call, so each test has its own sessions. */

@@ -26,11 +26,8 @@ describe("identity values the origin would receive changed (X-05)", () => {
     expect(sessionTokenFrom(response)).toBeNull();
   });
 
-  it("refuses an X-Gateway-Login with a byte outside ASCII rather than decode it lossily", async () => {
-    const response = await originLogin('{"sub":"josé"}');
-    expect(response.status).toBe(502);
-    expect(sessionTokenFrom(response)).toBeNull();
-  });
+  // An X-Gateway-Login with raw bytes outside ASCII: test/e2e/identity.test.ts (a Node origin
+  // sends the bytes; here workerd would print a warning for the header the fixture sets).
 
   it("keeps users apart whose ids differ only in non-ASCII letters, when escaped", async () => {
     const ids = ["jos\u00e9", "jos\u00e8", "jos\u00eb"];

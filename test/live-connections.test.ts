@@ -43,7 +43,9 @@ function recordingOrigin() {
         received.push(event.data);
         server.send(event.data);
       });
-      server.addEventListener("close", (event) => originCloses.push({ code: event.code, reason: event.reason }));
+      server.addEventListener("close", (event) => {
+        originCloses.push({ code: event.code, reason: event.reason });
+      });
       return new Response(null, { status: 101, webSocket: client, headers: { "sec-websocket-protocol": "chat" } });
     },
   } as unknown as Fetcher;

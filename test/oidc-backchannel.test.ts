@@ -15,7 +15,9 @@ import { indexStub } from "../src/session/stubs";
 const idpSessionsStub = (_: unknown, key: IdpIndexKey) => indexStub(env, idpIndex(key));
 import { logoutTokenReplayStub } from "../src/durable/logout-token-replay";
 import { sessionStub } from "../src/session/stubs";
-import { COOKIE_NAME, sessionTokenFrom } from "./helpers";
+import { createGateway } from "../src/app";
+import type { Env } from "../src/env";
+import { COOKIE_NAME, refusingFetch, sessionTokenFrom } from "./helpers";
 import { base64url, CookieJar, FAKE_CLIENT_ID, FAKE_ISSUER, FAKE_SIGNING_JWK, fakeSettings, gatewayRequest, loginWithFake } from "./oidc/helpers";
 
 const settings = fakeSettings();
@@ -66,8 +68,8 @@ function unsecuredToken(claims: Record<string, unknown>): string {
   return `${base64url(JSON.stringify({ alg: "none", typ: "logout+jwt" }))}.${base64url(JSON.stringify(claims))}.`;
 }
 
-function postLogout(body: string, contentType = "application/x-www-form-urlencoded", overrides = {}): Promise<Response> {
-  return gatewayRequest(fakeSettings(overrides), new CookieJar(), "/_gateway/backchannel-logout", { method: "POST", headers: { "content-type": contentType }, body });
+function postLogout(body: string, contentType = "application/x-www-form-urlencoded", overrides = {}, gateway?: ExportedHandler<Env>): Promise<Response> {
+  return gatewayRequest(fakeSettings(overrides), new CookieJar(), "/_gateway/backchannel-logout", { method: "POST", headers: { "content-type": contentType }, body }, gateway);
 }
 
 function postToken(token: string): Promise<Response> {
@@ -211,9 +213,19 @@ describe("back-channel logout: token validation (T-05)", () => {
 });
 
 describe("back-channel logout endpoint", () => {
-  it("answers 503 when the provider's keys cannot be fetched, so the provider retries", async () => {
+  it("answers 503 when the provider cannot be reached, so the provider retries", async () => {
+    // An issuer no other test discovers (discovery is cached per isolate), reached through a
+    // fetch that fails as a refused connection does.
+    const refusing = createGateway({ providerFetch: refusingFetch() });
     const token = await logoutToken({ sub: "x", iss: "http://127.0.0.1:9" });
-    const response = await postLogout(`logout_token=${token}`, undefined, { OIDC_ISSUER: "http://127.0.0.1:9" });
+    const response = await postLogout(`logout_token=${token}`, undefined, { OIDC_ISSUER: "http://127.0.0.1:9" }, refusing);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("answers 503 when the provider's keys cannot be fetched, so the provider retries", async () => {
+    const keysDown = createGateway({ providerFetch: refusingFetch((request) => new URL(request.url).pathname === "/jwks") });
+    const response = await postLogout(`logout_token=${await logoutToken({ sub: `nobody-${crypto.randomUUID()}` })}`, undefined, {}, keysDown);
     expect(response.status).toBe(503);
     expect(response.headers.get("cache-control")).toBe("no-store");
   });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import { describeUserAgent } from "../src/pages/user-agent";
-import { COOKIE_NAME, fetchWithSession, gatewayFetch, gatewayFetchWith, login, uniqueUser } from "./helpers";
+import { COOKIE_NAME, fetchWithSession, gatewayFetch, gatewayFetchWith, login, UNREACHABLE_ORIGIN, uniqueUser } from "./helpers";
 
 const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-site": "none", accept: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8" };
 const SAME_ORIGIN_FORM = { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate", origin: "https://gateway.test" };
@@ -50,7 +50,7 @@ describe("errors as pages for a browser, JSON otherwise", () => {
   });
 
   it("answers 502 and 503 as pages too", async () => {
-    const down = await gatewayFetchWith({ ORIGIN: undefined, ORIGIN_URL: "http://127.0.0.1:9" } as Partial<Env>, "/public/x", { headers: NAVIGATION });
+    const down = await gatewayFetchWith({ ORIGIN: UNREACHABLE_ORIGIN }, "/public/x", { headers: NAVIGATION });
     expect(down.status).toBe(502);
     expectPage(down);
     const invalid = await gatewayFetchWith({ SESSION_SECRET: "short" } as Partial<Env>, "/public/x", { headers: NAVIGATION });

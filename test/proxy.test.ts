@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COOKIE_NAME, type EchoBody, echoHeader, fetchWithSession, gatewayFetch, gatewayFetchWith, login, uniqueUser } from "./helpers";
+import { COOKIE_NAME, type EchoBody, echoHeader, fetchWithSession, gatewayFetch, gatewayFetchWith, login, UNREACHABLE_ORIGIN, uniqueUser } from "./helpers";
 
 describe("forwarding", () => {
   it("forwards method, path, query and body", async () => {
@@ -107,7 +107,7 @@ describe("WebSocket upgrades", () => {
 
 describe("an unreachable origin", () => {
   it("answers 502 with a generic body", async () => {
-    const response = await gatewayFetchWith({ ORIGIN: undefined, ORIGIN_URL: "http://127.0.0.1:9" }, "/public/x");
+    const response = await gatewayFetchWith({ ORIGIN: UNREACHABLE_ORIGIN }, "/public/x");
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({ error: "bad_gateway" });
   });

@@ -254,3 +254,19 @@ describe("D-05 cookie bombs", () => {
     expect((await rawRequest(port, "GET", "/zzz", { cookie: sessionCookie(token) })).status).toBe(200);
   });
 });
+
+describe("X-05 an X-Gateway-Login with bytes outside ASCII", () => {
+  // The origin is a Node server, which writes a header's string as Latin-1 bytes: the raw
+  // bytes reach the gateway as a real app's would (the workers pool cannot send them without
+  // workerd printing a warning for each). The request's own header is escaped ASCII.
+  const escaped = (value: string) => value.replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+  it.each([
+    ["Latin-1 (one byte 0xE9)", '{"sub":"jos\u00e9","roles":[]}'],
+    ["UTF-8 (bytes 0xC3 0xA9)", Buffer.from('{"sub":"jos\u00e9","roles":[]}').toString("latin1")],
+  ])("refuses it in %s rather than decode it lossily: 502, no session", async (_, header) => {
+    const response = await rawRequest(port, "POST", "/login", { "x-echo-respond": escaped(JSON.stringify({ "X-Gateway-Login": header })) });
+    expect(response.status).toBe(502);
+    expect(sessionSetCookies(response).filter((cookie) => cookie.value !== "")).toEqual([]);
+  });
+});

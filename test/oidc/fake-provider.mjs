@@ -119,9 +119,6 @@ export async function startFakeProvider() {
         return json(500, { error: "server_error" });
       case "not-json":
         return res.writeHead(200, { "content-type": "text/html" }).end("<h1>maintenance</h1>");
-      case "hang-up":
-        res.socket?.destroy();
-        return;
       default:
         return json(400, { error: "invalid_grant", error_description: `unknown scenario ${code.scenario}` });
     }

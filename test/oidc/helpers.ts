@@ -4,6 +4,7 @@
  * The tests play the browser: fetch with manual redirects and a cookie jar per site.
  */
 import { env } from "cloudflare:workers";
+import type { Env } from "../../src/env";
 import { BASE, gatewayFetchWith } from "../helpers";
 
 const testEnv = env as unknown as Record<string, string | undefined>;
@@ -78,12 +79,15 @@ export class CookieJar {
   }
 }
 
-/** A request to the gateway with these settings and the jar's cookies; the jar keeps the answer's. */
-export async function gatewayRequest(settings: Settings, jar: CookieJar, path: string, init: RequestInit = {}): Promise<Response> {
+/**
+ * A request to the gateway with these settings and the jar's cookies; the jar keeps the answer's.
+ * `gateway`: another instance of the Worker's handler, e.g. `createGateway({ providerFetch })`.
+ */
+export async function gatewayRequest(settings: Settings, jar: CookieJar, path: string, init: RequestInit = {}, gateway?: ExportedHandler<Env>): Promise<Response> {
   const headers = new Headers(init.headers);
   const cookies = jar.header();
   if (cookies && !headers.has("cookie")) headers.set("cookie", cookies);
-  const response = await gatewayFetchWith(settings, path, { ...init, headers });
+  const response = await gatewayFetchWith(settings, path, { ...init, headers }, gateway);
   jar.store(response);
   return response;
 }

@@ -9,7 +9,7 @@
  * `sub`, and no `nonce` (which is what keeps an ID token from passing as a logout token).
  */
 import { isNetworkFailure } from "../../http/network";
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { GatewayError } from "../../http/responses";
 import { authorizationServer, CLOCK_TOLERANCE_SECONDS, describe, isAllowedUrl, PROVIDER_TIMEOUT_MS, ProviderError } from "./provider";
 import type { ResolvedOidcConfig } from "./settings";
@@ -41,14 +41,19 @@ export function logoutUnavailable(reason: string): GatewayError {
   return new GatewayError("unavailable", reason, { event: "logout.backchannel_failed" });
 }
 
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+const keySets = new Map<string, { readonly fetch: typeof fetch | undefined; readonly set: ReturnType<typeof createRemoteJWKSet> }>();
 
-function keySet(jwksUri: string) {
-  let set = keySets.get(jwksUri);
-  if (!set) {
-    set = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: PROVIDER_TIMEOUT_MS, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
-    keySets.set(jwksUri, set);
-  }
+/** The provider's JWKS, fetched through `oidc.fetch` like every other call to the provider. */
+function keySet(oidc: ResolvedOidcConfig, jwksUri: string) {
+  const cached = keySets.get(jwksUri);
+  if (cached && cached.fetch === oidc.fetch) return cached.set;
+  const set = createRemoteJWKSet(new URL(jwksUri), {
+    timeoutDuration: PROVIDER_TIMEOUT_MS,
+    cooldownDuration: 30_000,
+    cacheMaxAge: 10 * 60_000,
+    ...(oidc.fetch ? { [customFetch]: oidc.fetch } : {}),
+  });
+  keySets.set(jwksUri, { fetch: oidc.fetch, set });
   return set;
 }
 
@@ -67,7 +72,7 @@ export async function verifyLogoutToken(oidc: ResolvedOidcConfig, token: string)
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, keySet(jwksUri), {
+    ({ payload } = await jwtVerify(token, keySet(oidc, jwksUri), {
       issuer: oidc.issuer,
       audience: oidc.clientId,
       algorithms: ALGORITHMS,

@@ -22,9 +22,13 @@ export interface OidcLoginOptions {
   readonly begin: BeginSession;
   /** The hosts the gateway serves and COOKIE_DOMAIN: which callback a login uses. */
   readonly hosts: CallbackHostOptions;
+  /** The fetch every call to the provider goes through. Default: the global fetch. */
+  readonly fetch?: typeof fetch | undefined;
 }
 
-export function oidcLogin({ oidc, begin, hosts: hostOptions }: OidcLoginOptions): LoginMethod {
+export function oidcLogin({ oidc: settings, begin, hosts: hostOptions, fetch }: OidcLoginOptions): LoginMethod {
+  // Chosen once: every handler below reaches the provider through `oidc.fetch` (provider.ts).
+  const oidc: ResolvedOidcConfig = fetch ? { ...settings, fetch } : settings;
   const hosts = callbackHosts(oidc, hostOptions);
   const beforeSession = new Hono<GatewayEnv>();
   beforeSession.post("/backchannel-logout", backchannelLogout(oidc));

@@ -4,11 +4,13 @@
  *
  * Discovery is cached per isolate for an hour (a failure is not cached); oauth4webapi caches
  * the provider's JWKS per discovered metadata object, so the same object is reused. Every call
- * to the provider is bounded by PROVIDER_TIMEOUT_MS. An unreachable or misbehaving provider is
- * a ProviderError, which the callers turn into 502 (login) or 503 (back-channel logout).
+ * to the provider is bounded by PROVIDER_TIMEOUT_MS, and goes through the configuration's
+ * `fetch` when the login method was given one (tests), the global fetch otherwise. An
+ * unreachable or misbehaving provider is a ProviderError, which the callers turn into 502
+ * (login) or 503 (back-channel logout).
  */
 import * as oauth from "oauth4webapi";
-import type { OidcSettings } from "./settings";
+import type { OidcSettings, ResolvedOidcConfig } from "./settings";
 
 export const PROVIDER_TIMEOUT_MS = 5000;
 export const DISCOVERY_TTL_MS = 60 * 60 * 1000;
@@ -23,12 +25,14 @@ export class ProviderError extends Error {
   }
 }
 
-type Provider = Pick<OidcSettings, "issuer" | "allowInsecureRequests">;
+type Provider = Pick<ResolvedOidcConfig, "issuer" | "allowInsecureRequests" | "fetch">;
 
 const discoveries = new Map<string, { metadata: Promise<oauth.AuthorizationServer>; fetchedAt: number }>();
 
 /** The provider's metadata, discovered from `<issuer>/.well-known/openid-configuration`. */
 export function authorizationServer(provider: Provider): Promise<oauth.AuthorizationServer> {
+  // Not keyed by `fetch`: the document is the issuer's whichever way it was fetched, and a
+  // failure (what a test's failing fetch produces) is never cached.
   const key = `${provider.allowInsecureRequests}:${provider.issuer}`;
   const cached = discoveries.get(key);
   if (cached && Date.now() - cached.fetchedAt < DISCOVERY_TTL_MS) return cached.metadata;
@@ -80,11 +84,12 @@ export function clientAuthentication(metadata: oauth.AuthorizationServer, settin
 }
 
 /** Options for every oauth4webapi call that may reach the provider. */
-export function requestOptions(provider: Pick<OidcSettings, "allowInsecureRequests">) {
+export function requestOptions(provider: Pick<Provider, "allowInsecureRequests" | "fetch">) {
   return {
     signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
     // oauth4webapi refuses http unless told; only a loopback http issuer tells it.
     [oauth.allowInsecureRequests]: provider.allowInsecureRequests,
+    ...(provider.fetch ? { [oauth.customFetch]: provider.fetch } : {}),
   };
 }
 

@@ -48,6 +48,8 @@ export interface OidcSettings {
 export interface ResolvedOidcConfig extends OidcSettings {
   /** Seal the login-transaction cookie (derived from SESSION_SECRET). */
   readonly transactionKeys: TransactionKeys;
+  /** The fetch calls to the provider go through; unset: the global fetch (set by method.ts). */
+  readonly fetch?: typeof fetch;
 }
 
 
