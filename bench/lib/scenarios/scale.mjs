@@ -56,7 +56,9 @@ export async function runScale({ steps, connections, durationSeconds, startGatew
       // A fresh process for the fill: the previous step's logins still hold files open.
       gateway = await startGateway();
       const missing = step - cookies.length;
-      const fill = missing > 0 ? await load(logins(gateway.url, { amount: missing, overallRate: fillLimit.loginsPerSecond })) : null;
+      // The previous step's login run also left sessions, so a few may be missing: autocannon
+      // refuses fewer requests than connections.
+      const fill = missing > 0 ? await load(logins(gateway.url, { amount: missing, connections: Math.min(connections, missing), overallRate: fillLimit.loginsPerSecond })) : null;
       await gateway.dispose();
       gateway = await startGateway();
       await new Promise((resolve) => setTimeout(resolve, 1000));
