@@ -1,47 +1,50 @@
-// `npm test`'s last step: vitest's two projects at once, each in its own process.
+// `npm test`'s last step: vitest's three projects at once, each in its own process.
 //
-// Why two processes: the e2e project's files run one at a time (they share `wrangler dev`
-// gateways and read what their origin received in between), and vitest refuses to run two
-// projects side by side in one process unless they have the same maxWorkers. So the workers
-// project (maxWorkers in vitest.config.ts) and the e2e project start together here, and the
-// e2e files' wait on `wrangler dev` and Chromium overlaps the workers pool's CPU work.
+// Why processes: the e2e project's files run one at a time (they share `wrangler dev`
+// gateways and read what their origin received in between), and vitest runs two projects side
+// by side in one process only if they have the same maxWorkers. So the workers project
+// (several files at a time, vitest.config.ts), the e2e project and the tools project start
+// together here, and the e2e files' waits on `wrangler dev` and Chromium overlap the workers
+// pool's CPU work. docs/development.md has the timings.
 //
-// The workers project's output streams as it comes; the e2e project's is held and printed
-// once the workers project is done, so neither interleaves with the other. `--outputFile=F`
-// (with `--reporter=json`, as .ci/run passes) gets one JSON report: the two projects' merged.
-// Any other argument (a file filter, `--project`, `-t`) means a targeted run: plain
-// `vitest run <args>`, one process. Exit code: non-zero when either project fails.
+// The workers project's output streams as it comes; each other project's is held until the
+// ones before it are done, so none interleaves with another. `--outputFile=F` (with
+// `--reporter=json`, as .ci/run passes) gets one JSON report, the projects' merged. Any other
+// argument (a file filter, `--project`, `-t`) means a targeted run: plain `vitest run <args>`,
+// one process. Exit code: non-zero when any project fails.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-const PROJECTS = ["workers", "e2e"];
+const PROJECTS = ["workers", "e2e", "tools"];
 const args = process.argv.slice(2);
 const { outputFile, rest } = takeOutputFile(args);
 
 if (rest.some((arg) => !isReporterArg(arg))) {
   process.exitCode = await run(["run", ...args], "inherit");
 } else {
-  process.exitCode = await runBoth(rest, outputFile);
+  process.exitCode = await runAll(rest, outputFile);
 }
 
-async function runBoth(reporterArgs, outputFile) {
+async function runAll(reporterArgs, outputFile) {
   const dir = mkdtempSync(path.join(tmpdir(), "gateway-test-"));
   try {
     const reports = PROJECTS.map((project) => path.join(dir, `${project}.json`));
-    const withReport = (i) => (outputFile ? [...reporterArgs, `--outputFile=${reports[i]}`] : reporterArgs);
-    const held = [];
-    let e2eSink = (chunk) => held.push(chunk);
-    const workers = run(["run", "--project", PROJECTS[0], ...withReport(0)], "inherit");
-    const e2e = run(["run", "--project", PROJECTS[1], ...withReport(1)], (chunk) => e2eSink(chunk));
-    const workersCode = await workers;
-    // From here on the e2e output streams: what was held first, then the rest as it comes.
-    for (const chunk of held) process.stdout.write(chunk);
-    e2eSink = (chunk) => process.stdout.write(chunk);
-    const e2eCode = await e2e;
+    // The first project streams; each other one's output is held until those before it are
+    // done, then printed and streamed from there on.
+    const outputs = PROJECTS.map((_, i) => ({ held: [], streaming: i === 0 }));
+    const sinkOf = (output) => (chunk) => (output.streaming ? process.stdout.write(chunk) : output.held.push(chunk));
+    const runs = PROJECTS.map((project, i) => run(["run", "--project", project, ...reporterArgs, ...(outputFile ? [`--outputFile=${reports[i]}`] : [])], sinkOf(outputs[i])));
+    const codes = [];
+    for (const [i, running] of runs.entries()) {
+      const output = outputs[i];
+      for (const chunk of output.held.splice(0)) process.stdout.write(chunk);
+      output.streaming = true;
+      codes.push(await running);
+    }
     if (outputFile) writeFileSync(outputFile, JSON.stringify(mergeReports(reports.map(readReport))));
-    return workersCode || e2eCode;
+    return codes.find((code) => code !== 0) ?? 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

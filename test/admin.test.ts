@@ -28,7 +28,7 @@ describe("admin authentication", () => {
   });
 
   it("accepts the right token", async () => {
-    const response = await adminFetch("/users/nobody/sessions");
+    const response = await adminFetch(`/users/${uniqueUser().sub}/sessions`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ sessions: [] });
   });

@@ -22,12 +22,13 @@ describe("ID token validation", () => {
   it("accepts a valid ID token: the token request carried the PKCE verifier, the fixed redirect_uri and the client's credentials", async () => {
     const jar = new CookieJar();
     const login = await startLogin(settings, jar, "/home");
-    const callback = await gatewayRequest(settings, jar, `/_gateway/callback?code=${fakeCode(login, { scenario: "good", sub: "u-1", claims: { email: "u1@example.com", email_verified: true, name: "U One", groups: ["staff"] } })}&state=${login.state}`);
+    const code = fakeCode(login, { scenario: "good", sub: "u-1", claims: { email: "u1@example.com", email_verified: true, name: "U One", groups: ["staff"] } });
+    const callback = await gatewayRequest(settings, jar, `/_gateway/callback?code=${code}&state=${login.state}`);
     expect(callback.status).toBe(303);
     expect(callback.headers.get("location")).toBe("/home");
     expect(sessionTokenFrom(callback)).toBeTruthy();
 
-    const request = await (await fetch(`${FAKE_ISSUER}/_last-token-request`)).json<Record<string, string>>();
+    const request = await (await fetch(`${FAKE_ISSUER}/_token-request?code=${code}`)).json<Record<string, string>>();
     expect(request.grant_type).toBe("authorization_code");
     expect(request.redirect_uri).toBe(CALLBACK_URL);
     expect(request.authorization).toMatch(/^Basic /);

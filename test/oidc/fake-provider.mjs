@@ -16,8 +16,11 @@ export const FAKE_CLIENT_SECRET = "fake-client-secret-0123456789abcdef0123456789
 export async function startFakeProvider() {
   const signing = await keyPair("fake-signing-key");
   const unknown = await keyPair("unknown-key");
-  /** The last token request's form parameters, for the tests to inspect (GET /_last-token-request). */
-  let lastTokenRequest = null;
+  /**
+   * Each token request's form parameters by its code, for the tests to inspect
+   * (GET /_token-request?code=…): by code, since test files run at once against this provider.
+   */
+  const tokenRequests = new Map();
   let issuer = "";
 
   const server = http.createServer(async (req, res) => {
@@ -43,7 +46,7 @@ export async function startFakeProvider() {
         });
       }
       if (url.pathname === "/jwks") return json(200, { keys: [signing.publicJwk] });
-      if (url.pathname === "/_last-token-request") return json(200, lastTokenRequest);
+      if (url.pathname === "/_token-request") return json(200, tokenRequests.get(url.searchParams.get("code")) ?? null);
       if (url.pathname === "/userinfo") {
         const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
         const claims = JSON.parse(Buffer.from(token, "base64url").toString());
@@ -52,7 +55,7 @@ export async function startFakeProvider() {
       }
       if (url.pathname === "/token" && req.method === "POST") {
         const form = Object.fromEntries(new URLSearchParams(body));
-        lastTokenRequest = { ...form, authorization: req.headers.authorization ?? null };
+        tokenRequests.set(form.code, { ...form, authorization: req.headers.authorization ?? null });
         // RFC 6749 §2.3.1: client_secret_basic, each part form-urlencoded.
         const [id, secret] = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString().split(":").map((part) => decodeURIComponent(part.replaceAll("+", " ")));
         if (id !== FAKE_CLIENT_ID || secret !== FAKE_CLIENT_SECRET) return json(401, { error: "invalid_client" });
