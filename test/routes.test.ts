@@ -111,6 +111,20 @@ describe("compileRoutePolicy", () => {
     expect(headOnly.accessFor("GET", "/ping", "gateway.test")).toEqual(SESSION);
   });
 
+  it("names the rule that matched as written, host and methods included (metrics' rule)", () => {
+    const named = compileRoutePolicy({
+      rules: [
+        { path: "/reports/*", methods: ["GET", "HEAD"], access: PUBLIC },
+        { host: "admin.example.com", path: "/*", access: ADMIN, origin: "admin" },
+      ],
+      defaultAccess: SESSION,
+      caseInsensitivePaths: false,
+    });
+    expect(named.match("HEAD", "/reports/q1", "app.example.com")?.rule).toBe("GET,HEAD /reports/*");
+    expect(named.match("POST", "/x", "admin.example.com")).toEqual({ access: ADMIN, origin: "admin", rule: "admin.example.com/*" });
+    expect(compileRoutePolicy({ rules: [], defaultAccess: SESSION, caseInsensitivePaths: false }).match("GET", "/x", "gateway.test")?.rule).toBe("DEFAULT_ACCESS");
+  });
+
   it("answers DEFAULT_ACCESS when there are no rules", () => {
     const empty = compileRoutePolicy({ rules: [], defaultAccess: SESSION, caseInsensitivePaths: false });
     expect(empty.accessFor("GET", "/anything", "gateway.test")).toEqual(SESSION);

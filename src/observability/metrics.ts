@@ -12,19 +12,21 @@
  *                   "no-session"; the requirement that failed ("roles", "emailDomains", "ips",
  *                   "ALLOWED_USERS", "maxAuthAgeSeconds", …);
  *                   session: how ("origin" | "oidc" login, "user" logout, "ended" refusal)
- *   blob4   rule: what the matching rule (or DEFAULT_ACCESS) asks for, e.g. "roles=admin,ips"
+ *   blob4   rule: the rule the request matched, as written ("GET,HEAD /reports/*",
+ *                 "admin.example.com/*"), or "DEFAULT_ACCESS"
  *   blob5   method
+ *   blob6   asks: what the deciding access asks for, e.g. "public", "session", "roles=admin|ops,ips"
  *   double1 latency in ms, from the request's arrival to the decision or event
  * Nothing identifies a user or a session: a metric is for counting, the log is for finding.
  */
-import type { DecisionOutcome } from "../pipeline/types";
+import type { Decision, DecisionOutcome } from "../pipeline/types";
 import type { Access } from "../policy/routes";
 
 export type { DecisionOutcome };
 export type SessionOutcome = "login" | "logout" | "refused";
 
 export interface Metrics {
-  decision(point: { outcome: DecisionOutcome; access: Access; reason: string; method: string; latencyMs: number }): void;
+  decision(point: Decision & { method: string; latencyMs: number }): void;
   sessionEvent(point: { outcome: SessionOutcome; reason: string; method: string; latencyMs: number }): void;
 }
 
@@ -32,14 +34,14 @@ export function analyticsEngineMetrics(dataset: AnalyticsEngineDataset | undefin
   if (!dataset) return null;
   // writeDataPoint never throws for a well-formed point and never waits: the runtime sends it
   // after the response, so a metric costs the request nothing measurable.
-  const write = (kind: string, outcome: string, reason: string, rule: string, method: string, latencyMs: number) =>
-    dataset.writeDataPoint({ indexes: [kind], blobs: [kind, outcome, reason, rule, method], doubles: [latencyMs] });
+  const write = (kind: string, outcome: string, reason: string, rule: string, method: string, asks: string, latencyMs: number) =>
+    dataset.writeDataPoint({ indexes: [kind], blobs: [kind, outcome, reason, rule, method, asks], doubles: [latencyMs] });
   return {
-    decision({ outcome, access, reason, method, latencyMs }) {
-      write("decision", outcome, reason, describeAccess(access), method, latencyMs);
+    decision({ outcome, access, reason, rule, method, latencyMs }) {
+      write("decision", outcome, reason, rule, method, describeAccess(access), latencyMs);
     },
     sessionEvent({ outcome, reason, method, latencyMs }) {
-      write("session", outcome, reason, "", method, latencyMs);
+      write("session", outcome, reason, "", method, "", latencyMs);
     },
   };
 }

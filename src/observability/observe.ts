@@ -5,8 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { BeginSession } from "../auth/method";
-import type { DecisionOutcome, GatewayEnv } from "../pipeline/types";
-import type { Access } from "../policy/routes";
+import type { Decision, GatewayEnv } from "../pipeline/types";
 import type { Metrics } from "./metrics";
 
 const sinceArrivalMs = (c: Context<GatewayEnv>) => Date.now() - c.get("receivedAtMs");
@@ -21,8 +20,7 @@ export function requestClock(): MiddlewareHandler<GatewayEnv> {
 
 /** decide's hook: one data point per decision. */
 export function decisionRecorder(metrics: Metrics) {
-  return (c: Context<GatewayEnv>, outcome: DecisionOutcome, access: Access, reason: string) =>
-    metrics.decision({ outcome, access, reason, method: c.req.method, latencyMs: sinceArrivalMs(c) });
+  return (c: Context<GatewayEnv>, decision: Decision) => metrics.decision({ ...decision, method: c.req.method, latencyMs: sinceArrivalMs(c) });
 }
 
 /** A login, however it happened: recorded once the session exists. */

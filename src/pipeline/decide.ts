@@ -15,15 +15,15 @@ import { requestSubject, unmetRequirement, type AccessSubject, type RequirementK
 import type { Access, RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie, type SessionCookieSpec } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";
-import type { DecisionOutcome, GatewayEnv } from "./types";
+import type { Decision, GatewayEnv } from "./types";
 
 export interface DecideOptions {
   /** ROUTES and DEFAULT_ACCESS, compiled once. */
   readonly policy: RoutePolicy;
   /** COOKIE_NAME and COOKIE_DOMAIN: a refusal clears a cookie that gave no session. */
   readonly sessionCookie: SessionCookieSpec;
-  /** Told every decision, with the access that decided it and why (app.ts: metrics). */
-  readonly onDecision?: (c: Context<GatewayEnv>, outcome: DecisionOutcome, access: Access, reason: string) => void;
+  /** Told every decision: how, the access and rule that decided it, and why (app.ts: metrics). */
+  readonly onDecision?: (c: Context<GatewayEnv>, decision: Decision) => void;
 }
 
 export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
@@ -47,17 +47,17 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     // The access that decides: the strictest of the request's methods (for metrics).
     const deciding = accesses.find((access) => access.kind === "requirements") ?? accesses.find((access) => access.kind === "session") ?? accesses[0]!;
     if (accesses.every((access) => access.kind === "public")) {
-      onDecision?.(c, "allowed", deciding, "public");
+      onDecision?.(c, { outcome: "allowed", access: deciding, reason: "public", rule: matched.rule });
       return next();
     }
     const logged = { path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}) };
     if (!session) {
       const disallowed = c.get("disallowedSession");
       if (disallowed === null) {
-        onDecision?.(c, "unauthenticated", deciding, "no-session");
+        onDecision?.(c, { outcome: "unauthenticated", access: deciding, reason: "no-session", rule: matched.rule });
         return unauthenticated(c, options.sessionCookie);
       }
-      onDecision?.(c, "forbidden", deciding, "ALLOWED_USERS");
+      onDecision?.(c, { outcome: "forbidden", access: deciding, reason: "ALLOWED_USERS", rule: matched.rule });
       forbidden({ session: disallowed, ...logged, requirement: "ALLOWED_USERS" });
     }
 
@@ -73,15 +73,15 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
       else if (unmet !== null && failed === null) failed = unmet;
     }
     if (failed !== null) {
-      onDecision?.(c, "forbidden", deciding, failed);
+      onDecision?.(c, { outcome: "forbidden", access: deciding, reason: failed, rule: matched.rule });
       forbidden({ session: session.id, ...logged, requirement: failed });
     }
     if (maxAgeSeconds !== Infinity) {
-      onDecision?.(c, "reauthenticate", deciding, "maxAuthAgeSeconds");
+      onDecision?.(c, { outcome: "reauthenticate", access: deciding, reason: "maxAuthAgeSeconds", rule: matched.rule });
       logEvent("access.reauthentication_required", { session: session.id, ...logged, requirement: "maxAuthAgeSeconds", maxAgeSeconds, authenticatedAt: session.authenticatedAt });
       return reauthenticate(c, maxAgeSeconds);
     }
-    onDecision?.(c, "allowed", deciding, deciding.kind);
+    onDecision?.(c, { outcome: "allowed", access: deciding, reason: deciding.kind, rule: matched.rule });
     return next();
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Context, Handler } from "hono";
 import type { Env } from "../env";
+import type { Access } from "../policy/routes";
 import type { SessionView } from "../session/types";
 
 /**
@@ -55,3 +56,14 @@ export interface LiveConnections {
 
 /** How the decision step decided a request (metrics: observability/metrics.ts). */
 export type DecisionOutcome = "allowed" | "unauthenticated" | "reauthenticate" | "forbidden";
+
+/** One decision, as the decision step reports it (app.ts: metrics). */
+export interface Decision {
+  readonly outcome: DecisionOutcome;
+  /** The access that decided: the strictest of the request's method and its overrides. */
+  readonly access: Access;
+  /** Why: "public", "session", "requirements", "no-session", or the requirement that failed. */
+  readonly reason: string;
+  /** The rule the request's own method matched, as written (RouteMatch.rule). */
+  readonly rule: string;
+}

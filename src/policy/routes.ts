@@ -38,6 +38,8 @@ export interface RouteMatch {
   readonly access: Access;
   /** The name of the origin that serves it (DEFAULT_ORIGIN or a name in ORIGINS). */
   readonly origin: string;
+  /** The rule as written, for metrics: `GET,POST admin.example.com/reports/*`, or `DEFAULT_ACCESS`. */
+  readonly rule: string;
 }
 
 export interface RoutePolicyOptions {
@@ -81,7 +83,7 @@ export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
   const candidates = [...new Set([...OVERRIDE_CANDIDATES, ...options.rules.flatMap((rule) => rule.methods ?? [])])];
   const hosts = compiled.flatMap((rule) => (rule.host ? [rule.host] : []));
   const routesByHost = hosts.length > 0;
-  const fallThrough: RouteMatch = { access: options.defaultAccess, origin: DEFAULT_ORIGIN };
+  const fallThrough: RouteMatch = { access: options.defaultAccess, origin: DEFAULT_ORIGIN, rule: "DEFAULT_ACCESS" };
   function match(method: string, canonicalPath: string, hostname: string): RouteMatch | null {
     for (const rule of compiled) {
       if (rule.methods && !methodListed(rule.methods, method)) continue;
@@ -119,8 +121,12 @@ function compileRule(rule: RouteRule, caseInsensitive: boolean): CompiledRule {
     host: rule.host === undefined ? null : compileHostPattern(rule.host),
     pattern: compileRulePattern(rule.path, caseInsensitive),
     methods: rule.methods ? new Set(rule.methods) : null,
-    match: { access: rule.access, origin: rule.origin ?? DEFAULT_ORIGIN },
+    match: { access: rule.access, origin: rule.origin ?? DEFAULT_ORIGIN, rule: ruleLabel(rule) },
   };
+}
+
+function ruleLabel(rule: RouteRule): string {
+  return `${rule.methods ? `${rule.methods.join(",")} ` : ""}${rule.host ?? ""}${rule.path}`;
 }
 
 function sameAccess(a: Access | null, b: Access | null): boolean {
