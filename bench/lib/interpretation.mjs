@@ -37,6 +37,8 @@ export function notes(results) {
     "  Locally the Durable Object runs in the same workerd process, on the same thread as the",
     "  Worker, so its CPU is added to every request; on Cloudflare it runs elsewhere and adds a",
     "  network round trip to latency instead, and none of its CPU to the edge Worker's.",
+    "  Which functions the time goes to, before and after the performance work: the CPU profiles",
+    "  in [PROFILE.md](PROFILE.md) (`npm run bench:profile`).",
     `- **Forged cookies** never reach a Durable Object. Without a rate limiter the gateway refuses them at`,
     `  ${times(summary.forged["gateway-no-limiter"].ratio.throughput)} the bare proxy's throughput: one HMAC verify instead of a trip to the origin. As`,
     "  configured, each refusal also calls the project's COOKIE_FAILURE_LIMITER rate-limiting binding",
