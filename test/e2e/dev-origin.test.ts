@@ -112,6 +112,45 @@ describe("npm run dev -- --origin", () => {
   });
 });
 
+describe("npm run dev (the demo origin, README's quick start)", () => {
+  let dir: string;
+  let dev: DevProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(FAST_TEMP_ROOT, "gateway-dev-demo-"));
+    writeFileSync(join(dir, ".dev.vars"), `SESSION_SECRET=${E2E_SECRET}\nADMIN_TOKEN=${E2E_ADMIN_TOKEN}\n`);
+    port = await freePort();
+    const inspectorPort = await freePort();
+    dev = startDev(dir, ["--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", join(dir, "state"), "--show-interactive-dev-session=false"]);
+    await waitForOutput(dev, `Ready on http://127.0.0.1:${port}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (dev) await stopDev(dev);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sends a browser without a session to sign in, and lets anyone log in to the demo by name", async () => {
+    const anonymous = await rawRequest(port, "GET", "/", { accept: "text/html" });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.location).toBe("/_gateway/login?return_to=%2F");
+    expect((await rawRequest(port, "GET", "/echo")).status).toBe(401);
+
+    // The quick start's curl: the demo's /login answers X-Gateway-Login for any name.
+    const login = await rawRequest(port, "POST", "/login", { "content-type": "application/x-www-form-urlencoded" }, "name=quickstart-alice");
+    const setCookie = (login.headers["set-cookie"] ?? []).find((line) => line.startsWith("__Host-session="));
+    expect(setCookie).toBeDefined();
+    const cookie = setCookie!.split(";")[0]!;
+    const echo = await rawRequest(port, "GET", "/echo", { cookie });
+    expect(echo.status).toBe(200);
+    expect(echo.body).toContain("quickstart-alice");
+
+    expect((await rawRequest(port, "POST", "/_gateway/logout", { cookie })).status).toBe(204);
+    expect((await rawRequest(port, "GET", "/echo", { cookie })).status).toBe(401);
+  });
+});
+
 describe("npm run dev with a bad configuration", () => {
   it("prints the problem and exits 1 without starting wrangler", async () => {
     const dir = mkdtempSync(join(FAST_TEMP_ROOT, "gateway-dev-bad-"));
