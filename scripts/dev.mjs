@@ -7,7 +7,7 @@
 //    alone: no assertion, on purpose). With two `-c` configs wrangler reads each
 //    worker's `.dev.vars` next to *that* worker's config, so the gateway's secrets belong in
 //    `.dev.vars` beside wrangler.toml (the demo origin needs none). DEV_VARS_PATH names
-//    another file (the tests use one of their own).
+//    another file (the tests use one of their own), passed to wrangler with `--env-file`.
 // 2. `--origin <url>`: write a copy of wrangler.toml without the demo's ORIGIN service binding
 //    and with ORIGIN_URL = <url> to .wrangler/dev-origin/wrangler.json (git-ignored), so the
 //    tracked wrangler.toml stays as it is; its `.dev.vars` is passed with `--env-file`, and
@@ -40,7 +40,10 @@ const GENERATED = {
 
 const { origin, wranglerArgs } = takeOrigin(process.argv.slice(2));
 await ensureDevVars();
-const configArgs = origin ? await configForOrigin(origin, wranglerArgs) : ["-c", "wrangler.toml", "-c", "demo/wrangler.toml"];
+// wrangler reads the `.dev.vars` beside each config by itself; another file must be named, or
+// the check below would pass on it while the gateway started without its secrets (503).
+const demoArgs = ["-c", "wrangler.toml", "-c", "demo/wrangler.toml", ...(process.env.DEV_VARS_PATH ? ["--env-file", devVarsPath] : [])];
+const configArgs = origin ? await configForOrigin(origin, wranglerArgs) : demoArgs;
 await checkFirst(configArgs[1], wranglerArgs);
 runWrangler(["dev", ...configArgs, ...wranglerArgs]);
 
