@@ -58,7 +58,7 @@ function run(vitestArgs, sink) {
     child.stdout.on("data", sink);
     child.stderr.on("data", sink);
   }
-  // Ctrl-C reaches both children through the terminal's process group; a SIGTERM to this
+  // Ctrl-C reaches every child through the terminal's process group; a SIGTERM to this
   // script (CI's timeout) is passed on.
   const stop = () => child.kill("SIGTERM");
   process.once("SIGTERM", stop);

@@ -15,7 +15,7 @@ import { requestSubject, unmetRequirement, type AccessSubject, type RequirementK
 import type { Access, RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie, type SessionCookieSpec } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";
-import type { Decision, GatewayEnv } from "./types";
+import type { Decision, DecisionOutcome, GatewayEnv } from "./types";
 
 export interface DecideOptions {
   /** ROUTES and DEFAULT_ACCESS, compiled once. */
@@ -46,18 +46,19 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     }
     // The access that decides: the strictest of the request's methods (for metrics).
     const deciding = accesses.find((access) => access.kind === "requirements") ?? accesses.find((access) => access.kind === "session") ?? accesses[0]!;
+    const decided = (outcome: DecisionOutcome, reason: string) => onDecision?.(c, { outcome, access: deciding, reason, rule: matched.rule });
     if (accesses.every((access) => access.kind === "public")) {
-      onDecision?.(c, { outcome: "allowed", access: deciding, reason: "public", rule: matched.rule });
+      decided("allowed", "public");
       return next();
     }
     const logged = { path: canonicalPath, method, ...(overrides.length > 0 ? { overrides } : {}) };
     if (!session) {
       const disallowed = c.get("disallowedSession");
       if (disallowed === null) {
-        onDecision?.(c, { outcome: "unauthenticated", access: deciding, reason: "no-session", rule: matched.rule });
+        decided("unauthenticated", "no-session");
         return unauthenticated(c, options.sessionCookie);
       }
-      onDecision?.(c, { outcome: "forbidden", access: deciding, reason: "ALLOWED_USERS", rule: matched.rule });
+      decided("forbidden", "ALLOWED_USERS");
       forbidden({ session: disallowed, ...logged, requirement: "ALLOWED_USERS" });
     }
 
@@ -73,15 +74,15 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
       else if (unmet !== null && failed === null) failed = unmet;
     }
     if (failed !== null) {
-      onDecision?.(c, { outcome: "forbidden", access: deciding, reason: failed, rule: matched.rule });
+      decided("forbidden", failed);
       forbidden({ session: session.id, ...logged, requirement: failed });
     }
     if (maxAgeSeconds !== Infinity) {
-      onDecision?.(c, { outcome: "reauthenticate", access: deciding, reason: "maxAuthAgeSeconds", rule: matched.rule });
+      decided("reauthenticate", "maxAuthAgeSeconds");
       logEvent("access.reauthentication_required", { session: session.id, ...logged, requirement: "maxAuthAgeSeconds", maxAgeSeconds, authenticatedAt: session.authenticatedAt });
       return reauthenticate(c, maxAgeSeconds);
     }
-    onDecision?.(c, { outcome: "allowed", access: deciding, reason: deciding.kind, rule: matched.rule });
+    decided("allowed", deciding.kind);
     return next();
   };
 }

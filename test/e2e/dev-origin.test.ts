@@ -1,14 +1,15 @@
 /**
  * `npm run dev -- --origin <url>`: the gateway in front of your own local app, with the
  * tracked wrangler.toml unchanged — a login through that app and an identity it receives.
- * And `npm run dev` checks the configuration before it starts wrangler.
+ * `npm run dev` in front of the demo origin, as README's quick start uses it. And `npm run
+ * dev` checks the configuration before it starts wrangler.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2E_ADMIN_TOKEN, E2E_SECRET, FAST_TEMP_ROOT, freePort, loginAs, rawRequest, startEchoOrigin, type EchoOrigin } from "./harness";
-import { sessionCookie } from "./helpers";
+import { sessionCookie, sessionSetCookies } from "./helpers";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "node_modules/.bin");
@@ -41,6 +42,19 @@ async function stopDev(dev: DevProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * `npm run dev <args>` on free loopback ports with its own `.dev.vars` and state in `dir`,
+ * once wrangler says it is ready.
+ */
+async function startDevServer(dir: string, args: string[]): Promise<{ dev: DevProcess; port: number }> {
+  writeFileSync(join(dir, ".dev.vars"), `SESSION_SECRET=${E2E_SECRET}\nADMIN_TOKEN=${E2E_ADMIN_TOKEN}\n`);
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const dev = startDev(dir, [...args, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", join(dir, "state"), "--show-interactive-dev-session=false"]);
+  await waitForOutput(dev, `Ready on http://127.0.0.1:${port}`);
+  return { dev, port };
+}
+
 async function waitForOutput(dev: DevProcess, text: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!dev.output.join("").includes(text)) {
@@ -59,24 +73,8 @@ describe("npm run dev -- --origin", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(FAST_TEMP_ROOT, "gateway-dev-origin-"));
-    writeFileSync(join(dir, ".dev.vars"), `SESSION_SECRET=${E2E_SECRET}\nADMIN_TOKEN=${E2E_ADMIN_TOKEN}\n`);
     origin = await startEchoOrigin();
-    port = await freePort();
-    const inspectorPort = await freePort();
-    dev = startDev(dir, [
-      "--origin",
-      origin.url,
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      join(dir, "state"),
-      "--show-interactive-dev-session=false",
-    ]);
-    await waitForOutput(dev, `Ready on http://127.0.0.1:${port}`);
+    ({ dev, port } = await startDevServer(dir, ["--origin", origin.url]));
   }, 120_000);
 
   afterAll(async () => {
@@ -119,11 +117,7 @@ describe("npm run dev (the demo origin, README's quick start)", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(FAST_TEMP_ROOT, "gateway-dev-demo-"));
-    writeFileSync(join(dir, ".dev.vars"), `SESSION_SECRET=${E2E_SECRET}\nADMIN_TOKEN=${E2E_ADMIN_TOKEN}\n`);
-    port = await freePort();
-    const inspectorPort = await freePort();
-    dev = startDev(dir, ["--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", join(dir, "state"), "--show-interactive-dev-session=false"]);
-    await waitForOutput(dev, `Ready on http://127.0.0.1:${port}`);
+    ({ dev, port } = await startDevServer(dir, []));
   }, 120_000);
 
   afterAll(async () => {
@@ -139,9 +133,9 @@ describe("npm run dev (the demo origin, README's quick start)", () => {
 
     // The quick start's curl: the demo's /login answers X-Gateway-Login for any name.
     const login = await rawRequest(port, "POST", "/login", { "content-type": "application/x-www-form-urlencoded" }, "name=quickstart-alice");
-    const setCookie = (login.headers["set-cookie"] ?? []).find((line) => line.startsWith("__Host-session="));
-    expect(setCookie).toBeDefined();
-    const cookie = setCookie!.split(";")[0]!;
+    const [session] = sessionSetCookies(login);
+    expect(session?.value).toBeTruthy();
+    const cookie = sessionCookie(session!.value);
     const echo = await rawRequest(port, "GET", "/echo", { cookie });
     expect(echo.status).toBe(200);
     expect(echo.body).toContain("quickstart-alice");

@@ -153,10 +153,13 @@ describe("I-05 tokens go only where needed", () => {
   });
 });
 
+/**
+ * JSON with every non-ASCII character escaped: a header value carries only bytes, and the
+ * gateway's (or the echo origin's) JSON.parse turns the escapes back into the characters.
+ */
+const asciiJson = (value: unknown) => JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 describe("I-06 claim values are encoded and bounded", () => {
-  // JSON with every non-ASCII character escaped: a header value carries only bytes, and the
-  // gateway's JSON.parse turns the escapes back into the characters.
-  const asciiJson = (value: unknown) => JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
   const loginWith = (claims: unknown) =>
     rawRequest(port, "POST", "/login", { "x-echo-respond": JSON.stringify({ "X-Gateway-Login": typeof claims === "string" ? claims : asciiJson(claims) }) });
   const role = (i: number) => `role-${String(i).padStart(2, "0")}-`.padEnd(100, "x");
@@ -259,13 +262,11 @@ describe("X-05 an X-Gateway-Login with bytes outside ASCII", () => {
   // The origin is a Node server, which writes a header's string as Latin-1 bytes: the raw
   // bytes reach the gateway as a real app's would (the workers pool cannot send them without
   // workerd printing a warning for each). The request's own header is escaped ASCII.
-  const escaped = (value: string) => value.replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
-
   it.each([
     ["Latin-1 (one byte 0xE9)", '{"sub":"jos\u00e9","roles":[]}'],
     ["UTF-8 (bytes 0xC3 0xA9)", Buffer.from('{"sub":"jos\u00e9","roles":[]}').toString("latin1")],
   ])("refuses it in %s rather than decode it lossily: 502, no session", async (_, header) => {
-    const response = await rawRequest(port, "POST", "/login", { "x-echo-respond": escaped(JSON.stringify({ "X-Gateway-Login": header })) });
+    const response = await rawRequest(port, "POST", "/login", { "x-echo-respond": asciiJson({ "X-Gateway-Login": header }) });
     expect(response.status).toBe(502);
     expect(sessionSetCookies(response).filter((cookie) => cookie.value !== "")).toEqual([]);
   });
