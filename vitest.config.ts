@@ -74,10 +74,14 @@ export default defineConfig({
           // project beside the e2e one (docs/development.md has the timings).
           maxWorkers: 3,
           // One module graph per worker, not per file: evaluating the Worker's modules again
-          // for each of 46 files was two thirds of this project's time (import 66 s → 9 s).
+          // for each of 46 files was two thirds of this project's time (import 66 s → 15 s in a
+          // full run).
           // So files share module state and Durable Object storage: a test names its own users
           // (uniqueUser) and restores what it mocks.
           isolate: false,
+          // Three files at a time beside the e2e and tools projects on 2 cores: a test of 40
+          // logins at once once took over vitest's default 5 s; the e2e project allows 60 s.
+          testTimeout: 20_000,
           globalSetup: ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
