@@ -40,20 +40,14 @@ export default defineConfig({
       {
         // Unit and integration tests inside workerd, through the Worker's fetch handler.
         plugins: [
-          cloudflareTest(({ inject }) => ({
+          cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
+                // Only the gateway's settings: what the global setups start (OpenID Providers,
+                // origin routers) reaches the tests through vitest's inject (test/oidc/helpers.ts,
+                // test/differential/harness.ts), since any other binding is an unknown setting.
                 ...testBindings,
-                // The OpenID Providers that test/oidc/global-setup.mjs starts (test/oidc/helpers.ts).
-                TEST_OIDC_PROVIDER_ISSUER: inject<string>("oidcProviderIssuer"),
-                TEST_FAKE_PROVIDER_ISSUER: inject<string>("fakeProviderIssuer"),
-                TEST_FAKE_PROVIDER_SIGNING_JWK: inject<string>("fakeProviderSigningJwk"),
-                // The origin routers test/differential/global-setup.mjs starts (test/differential/harness.ts).
-                TEST_EXPRESS_ORIGIN_PORT: inject<string>("expressOriginPort"),
-                TEST_FLASK_ORIGIN_PORT: inject<string>("flaskOriginPort"),
-                TEST_RAILS_ORIGIN_PORT: inject<string>("railsOriginPort"),
-                TEST_JAVA_LIKE_ORIGIN_PORT: inject<string>("javaLikeOriginPort"),
               },
               serviceBindings: { ORIGIN: "echo-origin" },
               workers: [
@@ -65,7 +59,7 @@ export default defineConfig({
                 },
               ],
             },
-          })),
+          }),
         ],
         test: {
           name: "workers",

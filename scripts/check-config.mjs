@@ -29,6 +29,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECRETS = ["SESSION_SECRET", "ADMIN_TOKEN", "OIDC_CLIENT_SECRET"];
 /** Assumed for a missing required secret with --without-secrets: long enough, never used. */
 const PLACEHOLDER_SECRET = "x".repeat(32);
+/** The validator's bundle (a promise of its text), built once per process: a caller may check many configurations. */
+let validatorScript;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { exitCode } = await checkConfig(process.argv.slice(2), { cwd: process.cwd() });
@@ -161,9 +163,9 @@ export function parseDotenv(text) {
   return values;
 }
 
-async function runValidator(settings, bindings, compatibilityDate) {
-  const [{ build }, { convertV4MiniflareOptions, Log, LogLevel, Miniflare }] = await Promise.all([import("esbuild"), import("miniflare")]);
-  const bundle = await build({
+async function validatorBundle() {
+  const { build } = await import("esbuild");
+  validatorScript ??= build({
     entryPoints: [path.join(root, "src/config/check-entry.ts")],
     bundle: true,
     write: false,
@@ -173,14 +175,25 @@ async function runValidator(settings, bindings, compatibilityDate) {
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
     logLevel: "error",
-  });
+  }).then(
+    (bundle) => bundle.outputFiles[0].text,
+    (error) => {
+      validatorScript = undefined;
+      throw error;
+    },
+  );
+  return validatorScript;
+}
+
+async function runValidator(settings, bindings, compatibilityDate) {
+  const [script, { convertV4MiniflareOptions, Log, LogLevel, Miniflare }] = await Promise.all([validatorBundle(), import("miniflare")]);
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       log: new Log(LogLevel.NONE),
       cf: false,
       // The validator logs what it finds as JSON lines; the answer below says it for a person.
       handleStructuredLogs: () => {},
-      workers: [{ name: "gateway-check", modules: true, script: bundle.outputFiles[0].text, compatibilityDate }],
+      workers: [{ name: "gateway-check", modules: true, script, compatibilityDate }],
     }),
   );
   try {

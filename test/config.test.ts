@@ -371,11 +371,8 @@ describe("resolveConfig: problems", () => {
 });
 
 describe("resolveConfig: warnings (legal, but probably not what was meant)", () => {
-  /** The base bindings without the test-only ones (TEST_*), which are unknown to the gateway. */
-  const known = Object.fromEntries(Object.entries(base).filter(([name]) => !name.startsWith("TEST_"))) as unknown as Env;
-
   async function warningsOf(overrides: Record<string, unknown>): Promise<string[]> {
-    const result = await resolveConfig({ ...known, ...overrides } as Env);
+    const result = await resolveConfig({ ...base, ...overrides } as Env);
     return result.warnings.map((warning) => warning.message);
   }
 
@@ -404,7 +401,7 @@ describe("resolveConfig: warnings (legal, but probably not what was meant)", () 
   });
 
   it("reports the warnings of an invalid configuration too, and logs each one", async () => {
-    const result = await resolveConfig({ ...known, MAX_SESSION_PER_USER: "3", AUTH_MODE: "magic" } as Env);
+    const result = await resolveConfig({ ...base, MAX_SESSION_PER_USER: "3", AUTH_MODE: "magic" } as Env);
     expect(result.ok).toBe(false);
     expect(result.warnings.map((warning) => warning.event)).toEqual(["config.unknown_setting"]);
     const line = JSON.parse(String(consoleWarn.mock.calls[0]![0])) as Record<string, unknown>;
@@ -414,7 +411,7 @@ describe("resolveConfig: warnings (legal, but probably not what was meant)", () 
   it("is logged by the Worker once per isolate, not once per request", async () => {
     const { createGateway } = await import("../src/app");
     const worker = createGateway();
-    const workerEnv = { ...known, MAX_SESSION_PER_USER: "3" } as Env;
+    const workerEnv = { ...base, MAX_SESSION_PER_USER: "3" } as Env;
     for (let i = 0; i < 3; i++) await worker.fetch!(new Request("https://gateway.example/_gateway/session") as never, workerEnv, {} as ExecutionContext);
     const logged = consoleWarn.mock.calls.map(([line]) => String(line)).filter((line) => line.includes("config.unknown_setting"));
     expect(logged).toHaveLength(1);

@@ -2,7 +2,7 @@
 // differential suite (test/differential/*.test.ts) puts behind the gateway — Express, Flask,
 // Rails routing and the Java-like stand-in — each on 127.0.0.1 on a port it picks itself.
 // Each prints `listening <port>` once it accepts connections; the ports reach the Worker
-// tests as bindings (vitest.config.ts). Flask and Rails come from Debian packages
+// tests through vitest's provide/inject (test/differential/harness.ts). Flask and Rails come from Debian packages
 // (python3-flask; ruby-actionpack, ruby-rack, ruby-webrick), which .ci/run installs.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";

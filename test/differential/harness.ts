@@ -5,23 +5,34 @@
  * body `{"error": ...}` or an HTML page).
  */
 import { env } from "cloudflare:workers";
+import { inject } from "vitest";
 import type { Env } from "../../src/env";
 import { cookie, gatewayFetchIn, login, uniqueUser } from "../helpers";
 import { HANDLER_REQUIRES, IDENTITIES, meets, PATHS, SUITE_ROUTES, VARIANTS, type Identity, type Variant } from "./corpus";
 
 export interface OriginUnderTest {
   readonly name: string;
-  /** The binding vitest.config.ts fills with the port global-setup.mjs provided. */
-  readonly portBinding: string;
+  /** The name global-setup.mjs provides its port under. */
+  readonly port: OriginPortKey;
   /** Whether the origin ignores case, so the operator must set CASE_INSENSITIVE_PATHS. */
   readonly ignoresCase: boolean;
 }
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    expressOriginPort: string;
+    flaskOriginPort: string;
+    railsOriginPort: string;
+    javaLikeOriginPort: string;
+  }
+}
+type OriginPortKey = "expressOriginPort" | "flaskOriginPort" | "railsOriginPort" | "javaLikeOriginPort";
+
 export const ORIGINS: readonly OriginUnderTest[] = [
-  { name: "Express", portBinding: "TEST_EXPRESS_ORIGIN_PORT", ignoresCase: true },
-  { name: "Flask", portBinding: "TEST_FLASK_ORIGIN_PORT", ignoresCase: false },
-  { name: "Rails", portBinding: "TEST_RAILS_ORIGIN_PORT", ignoresCase: false },
-  { name: "Java-like", portBinding: "TEST_JAVA_LIKE_ORIGIN_PORT", ignoresCase: true },
+  { name: "Express", port: "expressOriginPort", ignoresCase: true },
+  { name: "Flask", port: "flaskOriginPort", ignoresCase: false },
+  { name: "Rails", port: "railsOriginPort", ignoresCase: false },
+  { name: "Java-like", port: "javaLikeOriginPort", ignoresCase: true },
 ];
 
 const testEnv = env as unknown as Env & Record<string, string | undefined>;
@@ -31,8 +42,8 @@ const testEnv = env as unknown as Env & Record<string, string | undefined>;
  * configuration per env object, and a fresh object per request would validate it each time.
  */
 export function gatewayEnvFor(origin: OriginUnderTest): Env {
-  const port = testEnv[origin.portBinding];
-  if (!port) throw new Error(`${origin.portBinding} is not bound: is test/differential/global-setup.mjs in vitest.config.ts?`);
+  const port = inject(origin.port);
+  if (!port) throw new Error(`${origin.port} was not provided: is test/differential/global-setup.mjs in vitest.config.ts?`);
   return {
     ...testEnv,
     ORIGIN: undefined,

@@ -1,7 +1,7 @@
 // vitest globalSetup (Node side) for the workers project: a real OpenID Provider
 // (`oidc-provider`, scripts/local-oidc-provider.mjs) and the fake one for negative cases
-// (fake-provider.mjs), both on 127.0.0.1. Their issuers reach the Worker tests as bindings
-// (vitest.config.ts passes what is provided here into miniflare), see test/oidc/helpers.ts.
+// (fake-provider.mjs), both on 127.0.0.1. Their issuers reach the Worker tests through
+// vitest's provide/inject (test/oidc/helpers.ts).
 import { startLocalProvider } from "../../scripts/local-oidc-provider.mjs";
 import { startFakeProvider } from "./fake-provider.mjs";
 
