@@ -1,6 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { SlowFilesFirst } from "./test/slow-files-first";
 
 /** Settings every test file starts from; tests that need others pass their own env. */
 export const testBindings = {
@@ -37,8 +36,6 @@ export default defineConfig({
   test: {
     // Logs (one JSON line per event) only for failing tests.
     silent: "passed-only",
-    // The longest files first, with or without vitest's results cache (test/slow-files-first.ts).
-    sequence: { sequencer: SlowFilesFirst },
     projects: [
       {
         // Unit and integration tests inside workerd, through the Worker's fetch handler.
