@@ -77,6 +77,8 @@ export default defineConfig({
           // logins at once once took over vitest's default 5 s; the e2e project allows 60 s.
           testTimeout: 20_000,
           globalSetup: ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs"],
+          // Console lines stay in workerd unless their test fails (test/held-console.ts).
+          setupFiles: ["./test/held-console.ts"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
         },
