@@ -11,6 +11,13 @@ import type { Env } from "../src/env";
 import { sessionStub } from "../src/session/stubs";
 import { adminFetch, COOKIE_NAME, fetchWithSession, gatewayFetchWith, login, uniqueUser } from "./helpers";
 
+/**
+ * How long a test waits for an effect that follows an event (the origin's leg closed, the
+ * session object's lastSeenAt): vitest's default of 1 s once ran out on a loaded 2-core machine,
+ * with the effect still to come. Bounds that are guarantees are asserted on their own.
+ */
+const EVENTUALLY = { timeout: 10_000 };
+
 const bindings = env as unknown as Env;
 
 /** An origin whose WebSocket echoes every frame and records it, and whose /events streams. */
@@ -110,7 +117,7 @@ async function expectEndedBySession(open: OpenSocket, origin: ReturnType<typeof 
   expect(closed).toMatchObject({ code: 1008, reason: "session ended" });
   expect(closed.at - endedAt).toBeLessThan(1000);
   // The origin's leg is closed too.
-  await vi.waitFor(() => expect(origin.originCloses).toEqual([{ code: 1008, reason: "session ended" }]));
+  await vi.waitFor(() => expect(origin.originCloses).toEqual([{ code: 1008, reason: "session ended" }]), EVENTUALLY);
   // Nothing sent after the end reaches the origin.
   const before = origin.received.length;
   try {
@@ -150,7 +157,7 @@ describe("a WebSocket with a session", () => {
     expect(await roundTrip(open, big)).toBe(big);
     expect(origin.received[0]).toBe("hello");
     open.socket.close(4001, "bye for now");
-    await vi.waitFor(() => expect(origin.originCloses).toEqual([{ code: 4001, reason: "bye for now" }]));
+    await vi.waitFor(() => expect(origin.originCloses).toEqual([{ code: 4001, reason: "bye for now" }]), EVENTUALLY);
   });
 
   it("passes the origin's close code and reason to the client", async () => {
@@ -247,7 +254,7 @@ describe("a WebSocket with a session", () => {
     expect(patch.status).toBe(200);
     const closed = await open.closed;
     expect(closed).toMatchObject({ code: 1008, reason: "identity changed" });
-    await vi.waitFor(() => expect(origin.originCloses).toEqual([{ code: 1008, reason: "identity changed" }]));
+    await vi.waitFor(() => expect(origin.originCloses).toEqual([{ code: 1008, reason: "identity changed" }]), EVENTUALLY);
     // The session lives on: a new socket is relayed, and requests see the new roles.
     const again = await openSocket(origin, token);
     expect(await roundTrip(again, "as user")).toBe("as user");
@@ -264,7 +271,7 @@ describe("a WebSocket with a session", () => {
       // Fake Date still moves with the real clock within a step: the frame's own time.
       expect(Date.parse(view.lastSeenAt)).toBeGreaterThanOrEqual(t0 + 400_000);
       expect(Date.parse(view.lastSeenAt)).toBeLessThan(t0 + 410_000);
-    });
+    }, EVENTUALLY);
     // 800 s after login, 400 s after the frame: alive, because of the frame.
     vi.setSystemTime(t0 + 800_000);
     await runDurableObjectAlarm(sessionStub(bindings, id));
@@ -334,6 +341,6 @@ describe("a streamed response with a session", () => {
     const endedAt = Date.now();
     await expect(reader.read()).rejects.toThrow();
     expect(Date.now() - endedAt).toBeLessThan(1000);
-    await vi.waitFor(() => expect(origin.streamCancelled).toBe(true));
+    await vi.waitFor(() => expect(origin.streamCancelled).toBe(true), EVENTUALLY);
   });
 });
