@@ -4,7 +4,7 @@
  * with node:http so raw paths reach the gateway exactly as written (curl --path-as-is style).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
 import { WebSocketServer } from "ws";
 import { createServer, type AddressInfo } from "node:net";
@@ -174,13 +174,48 @@ async function killGroup(child: ChildProcess): Promise<void> {
   }
 }
 
-export function freePort(): Promise<number> {
+/**
+ * A free loopback port for a server that binds it later (wrangler's `--port`, `--inspector-port`),
+ * taken below the kernel's ephemeral range. A port from that range (what `listen(0)` gives) can
+ * become the local port of any outgoing connection in the meantime, and with three test
+ * projects running side by side one did (CI: wrangler's "Address already in use"). Below the
+ * range only another listener can take it.
+ */
+export async function freePort(): Promise<number> {
+  const rangeStart = ephemeralRangeStart();
+  if (rangeStart === null || rangeStart <= LOWEST_PORT) return listenOn(0);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const candidate = LOWEST_PORT + Math.floor(Math.random() * (rangeStart - LOWEST_PORT));
+    try {
+      return await listenOn(candidate);
+    } catch {
+      // Taken: another one.
+    }
+  }
+  throw new Error(`no free loopback port between ${LOWEST_PORT} and ${rangeStart}`);
+}
+
+/** Clear of the registered ports most services use. */
+const LOWEST_PORT = 10_000;
+
+/** Where Linux starts handing out ports to outgoing connections; null elsewhere. */
+function ephemeralRangeStart(): number | null {
+  try {
+    const start = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(start) ? start : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Listens on 127.0.0.1:`port` (0: any), closes again, and answers the port. */
+function listenOn(port: number): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePromise(port));
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address() as AddressInfo;
+      server.close(() => resolvePromise(bound));
     });
   });
 }
