@@ -5,7 +5,7 @@
  * body `{"error": ...}` or an HTML page).
  */
 import { env } from "cloudflare:workers";
-import { inject } from "vitest";
+import { inject, type ProvidedContext } from "vitest";
 import type { Env } from "../../src/env";
 import { cookie, gatewayFetchIn, login, uniqueUser } from "../helpers";
 import { HANDLER_REQUIRES, IDENTITIES, meets, PATHS, SUITE_ROUTES, VARIANTS, type Identity, type Variant } from "./corpus";
@@ -26,7 +26,7 @@ declare module "vitest" {
     javaLikeOriginPort: string;
   }
 }
-type OriginPortKey = "expressOriginPort" | "flaskOriginPort" | "railsOriginPort" | "javaLikeOriginPort";
+type OriginPortKey = Extract<keyof ProvidedContext, `${string}OriginPort`>;
 
 export const ORIGINS: readonly OriginUnderTest[] = [
   { name: "Express", port: "expressOriginPort", ignoresCase: true },
