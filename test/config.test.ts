@@ -279,9 +279,9 @@ describe("resolveConfig: problems", () => {
     ["LOGIN_ROUTES", { LOGIN_ROUTES: ["/a/("] }, ['LOGIN_ROUTES[0] ("/a/(")', "not a valid URLPattern"]],
     ["AUTH_MODE", { AUTH_MODE: "magic" }, ['AUTH_MODE ("magic")', '"delegated"']],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: undefined }, ["ORIGIN_URL is not set", "ORIGIN service binding"]],
-    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://user:pw@origin.example/app" }, ['ORIGIN_URL ("https://user:pw@origin.example/app")', "no query, fragment or credentials"]],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://user:pw@origin.example/app" }, ['ORIGIN_URL ("https://***@origin.example/app")', "no query, fragment or credentials"]],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/app#top" }, ['ORIGIN_URL ("https://origin.example/app#top")']],
-    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/?x=1" }, ['ORIGIN_URL ("https://origin.example/?x=1")']],
+    ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/?x=1" }, ['ORIGIN_URL ("https://origin.example/?***")']],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "ftp://origin.example" }, ['ORIGIN_URL ("ftp://origin.example")']],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "origin.example" }, ['ORIGIN_URL ("origin.example")', "absolute http(s) URL"]],
     ["SESSION_SECRET", { SESSION_SECRET: undefined }, ["SESSION_SECRET is not set"]],
@@ -353,6 +353,20 @@ describe("resolveConfig: problems", () => {
     for (const text of [...problems, logged]) {
       for (const value of [SECRET, ...secrets, "short-admin-token"]) expect(text).not.toContain(value);
     }
+  });
+
+  it.each([
+    ["ORIGIN_URL with credentials", { ORIGIN: undefined, ORIGIN_URL: "https://deploy:hunter2-secret@origin.example/app" }],
+    ["ORIGIN_URL with a password holding @ and /", { ORIGIN: undefined, ORIGIN_URL: "https://deploy:p@ss/hunter2-secret@origin.example" }],
+    ["ORIGIN_URL with a key in the query", { ORIGIN: undefined, ORIGIN_URL: "https://origin.example/?api_key=hunter2-secret" }],
+    ["an ORIGINS entry with credentials", { ORIGINS: { blog: "https://deploy:hunter2-secret@blog.example" } }],
+    ["ORIGINS that is not valid JSON", { ORIGINS: `{"blog": "https://deploy:hunter2-secret@blog.example"` }],
+    ["ORIGINS whose @ falls past the quoting length", { ORIGINS: `{"pad": "${"x".repeat(40)}", "app": "https://deploy:hunter2-${"y".repeat(90)}@app.example"` }],
+  ])("masks the credentials of %s in the problem and the config.invalid line (R10)", async (_, overrides) => {
+    const problems = await problemsOf(overrides as Partial<Env>);
+    const logged = consoleError.mock.calls.flat().join("\n");
+    expect(logged).toContain("config.invalid");
+    for (const text of [...problems, logged]) expect(text).not.toContain("hunter2");
   });
 
   it("logs the problems as one config.invalid line", async () => {

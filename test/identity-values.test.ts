@@ -48,9 +48,25 @@ describe("client-chosen forwarding and identity headers (X-07)", () => {
     "X-Goog-Authenticated-User-Email", "X-Goog-Authenticated-User-Id", "Cf-Access-Jwt-Assertion", "Cf-Access-Authenticated-User-Email",
     "X-Amzn-Oidc-Identity", "True_Client_IP", "X_WEBAUTH_USER",
   ];
+  // The second attack review's (R11), and the other proxies' identity and certificate headers.
+  const forgedR11 = [
+    "Proxy-Client-IP", "WL-Proxy-Client-IP", "X-Forwarded", "Forwarded-For", "X-Consumer-Username", "X-Authenticated-Userid",
+    "X-Userinfo", "X-Consumer-ID", "X-Auth-Request-User", "X-Auth-Request-Email", "Remote-Groups", "Remote-Email",
+    "X-Pomerium-Jwt-Assertion", "X-Authentik-Username", "X-Vouch-User", "X-SSL-Client-Cert", "X-Client-Cert", "SSL_CLIENT_CERT",
+    "X-ARR-ClientCert", "X-Forwarded-Client-Cert", "WL_Proxy_Client_IP",
+  ];
 
   it("never forwards any of them, anonymous or logged in", async () => {
     const headers = Object.fromEntries(forged.map((name) => [name, "attacker"]));
+    const { token } = await login(uniqueUser());
+    for (const response of [await gatewayFetch("/public/x", { headers }), await fetchWithSession(token, "/anything", { headers })]) {
+      const body = await response.json<EchoBody>();
+      expect(body.headers.filter(([, value]) => value === "attacker")).toEqual([]);
+    }
+  });
+
+  it("never forwards the address, identity and certificate headers of common proxies (R11)", async () => {
+    const headers = Object.fromEntries(forgedR11.map((name) => [name, "attacker"]));
     const { token } = await login(uniqueUser());
     for (const response of [await gatewayFetch("/public/x", { headers }), await fetchWithSession(token, "/anything", { headers })]) {
       const body = await response.json<EchoBody>();

@@ -263,7 +263,24 @@ function deepestIssues(issues: readonly v.BaseIssue<unknown>[]): v.BaseIssue<unk
   return issues.flatMap((issue) => issue.issues && issue.type !== "union" ? deepestIssues(issue.issues) : [issue]);
 }
 
+/**
+ * A setting's value as a problem or a log line quotes it: JSON, at most 120 characters, and
+ * with what a URL in it could carry as a secret masked first — the user and password before
+ * `@`, and the query (`https://***@origin.internal/?***`) — so a misspelt ORIGIN_URL never puts
+ * its credentials into `config.invalid` or `npm run check`'s output (R10).
+ */
 export function quote(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = withoutUrlSecrets(JSON.stringify(value) ?? String(value));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+// scheme://anything-up-to-the-last-@ before a space or quote; greedy, so a password with `@`,
+// `/` or `:` in it is masked whole (an over-masked path does no harm in an error message).
+const URL_USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^\s"']*@/gi;
+// The query of a URL (its values are where API keys go): from `?` to a space, quote or `#`.
+const URL_QUERY = /\b([a-z][a-z\d+.-]*:\/\/[^\s"'?#]*)\?[^\s"'#]*/gi;
+
+/** Masks URL credentials and queries anywhere in a text (R10). */
+export function withoutUrlSecrets(text: string): string {
+  return text.replace(URL_USERINFO, "$1***@").replace(URL_QUERY, "$1?***");
 }

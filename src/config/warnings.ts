@@ -2,6 +2,7 @@
  * What is legal but probably not what the operator meant. The Worker logs each of these once
  * per isolate (resolve.ts); `npm run check` prints them (scripts/check-config.mjs).
  */
+import { withoutUrlSecrets } from "./schemas";
 import { SETTINGS } from "./settings";
 import { closestName } from "./suggest";
 
@@ -46,7 +47,7 @@ export function originWarnings(env: { ORIGIN_URL?: unknown; ORIGIN?: unknown }):
       message:
         "ORIGIN_URL is ignored: the ORIGIN service binding is set and takes precedence. Remove one of them " +
         "(for your own app, delete the [[services]] block of wrangler.toml, or run `npm run dev -- --origin <url>`)",
-      fields: { ORIGIN_URL: env.ORIGIN_URL },
+      fields: { ORIGIN_URL: typeof env.ORIGIN_URL === "string" ? withoutUrlSecrets(env.ORIGIN_URL) : env.ORIGIN_URL },
     },
   ];
 }

@@ -10,7 +10,9 @@ import { asOriginReadsIt } from "./header-names";
  * I-02, R-07, X-07): forwarding information (the address, scheme and host an origin may take
  * as the client's), the identity headers of other proxies that origins are configured to trust
  * (Grafana's `X-WEBAUTH-USER`, Azure's `X-MS-CLIENT-PRINCIPAL-*`, IAP's
- * `X-Goog-Authenticated-User-*`, Cloudflare Access's `Cf-Access-*`), and the method and path
+ * `X-Goog-Authenticated-User-*`, Cloudflare Access's `Cf-Access-*`, Kong's `X-Consumer-*` and
+ * `X-Authenticated-*`, oauth2-proxy's `X-Auth-Request-*`, Authelia's `Remote-*`, Pomerium's,
+ * authentik's and Vouch's own), client-certificate headers that TLS terminators set, and the method and path
  * overrides that some frameworks honour (IIS, Symfony, Express method-override), which would
  * run another method or path than the one authorized. Matched with `_` read as `-`.
  */
@@ -29,6 +31,12 @@ const CLIENT_FORBIDDEN = new Set([
   "x-remote-addr",
   "x-envoy-external-address",
   "x-proxyuser-ip",
+  "proxy-client-ip", // WebLogic and Tomcat's RemoteIpValve-style setups
+  "wl-proxy-client-ip",
+  "forwarded-for",
+  "x-forwarded", // the bare name some frameworks read beside X-Forwarded-For (the prefix below needs a dash)
+  "x-real-forwarded-for",
+  "x-client-addr",
   // scheme and host
   "x-scheme",
   "x-url-scheme",
@@ -36,17 +44,30 @@ const CLIENT_FORBIDDEN = new Set([
   "x-arr-ssl",
   "x-host",
   // identities other proxies assert
-  "remote-user",
   "x-remote-user",
   "x-user",
   "x-email",
+  "x-userinfo", // Kong's OIDC plugin: the userinfo, base64 JSON
+  "x-id-token",
+  "x-access-token",
+  "x-credential-identifier",
+  "x-anonymous-consumer",
+  // client certificates, as TLS terminators pass them on (Apache, nginx, IIS ARR, Envoy)
+  "ssl-client-cert",
+  "x-ssl-client-cert",
+  "x-client-cert",
+  "x-client-verify",
+  "x-ssl-client-verify",
+  "x-client-dn",
+  "x-ssl-client-dn",
+  "x-arr-clientcert",
   // method and path overrides
   "x-http-method-override",
   "x-http-method",
   "x-method-override",
 ]);
 
-/** Prefixes of the same kinds: `x-forwarded-*` and `x-original-*` (URL, URI, Host, For). */
+/** Prefixes of the same kinds: `x-forwarded-*` (Envoy's X-Forwarded-Client-Cert too) and `x-original-*` (URL, URI, Host, For). */
 const CLIENT_FORBIDDEN_PREFIXES = [
   "x-forwarded-",
   "x-original-",
@@ -56,6 +77,15 @@ const CLIENT_FORBIDDEN_PREFIXES = [
   "x-goog-authenticated-user-",
   "x-amzn-oidc-",
   "cf-access-",
+  "x-consumer-", // Kong: X-Consumer-Username, -ID, -Custom-ID, -Groups
+  "x-authenticated-", // Kong: X-Authenticated-Userid, -Scope, -Groups
+  "x-auth-request-", // oauth2-proxy
+  "remote-", // Authelia: Remote-User, Remote-Groups, Remote-Name, Remote-Email
+  "x-pomerium-",
+  "x-authentik-",
+  "x-vouch-",
+  "x-ssl-client-",
+  "x-client-cert-",
 ];
 
 function isClientForbidden(name: string): boolean {

@@ -116,6 +116,18 @@ SOMETHING_ELSE = "x"
     expect(result.output).toContain("check: the configuration is valid, with 4 warnings");
   });
 
+  it("masks credentials in ORIGIN_URL and ORIGINS in every line it prints (R10)", async () => {
+    const dir = project(
+      `${BASE}\n[vars]\nORIGIN_URL = "https://deploy:hunter2-secret@origin.example/app"\nORIGINS = '{"blog": "https://blog:hunter2-other@blog.example/?token=hunter2-key"}'\n`,
+      GOOD_SECRETS,
+    );
+    const result = await check(dir);
+    expect(result.exitCode).toBe(1);
+    expect(result.problems).toHaveLength(2);
+    expect(result.output).toContain('ORIGIN_URL ("https://***@origin.example/app")');
+    expect(result.output).not.toContain("hunter2");
+  });
+
   it("refuses an ORIGIN given as a variable instead of a service binding", async () => {
     const dir = project(`${BASE}\n[vars]\nORIGIN = "http://127.0.0.1:3000"\n`, GOOD_SECRETS);
     const result = await check(dir);
@@ -143,7 +155,7 @@ SOMETHING_ELSE = "x"
     );
     expect((await check(dir)).exitCode).toBe(0);
     const staging = await check(dir, "--env", "staging");
-    expect(staging.problems).toEqual([expect.stringContaining('ORIGIN_URL ("https://staging.example/path?x=1")')]);
+    expect(staging.problems).toEqual([expect.stringContaining('ORIGIN_URL ("https://staging.example/path?***")')]);
     expect(staging.output).toContain("check: wrangler.toml [env.staging] + .dev.vars");
   });
 
