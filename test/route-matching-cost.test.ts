@@ -5,8 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalizePath, MAX_PATH_LENGTH } from "../src/http/canonical-path";
-import { compileRulePattern } from "../src/policy/routes";
+import { canonicalizePath, MAX_PATH_LENGTH, MAX_PATH_SEGMENTS } from "../src/http/canonical-path";
+import { compileRoutePolicy, compileRulePattern } from "../src/policy/routes";
+import { gatewayFetch, gatewayFetchWith } from "./helpers";
 
 /** Every rule shape docs/ and README show, and the parts URLPattern can build them from. */
 const SHAPES = [
@@ -48,9 +49,11 @@ const PIECES = ["/", ".", "..", "a", "b", "A", "-", "x", "7", "json", "%C3%A9"];
 /** Paths built from the shape's own fixed text and a few others, canonical as a rule sees them. */
 function pathsAround(shape: string): fc.Arbitrary<string> {
   const fixed = shape.split(/:\w+|\([^)]*\)|[*{}?+]/).filter((text) => text !== "");
-  const pieces = [...new Set([...PIECES, ...fixed, ...fixed.flatMap((text) => text.split(/(?=[/.])/))])];
+  const own = [...new Set([...fixed, ...fixed.flatMap((text) => text.split(/(?=[/.])/))])];
+  // The shape's own text three times as often, so that matching paths come up as well.
+  const piece = fc.oneof({ arbitrary: fc.constantFrom(...own), weight: 3 }, { arbitrary: fc.constantFrom(...PIECES), weight: 2 });
   return fc
-    .array(fc.constantFrom(...pieces), { maxLength: 8 })
+    .array(piece, { maxLength: 8 })
     .map((chosen) => canonicalizePath(`/${chosen.join("")}`.replace(/\/\/+/g, "/")))
     .filter((canonical) => canonical.ok)
     .map((canonical) => (canonical.ok ? canonical.path : ""));
@@ -70,5 +73,78 @@ describe("rule matching (R4)", () => {
     );
     // Both answers came up, so the paths exercised the rule rather than missing it throughout.
     expect(seen).toEqual(new Set([true, false]));
+  });
+});
+
+/** The documented shapes (README, docs/), the issue's `/files/:name.:ext`, and neighbours. */
+const DOCUMENTED_SHAPES = ["/users/:id", "/files/:name.:ext", "/api/*", "/admin{/*}?", "/admin", "/api/reports/:id", "/static/*", "/health", "/login"];
+const BOUND_PER_PATH_MS = 50;
+
+/** Long runs of what a `[^/]+?` group can split many ways, after a prefix a rule begins with. */
+const adversarialPath = fc
+  .record({
+    prefix: fc.constantFrom("/", "/users/", "/files/", "/files/a", "/api/", "/admin", "/api/reports/", "/static/"),
+    unit: fc.constantFrom(".", "-", "a.", ".a", ".-", "a/", "./", "x.y/", "files/", "users/1.", "..a"),
+    length: fc.integer({ min: 1, max: MAX_PATH_LENGTH }),
+    end: fc.constantFrom("", "/", "/x", "x", ".", "%41", "/."),
+  })
+  .map(({ prefix, unit, length, end }) => {
+    const body = unit.repeat(Math.ceil(length / unit.length));
+    return `${prefix}${body}${end}`.slice(0, MAX_PATH_LENGTH);
+  });
+
+describe("the cost of matching (R4)", () => {
+  it.each([false, true])("matches adversarial paths up to the length limit in a few milliseconds against every documented rule shape (ignoring case: %s)", (caseInsensitive) => {
+    // One policy per shape, so each shape is tried on every path (the first match would stop).
+    const policies = DOCUMENTED_SHAPES.map((path) => compileRoutePolicy({ rules: [{ path, access: { kind: "public" } }], defaultAccess: { kind: "session" }, caseInsensitivePaths: caseInsensitive }));
+    fc.assert(
+      fc.property(adversarialPath, (raw) => {
+        const canonical = canonicalizePath(raw, { caseInsensitive });
+        if (!canonical.ok) return;
+        for (const [index, policy] of policies.entries()) {
+          const startedAt = performance.now();
+          policy.match("GET", canonical.path, "gateway.example");
+          const elapsedMs = performance.now() - startedAt;
+          expect(elapsedMs, `${DOCUMENTED_SHAPES[index]} against ${raw.slice(0, 40)}… (${raw.length} characters)`).toBeLessThan(BOUND_PER_PATH_MS);
+        }
+      }),
+      // No shrinking: on a backtracking matcher each smaller case costs seconds again.
+      { numRuns: 150, endOnFailure: true },
+    );
+  });
+
+  it("answers 4,000 dots against /files/:name.:ext in well under a second", async () => {
+    const routes = JSON.stringify([{ path: "/files/:name.:ext", access: "public" }]);
+    await gatewayFetchWith({ ROUTES: routes }, "/files/a.txt"); // the settings are compiled once
+    for (const path of [`/files/${".".repeat(4000)}/x`, `/files/a${".".repeat(4000)}/x`, `/files/${"a.".repeat(2000)}/x`]) {
+      const startedAt = performance.now();
+      const response = await gatewayFetchWith({ ROUTES: routes }, path);
+      const elapsedMs = performance.now() - startedAt;
+      expect(response.status).toBe(401); // no rule matches: DEFAULT_ACCESS, a session
+      expect(elapsedMs).toBeLessThan(250);
+    }
+  });
+});
+
+describe("the path limits (R4)", () => {
+  it.each([
+    ["over 4,096 characters", `/public/${"a".repeat(MAX_PATH_LENGTH)}`],
+    ["over 128 segments", `/public${"/a".repeat(MAX_PATH_SEGMENTS)}`],
+  ])("refuses a path %s with 414 and the generic answer, before any rule", async (_name, path) => {
+    const response = await gatewayFetch(path);
+    expect(response.status).toBe(414);
+    expect(await response.json()).toEqual({ error: "uri_too_long" });
+  });
+
+  it("answers a browser navigation to an over-long path with a 414 page", async () => {
+    const response = await gatewayFetch(`/public/${"a".repeat(MAX_PATH_LENGTH)}`, { headers: { accept: "text/html", "sec-fetch-mode": "navigate" } });
+    expect(response.status).toBe(414);
+    expect(await response.text()).toContain("Address too long");
+  });
+
+  it("serves a public path at exactly the limits", async () => {
+    const deep = `/public${"/a".repeat(MAX_PATH_SEGMENTS - 1)}`;
+    const long = `/public/${"a".repeat(MAX_PATH_LENGTH - "/public/".length)}`;
+    for (const path of [deep, long]) expect((await gatewayFetch(path)).status, path.slice(0, 20)).toBe(200);
   });
 });
