@@ -33,6 +33,8 @@ export interface LinearMatcherOptions {
 }
 
 const notSlash: CharTest = (char) => char !== "/";
+// The regexp's `.` skips line terminators; a canonical path holds none (control bytes and raw
+// non-ASCII are refused), so every character it holds is one `.` matches.
 const anyChar: CharTest = () => true;
 const text = (value: string): Expression => ({ op: "text", text: value });
 const optional = (item: Expression): Expression => ({ op: "optional", item });

@@ -36,7 +36,7 @@ function regexpGroupTest(pattern: URLPattern, formatTail: boolean): PathTest {
 }
 
 /** The path, and the path with each tail `(\.[^/]*)?/?` it ends with taken off. */
-export function withoutTail(path: string): string[] {
+function withoutTail(path: string): string[] {
   const candidates = [path];
   const bare = path.endsWith("/") ? path.slice(0, -1) : path;
   if (bare !== path) candidates.push(bare);
