@@ -116,13 +116,13 @@ describe("the cost of matching (R4)", () => {
 
   it("answers 4,000 dots against /files/:name.:ext in well under a second", async () => {
     const routes = JSON.stringify([{ path: "/files/:name.:ext", access: "public" }]);
-    await gatewayFetchWith({ ROUTES: routes }, "/files/a.txt"); // the settings are compiled once
+    await gatewayFetchWith({ ROUTES: routes }, "/files/a.txt"); // a first request warms up the code it runs
     // Before R4 this one request took the format tail's backtracking 35 s and more of CPU.
     const startedAt = performance.now();
     const response = await gatewayFetchWith({ ROUTES: routes }, `/files/${".".repeat(4000)}/x`);
     const elapsedMs = performance.now() - startedAt;
     expect(response.status).toBe(401); // no rule matches: DEFAULT_ACCESS, a session
-    expect(elapsedMs).toBeLessThan(250);
+    expect(elapsedMs).toBeLessThan(500); // a whole request on a busy machine; the match itself takes well under 1 ms
   });
 });
 
