@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalizePath, MAX_PATH_LENGTH } from "../src/http/canonical-path";
+import { canonicalizePath, MAX_PATH_LENGTH, MAX_PATH_SEGMENTS } from "../src/http/canonical-path";
 
 // [input, canonical path]
 const accepted: [string, string][] = [
@@ -181,6 +181,25 @@ describe("canonicalizePath", () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it.each([
+    ["over the maximum length", `/${"a".repeat(MAX_PATH_LENGTH)}`],
+    ["over the maximum length once WHATWG's escapes are written", `/${'"'.repeat(MAX_PATH_LENGTH / 2)}`],
+    ["over the maximum number of segments", "/a".repeat(MAX_PATH_SEGMENTS + 1)],
+    ["over the maximum number of segments, the last one empty", `${"/a".repeat(MAX_PATH_SEGMENTS)}/`],
+  ])("refuses a path %s as too long (414)", (_name, path) => {
+    expect(canonicalizePath(path)).toMatchObject({ ok: false, tooLong: true });
+  });
+
+  it("accepts a path of exactly the maximum number of segments", () => {
+    const path = "/a".repeat(MAX_PATH_SEGMENTS);
+    expect(canonicalizePath(path)).toEqual({ ok: true, path });
+  });
+
+  it("counts segments after dot segments are resolved", () => {
+    const path = `${"/a/..".repeat(MAX_PATH_SEGMENTS)}/b`;
+    expect(canonicalizePath(path)).toEqual({ ok: true, path: "/b" });
   });
 
   it("accepts a path of exactly the maximum length", () => {

@@ -18,12 +18,26 @@
  *   that case mapping or NFKC turns into ASCII is refused: Java's `equalsIgnoreCase` reads the
  *   dotless `ı` as `i` and the Kelvin sign as `k`, NFKC reads the full-width `ａ` as `a`, so
  *   `/adm%C4%B1n` would reach an `/admin` handler past an ASCII-only rule.
+ * - A path over MAX_PATH_LENGTH or MAX_PATH_SEGMENTS is refused as too long (`tooLong`: 414),
+ *   before any rule is tried (SECURITY.md R4): the raw path's length before any work on it, the
+ *   canonical path's length and segments after.
  */
 
-export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: string };
+export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: string; tooLong?: true };
 
-/** Longer paths are refused; origins commonly refuse past 8 KiB of request line anyway. */
+/**
+ * Characters, raw and canonical. Apps route far shorter paths; nginx refuses a request line over
+ * 8 KiB by default and Cloudflare a URL over 16 KiB, so the origin behind would often refuse such
+ * a path anyway. With the linear matcher (policy/linear-matcher.ts) a path this long costs well
+ * under a millisecond against a rule.
+ */
 export const MAX_PATH_LENGTH = 4096;
+/**
+ * Segments of the canonical path. Real apps nest a few levels, file browsers a few dozen; 128
+ * leaves room for both and bounds what any per-segment work, and a rule with a regular expression
+ * of its own (matched by the runtime's backtracking engine), can cost.
+ */
+export const MAX_PATH_SEGMENTS = 128;
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 const HEX_PAIR = /^[0-9A-Fa-f]{2}$/;
@@ -36,7 +50,7 @@ export interface CanonicalizeOptions {
 
 export function canonicalizePath(pathname: string, options: CanonicalizeOptions = {}): CanonicalPath {
   if (!pathname.startsWith("/")) return refuse("path does not start with /");
-  if (pathname.length > MAX_PATH_LENGTH) return refuse("path too long");
+  if (pathname.length > MAX_PATH_LENGTH) return tooLong(`path over ${MAX_PATH_LENGTH} characters`);
 
   const decoded = decodeUnreserved(pathname);
   if (!decoded.ok) return decoded;
@@ -46,7 +60,17 @@ export function canonicalizePath(pathname: string, options: CanonicalizeOptions 
   if (segments.slice(0, -1).includes("")) return refuse("empty path segment (//)");
   const path = resolveDotSegments(segments);
   const folding = foldingProblem(path, options.caseInsensitive ?? false);
-  return folding ? refuse(folding) : { ok: true, path };
+  if (folding) return refuse(folding);
+  // WHATWG's escapes can lengthen a path that was short enough raw: `"` becomes `%22`.
+  if (path.length > MAX_PATH_LENGTH) return tooLong(`canonical path over ${MAX_PATH_LENGTH} characters`);
+  if (segmentCount(path) > MAX_PATH_SEGMENTS) return tooLong(`path over ${MAX_PATH_SEGMENTS} segments`);
+  return { ok: true, path };
+}
+
+function segmentCount(path: string): number {
+  let count = 0;
+  for (let i = path.indexOf("/"); i !== -1; i = path.indexOf("/", i + 1)) count++;
+  return count;
 }
 
 const INVISIBLE = /[\p{Cf}\p{White_Space}]/u;
@@ -151,4 +175,8 @@ function resolveDotSegments(segments: readonly string[]): string {
 
 function refuse(reason: string): CanonicalPath {
   return { ok: false, reason };
+}
+
+function tooLong(reason: string): CanonicalPath {
+  return { ok: false, reason, tooLong: true };
 }

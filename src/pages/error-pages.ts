@@ -19,6 +19,7 @@ const TEXT: Record<ErrorCode, PageText> = {
   not_found: { title: "Not found", text: "There is nothing at this address." },
   method_not_allowed: { title: "Not allowed", text: "This page cannot be used that way." },
   payload_too_large: { title: "Too large", text: "What was sent is larger than this site accepts here." },
+  uri_too_long: { title: "Address too long", text: "This address is longer than this site accepts." },
   unsupported_media_type: { title: "Not supported", text: "What was sent is in a form this site does not accept here." },
   rate_limited: { title: "Too many attempts", text: "Too many requests came from your address. Please wait a minute and try again." },
   internal_error: { title: "Something went wrong", text: "The sign-in service could not complete this request. Please try again." },

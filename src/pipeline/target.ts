@@ -1,6 +1,7 @@
 /**
  * The first step: what is asked. The path is canonicalized (http/canonical-path.ts) or the
- * request refused with 400, so that every later step decides on the path that is forwarded.
+ * request refused with 400 (414 for a path over the length or segment limit, before any rule is
+ * tried: SECURITY.md R4), so that every later step decides on the path that is forwarded.
  * The reserved prefix is the gateway's in every spelling: `/_GATEWAY/…` is answered 404 here
  * rather than proxied, with whatever `Authorization` it carries, to an origin that ignores case
  * (SECURITY.md X-08).
@@ -54,7 +55,7 @@ export function routingPath(options: TargetOptions): (request: Request) => strin
 export function target(options: TargetOptions): MiddlewareHandler<GatewayEnv> {
   return async function target(c, next) {
     const { url, canonical } = targetOf(c.req.raw, options);
-    if (!canonical.ok) throw new GatewayError("bad_request", `path refused: ${canonical.reason}`);
+    if (!canonical.ok) throw new GatewayError(canonical.tooLong ? "uri_too_long" : "bad_request", `path refused: ${canonical.reason}`);
     if (RESERVED_ANY_CASE.test(canonical.path) && !RESERVED.test(canonical.path)) throw new GatewayError("not_found", "the reserved prefix in another case");
     url.pathname = canonical.path;
     c.set("url", url);

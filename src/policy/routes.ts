@@ -12,6 +12,9 @@
 
 import { compileHostPattern, type HostPattern } from "./hosts";
 import type { Requirements } from "./requirements";
+import { compileRulePattern, type PathTest } from "./rule-pattern";
+
+export { compileRulePattern } from "./rule-pattern";
 
 /** `"public"`, `"session"`, or an object of requirements (always with a session). */
 export type Access =
@@ -66,17 +69,15 @@ const OVERRIDE_CANDIDATES = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "O
 
 interface CompiledRule {
   readonly host: HostPattern | null;
-  readonly pattern: URLPattern;
+  readonly test: PathTest;
   readonly methods: ReadonlySet<string> | null;
   readonly match: RouteMatch;
 }
 
 /**
  * Compiles the rules once. A rule path that does not end in `/` or `*` also matches the same
- * path with one trailing slash (`/admin` covers `/admin/`), because most origin routers treat
- * the two alike, and with a format suffix (`/admin` covers `/admin.json`, `/admin.`), because
- * Rails routes every path as `(.:format)` and Spring before 5.3 matched `.*` suffixes: a rule
- * must not be side-stepped by a slash or a dot (X-04).
+ * path with one trailing slash and with a format suffix (X-04; policy/rule-pattern.ts), in time
+ * linear in the path (R4).
  */
 export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
   const compiled = options.rules.map((rule) => compileRule(rule, options.caseInsensitivePaths));
@@ -88,7 +89,7 @@ export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
     for (const rule of compiled) {
       if (rule.methods && !methodListed(rule.methods, method)) continue;
       if (rule.host && !rule.host.test(hostname)) continue;
-      if (rule.pattern.test({ pathname: canonicalPath })) return rule.match;
+      if (rule.test(canonicalPath)) return rule.match;
     }
     return servesHost(hostname) ? fallThrough : null;
   }
@@ -110,16 +111,10 @@ export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
   };
 }
 
-/** Throws a TypeError for a pattern URLPattern refuses; config.ts reports it. */
-export function compileRulePattern(path: string, caseInsensitive: boolean): URLPattern {
-  const tolerant = path.endsWith("/") || path.endsWith("*") ? path : `${path}{.:gatewayFormatSuffix}?{.}?{/}?`;
-  return new URLPattern({ pathname: tolerant }, { ignoreCase: caseInsensitive });
-}
-
 function compileRule(rule: RouteRule, caseInsensitive: boolean): CompiledRule {
   return {
     host: rule.host === undefined ? null : compileHostPattern(rule.host),
-    pattern: compileRulePattern(rule.path, caseInsensitive),
+    test: compileRulePattern(rule.path, caseInsensitive),
     methods: rule.methods ? new Set(rule.methods) : null,
     match: { access: rule.access, origin: rule.origin ?? DEFAULT_ORIGIN, rule: ruleLabel(rule) },
   };
@@ -148,6 +143,6 @@ function methodListed(methods: ReadonlySet<string>, method: string): boolean {
 
 /** Whether a canonical path matches any of the given URLPattern pathnames (LOGIN_ROUTES). */
 export function compilePathSet(paths: readonly string[], caseInsensitive: boolean): (path: string) => boolean {
-  const patterns = paths.map((path) => compileRulePattern(path, caseInsensitive));
-  return (path) => patterns.some((pattern) => pattern.test({ pathname: path }));
+  const tests = paths.map((path) => compileRulePattern(path, caseInsensitive));
+  return (path) => tests.some((test) => test(path));
 }

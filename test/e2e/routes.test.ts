@@ -43,11 +43,14 @@ beforeAll(async () => {
   cookies.admin = { cookie: sessionCookie((await loginAs(gateway.port, { sub: "r-admin", roles: ["admin"] })).token) };
 });
 
+/** The status of a path refused before any rule: ambiguous (400) or over a limit (414). */
+type Refused = 400 | 414;
+
 /**
- * [raw request target, the canonical path it is authorized and forwarded as, or 400].
+ * [raw request target, the canonical path it is authorized and forwarded as, or 400 / 414].
  * Checklist rows first, then additions.
  */
-const CORPUS: [string, string | 400][] = [
+const CORPUS: [string, string | Refused][] = [
   // R-01 deny by default
   ["/zzz", "/zzz"],
   // R-02 decode once, then authorize; malformed encoding fails closed
@@ -131,14 +134,15 @@ const CORPUS: [string, string | 400][] = [
   ["/admin?/public/x", "/admin"],
   ["/zzz?x=%2F..%2Fadmin", "/zzz"],
   ["/admin#/public/x", "/admin"],
-  // over MAX_PATH_LENGTH (4,096)
-  [`/public/${"a".repeat(5000)}`, 400],
+  // over MAX_PATH_LENGTH (4,096) or MAX_PATH_SEGMENTS (128): 414 before any rule (R4)
+  [`/public/${"a".repeat(5000)}`, 414],
+  [`/public${"/a".repeat(130)}`, 414],
 ];
 
-/** [test name, raw target, canonical path or 400] */
-const CASES = CORPUS.map(([raw, canonical]): [string, string, string | 400] => {
+/** [test name, raw target, canonical path or the refusal's status] */
+const CASES = CORPUS.map(([raw, canonical]): [string, string, string | Refused] => {
   const label = raw.length > 60 ? `${raw.slice(0, 16)}… (${raw.length} characters)` : raw;
-  return [canonical === 400 ? `refuses ${label} with 400` : `authorizes and forwards ${label} as exactly ${canonical}`, raw, canonical];
+  return [typeof canonical === "number" ? `refuses ${label} with ${canonical}` : `authorizes and forwards ${label} as exactly ${canonical}`, raw, canonical];
 });
 
 describe("R-01..R-06 the normalization corpus", () => {
@@ -146,8 +150,8 @@ describe("R-01..R-06 the normalization corpus", () => {
     for (const identity of IDENTITIES) {
       const { response, forwarded } = await observe(origin, () => rawRequest(gateway.port, "GET", raw, cookies[identity]));
       const context = `${identity}: GET ${raw} → ${response.status}`;
-      if (canonical === 400) {
-        expect(response.status, context).toBe(400);
+      if (typeof canonical === "number") {
+        expect(response.status, context).toBe(canonical);
         expect(forwarded, context).toEqual([]);
         continue;
       }
@@ -166,7 +170,7 @@ describe("R-01..R-06 the normalization corpus", () => {
 
   it("sends an anonymous browser to login with a same-site return_to for every protected path of the corpus", async () => {
     for (const [raw, canonical] of CORPUS) {
-      if (canonical === 400 || allowed(canonical, "anonymous")) continue;
+      if (typeof canonical === "number" || allowed(canonical, "anonymous")) continue;
       const { response, forwarded } = await observe(origin, () => rawRequest(gateway.port, "GET", raw, { accept: "text/html" }));
       expect(response.status, raw).toBe(302);
       expect(forwarded, raw).toEqual([]);
