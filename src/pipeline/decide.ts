@@ -1,8 +1,9 @@
 /**
  * Enforces the route policy for the canonical path: public passes; otherwise no session ⇒
- * 302 to the login endpoint (a browser asking for HTML with GET/HEAD) or 401 JSON; a session
- * that fails a requirement ⇒ 403, except one that only authenticated too long ago ⇒ a new
- * login with `max_age` (302 for a browser, 401 `reauthentication_required` otherwise). A
+ * 302 to the login endpoint (a browser asking for HTML with GET/HEAD; with `max_age` where the
+ * route needs a recent login) or 401 JSON; a session that fails a requirement ⇒ 403, except
+ * one that only authenticated too long ago, or at an unknown time ⇒ a new login with
+ * `max_age` (302 for a browser, 401 `reauthentication_required` otherwise). A
  * request that carries a `_method` override is decided as every method it could run as, and
  * must pass them all (method-override.ts). Every refusal is logged with the requirement that
  * failed and the session's public id; the client sees only the generic answer. The rule that
