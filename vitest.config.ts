@@ -9,6 +9,7 @@ export const testBindings = {
   COOKIE_NAME: "__Host-session",
   LOGIN_URL: "/login",
   LOGIN_ROUTES: JSON.stringify(["/login"]),
+  LOGIN_CALLBACK_ROUTES: JSON.stringify([]),
   AUTH_MODE: "delegated",
   SESSION_SECRET: "test-signing-key-0123456789abcdef0123456789,test-old-key-0123456789abcdef0123456789abc",
   ADMIN_TOKEN: "test-admin-token-0123456789abcdef0123456789",

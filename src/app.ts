@@ -86,7 +86,7 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
   const metrics = analyticsEngineMetrics(env.GATEWAY_METRICS);
   const starter = sessionStarter({ ...config, via });
   const begin = metrics ? observedBegin(starter, metrics, via) : starter;
-  const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin, hosts: oidcHosts(config), fetch: options.providerFetch }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, begin });
+  const login: LoginMethod = config.oidc ? oidcLogin({ oidc: config.oidc, begin, hosts: oidcHosts(config), fetch: options.providerFetch }) : delegatedLogin({ loginUrl: config.loginUrl, isLoginRoute: config.isLoginRoute, isLoginCallbackRoute: config.isLoginCallbackRoute, begin });
   const originOptions = { preserveHost: config.preserveHost };
   const terminal = proxyTerminal({
     origins: new Map([...config.origins].map(([name, setting]) => [name, originFor(setting, env, originOptions)])),

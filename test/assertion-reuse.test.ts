@@ -70,7 +70,7 @@ describe("assertion re-use", () => {
     expect(claims.sub).toBe(changed.user.sub);
     expect(claims.roles).toEqual(changed.user.roles);
     expect(claims.sid).toBe(changed.id);
-    expect(claims.auth_time).toBe(Math.floor(Date.parse(changed.authenticatedAt) / 1000));
+    expect(claims.auth_time).toBe(Math.floor(Date.parse(changed.authenticatedAt!) / 1000));
   });
 
   it("signs another assertion for another host (its default issuer and audience)", async () => {
@@ -82,7 +82,7 @@ describe("assertion re-use", () => {
 
   it("takes auth_time from authenticatedAt", async () => {
     const { assertionFor } = harness();
-    expect(decodeJwt(await assertionFor(SESSION)).auth_time).toBe(Date.parse(SESSION.authenticatedAt) / 1000);
+    expect(decodeJwt(await assertionFor(SESSION)).auth_time).toBe(Date.parse(SESSION.authenticatedAt!) / 1000);
     const reauthenticated = { ...SESSION, authenticatedAt: "2026-01-01T02:03:04.999Z" };
     expect(decodeJwt(await assertionFor(reauthenticated)).auth_time).toBe(Date.parse("2026-01-01T02:03:04Z") / 1000);
   });

@@ -196,6 +196,12 @@ describe("resolveConfig: a valid configuration", () => {
     }
   });
 
+  it("reads LOGIN_CALLBACK_ROUTES per host, and no path is a callback route by default", async () => {
+    expect((await resolved({})).isLoginCallbackRoute("gateway.test", "/login")).toBe(false);
+    const config = await resolved({ LOGIN_CALLBACK_ROUTES: { "admin.example.com": ["/auth/magic"], "*": ["/saml/acs"] } });
+    expect([config.isLoginCallbackRoute("admin.example.com", "/auth/magic"), config.isLoginCallbackRoute("admin.example.com", "/saml/acs"), config.isLoginCallbackRoute("gateway.test", "/saml/acs")]).toEqual([true, false, true]);
+  });
+
   it("accepts an idle timeout under 60 s, with a warning", async () => {
     const config = await resolved({ IDLE_TIMEOUT_SECONDS: "2", ABSOLUTE_TIMEOUT_SECONDS: "4" });
     expect(config.idleTimeoutSeconds).toBe(2);
@@ -277,6 +283,8 @@ describe("resolveConfig: problems", () => {
     ["LOGIN_ROUTES", { LOGIN_ROUTES: "login" }, ['LOGIN_ROUTES ("login")', "array of paths"]],
     ["LOGIN_ROUTES", { LOGIN_ROUTES: ["/login", "signin"] }, ['LOGIN_ROUTES[1] ("signin")', "must start with /"]],
     ["LOGIN_ROUTES", { LOGIN_ROUTES: ["/a/("] }, ['LOGIN_ROUTES[0] ("/a/(")', "not a valid URLPattern"]],
+    ["LOGIN_CALLBACK_ROUTES", { LOGIN_CALLBACK_ROUTES: "magic" }, ['LOGIN_CALLBACK_ROUTES ("magic")', "array of paths"]],
+    ["LOGIN_CALLBACK_ROUTES", { LOGIN_CALLBACK_ROUTES: { "admin.example.com": ["/auth/magic"] } }, ["LOGIN_CALLBACK_ROUTES", '"*"']],
     ["AUTH_MODE", { AUTH_MODE: "magic" }, ['AUTH_MODE ("magic")', '"delegated"']],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: undefined }, ["ORIGIN_URL is not set", "ORIGIN service binding"]],
     ["ORIGIN_URL", { ORIGIN: undefined, ORIGIN_URL: "https://user:pw@origin.example/app" }, ['ORIGIN_URL ("https://***@origin.example/app")', "no query, fragment or credentials"]],

@@ -132,6 +132,11 @@ describe("maxAuthAgeSeconds", () => {
   ])("%s", (_, ageMs, admitted) => {
     expect(unmetRequirement({ maxAuthAgeSeconds: 600 }, subject({ authenticatedAtMs: NOW - ageMs }))).toBe(admitted ? null : "maxAuthAgeSeconds");
   });
+
+  it("never admits an unknown authentication time, however generous the limit", () => {
+    expect(unmetRequirement({ maxAuthAgeSeconds: 999_999_999 }, subject({ authenticatedAtMs: null }))).toBe("maxAuthAgeSeconds");
+    expect(unmetRequirement({ roles: ["admin"] }, subject({ user: { roles: ["admin"] }, authenticatedAtMs: null }))).toBeNull();
+  });
 });
 
 describe("combining keys", () => {

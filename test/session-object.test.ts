@@ -142,7 +142,7 @@ describe("SessionObject: identity and authentication time", () => {
   it("keeps the authentication time it is given, but never one after its creation", async () => {
     const past = Date.now() - 120_000;
     const { stub } = await newSession({ authenticatedAt: past });
-    expect(Date.parse((await stub.read())!.authenticatedAt)).toBe(past);
+    expect(Date.parse((await stub.read())!.authenticatedAt!)).toBe(past);
     const future = await newSession({ authenticatedAt: Date.now() + 3_600_000 });
     const view = (await future.stub.read())!;
     expect(view.authenticatedAt).toBe(view.createdAt);

@@ -32,7 +32,7 @@ export function sessionStarter(options: BeginSessionOptions): BeginSession {
   return async function beginSession(c, user, extras = {}) {
     if (options.allowedUsers) {
       const now = Date.now();
-      const failed = unmetRequirement(options.allowedUsers, requestSubject(c.req.raw, user, extras.authenticatedAt ?? now, now));
+      const failed = unmetRequirement(options.allowedUsers, requestSubject(c.req.raw, user, extras.authenticatedAt === undefined ? now : extras.authenticatedAt, now));
       if (failed) {
         logWarning("login.user_not_allowed", { sub: user.sub, requirement: `ALLOWED_USERS.${failed}`, via: options.via });
         return { ok: false, refusal: await refusedAccount(c.req.raw, user, options.brand) };

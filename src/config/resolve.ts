@@ -44,6 +44,8 @@ export interface ResolvedConfig {
   readonly allowedUsers: Requirements | null;
   /** LOGIN_ROUTES, per host: whether an answer to this path may log a user in. */
   readonly isLoginRoute: (hostname: string, canonicalPath: string) => boolean;
+  /** LOGIN_CALLBACK_ROUTES, per host: login routes a cross-site navigation may log in on. */
+  readonly isLoginCallbackRoute: (hostname: string, canonicalPath: string) => boolean;
   readonly caseInsensitivePaths: boolean;
   readonly idleTimeoutSeconds: number;
   readonly absoluteTimeoutSeconds: number;
@@ -90,6 +92,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const sessionCookie = resolveSessionCookie(problems, env);
   const loginUrl = parseSetting(problems, "LOGIN_URL", env.LOGIN_URL, LocalPathSetting, [["*", defaultOf("LOGIN_URL")]] as [string, string][]);
   const loginRoutes = parseSetting(problems, "LOGIN_ROUTES", env.LOGIN_ROUTES, PathListSetting, [["*", [...defaultOf("LOGIN_ROUTES")]]] as [string, string[]][]);
+  const loginCallbackRoutes = parseSetting(problems, "LOGIN_CALLBACK_ROUTES", env.LOGIN_CALLBACK_ROUTES, PathListSetting, [["*", [...defaultOf("LOGIN_CALLBACK_ROUTES")]]] as [string, string[]][]);
   const preserveHost = parseSetting(problems, "PRESERVE_HOST", env.PRESERVE_HOST, BooleanSetting, defaultOf("PRESERVE_HOST"));
   const authMode = parseSetting(problems, "AUTH_MODE", env.AUTH_MODE, AuthModeSetting, defaultOf("AUTH_MODE"));
   const originTimeoutSeconds = parseSetting(problems, "ORIGIN_TIMEOUT_SECONDS", env.ORIGIN_TIMEOUT_SECONDS, PositiveInteger, defaultOf("ORIGIN_TIMEOUT_SECONDS"));
@@ -136,6 +139,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       routePolicy: compileRoutePolicy({ rules, defaultAccess, caseInsensitivePaths }),
       allowedUsers,
       isLoginRoute: loginRouteSets(loginRoutes, caseInsensitivePaths),
+      isLoginCallbackRoute: loginRouteSets(loginCallbackRoutes, caseInsensitivePaths),
       caseInsensitivePaths,
       idleTimeoutSeconds,
       absoluteTimeoutSeconds,
@@ -169,7 +173,7 @@ function resolveAllowedUsers(problems: string[], value: unknown, authMode: "dele
   return parseSetting(problems, "ALLOWED_USERS", value, AllowedUsersSetting, null);
 }
 
-/** LOGIN_ROUTES compiled once per host pattern. */
+/** LOGIN_ROUTES (or LOGIN_CALLBACK_ROUTES) compiled once per host pattern. */
 function loginRouteSets(entries: readonly (readonly [string, readonly string[]])[], caseInsensitive: boolean): (hostname: string, path: string) => boolean {
   const sets = perHost(entries.map(([host, paths]) => [host, compilePathSet(paths, caseInsensitive)] as const));
   return (hostname, path) => sets.valueFor(hostname)(path);

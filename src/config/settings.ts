@@ -120,6 +120,13 @@ export const SETTINGS = {
     meaning:
       "Origin paths (URLPattern pathnames) whose responses may log a user in with `X-Gateway-Login`, or a list per host (`{ \"admin.example.com\" = [\"/signin\"], \"*\" = [] }`).",
   },
+  LOGIN_CALLBACK_ROUTES: {
+    kind: "var (array)",
+    section: "core",
+    default: [],
+    meaning:
+      "Login routes (as `LOGIN_ROUTES`, which they need not repeat) that a browser reaches from another site by design: a magic link, the origin's own OAuth or SAML callback. `X-Gateway-Login` counts there on a cross-site top-level navigation (GET or POST) too, so the origin must check its own one-time code or `state`. See [Magic links and the origin's own callbacks](#magic-links-and-the-origins-own-callbacks).",
+  },
   AUTH_MODE: {
     kind: "var",
     section: "core",

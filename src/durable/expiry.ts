@@ -36,7 +36,7 @@ export function toView(record: SessionRecord): SessionView {
     id: record.publicId,
     user: record.user,
     createdAt: new Date(record.createdAt).toISOString(),
-    authenticatedAt: new Date(record.authenticatedAt ?? record.createdAt).toISOString(),
+    authenticatedAt: record.authenticatedAt === null ? null : new Date(record.authenticatedAt ?? record.createdAt).toISOString(),
     lastSeenAt: new Date(record.lastSeenAt).toISOString(),
     idleExpiresAt: new Date(idleExpiresAt(record)).toISOString(),
     absoluteExpiresAt: new Date(record.absoluteExpiresAt).toISOString(),

@@ -52,7 +52,7 @@ export class SessionObject extends DurableObject<Env> {
       secretHash: input.secretHash,
       user: input.user,
       createdAt: now,
-      authenticatedAt: Math.min(input.authenticatedAt ?? now, now),
+      authenticatedAt: input.authenticatedAt === null ? null : Math.min(input.authenticatedAt ?? now, now),
       lastSeenAt: now,
       idleTimeoutMs: input.idleTimeoutSeconds * 1000,
       absoluteExpiresAt: now + input.absoluteTimeoutSeconds * 1000,

@@ -11,3 +11,14 @@ export function isCrossSite(request: Request): boolean {
   if (origin) return origin !== new URL(request.url).origin;
   return false;
 }
+
+/**
+ * A top-level navigation of the browser window (a link followed, a redirect, a form posted),
+ * as Fetch Metadata states it: `Sec-Fetch-Mode: navigate` and `Sec-Fetch-Dest: document`,
+ * GET or POST. Not a frame, not a script's fetch. A request without Fetch Metadata (an old
+ * browser) cannot show that it is one, and is not taken for one.
+ */
+export function isTopLevelNavigation(request: Request): boolean {
+  if (request.method !== "GET" && request.method !== "POST") return false;
+  return request.headers.get("sec-fetch-mode") === "navigate" && request.headers.get("sec-fetch-dest") === "document";
+}

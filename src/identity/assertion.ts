@@ -39,7 +39,8 @@ export function assertionClaims(session: SessionView, issuer: string, audience: 
     ...(name ? { name } : {}),
     roles: [...roles],
     sid: session.id,
-    auth_time: Math.floor(Date.parse(session.authenticatedAt) / 1000),
+    // Only a login time the gateway knows: an unknown one is left out, never stated as now.
+    ...(session.authenticatedAt !== null ? { auth_time: Math.floor(Date.parse(session.authenticatedAt) / 1000) } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { logEvent } from "../log";
-import { requestSubject, unmetRequirement, type Requirements } from "../policy/requirements";
+import { authenticatedAtMs, requestSubject, unmetRequirement, type Requirements } from "../policy/requirements";
 import type { GatewayEnv } from "./types";
 
 export interface AllowedUsersOptions {
@@ -19,7 +19,7 @@ export function allowedUsers({ requirements }: AllowedUsersOptions): MiddlewareH
     const session = c.get("session");
     if (session) {
       const now = Date.now();
-      const failed = unmetRequirement(requirements, requestSubject(c.req.raw, session.user, Date.parse(session.authenticatedAt), now));
+      const failed = unmetRequirement(requirements, requestSubject(c.req.raw, session.user, authenticatedAtMs(session), now));
       if (failed) {
         logEvent("access.user_not_allowed", { session: session.id, requirement: `ALLOWED_USERS.${failed}`, path: c.get("canonicalPath") });
         c.set("session", null);

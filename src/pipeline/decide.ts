@@ -1,8 +1,9 @@
 /**
  * Enforces the route policy for the canonical path: public passes; otherwise no session ⇒
- * 302 to the login endpoint (a browser asking for HTML with GET/HEAD) or 401 JSON; a session
- * that fails a requirement ⇒ 403, except one that only authenticated too long ago ⇒ a new
- * login with `max_age` (302 for a browser, 401 `reauthentication_required` otherwise). A
+ * 302 to the login endpoint (a browser asking for HTML with GET/HEAD; with `max_age` where the
+ * route needs a recent login) or 401 JSON; a session that fails a requirement ⇒ 403, except
+ * one that only authenticated too long ago, or at an unknown time ⇒ a new login with
+ * `max_age` (302 for a browser, 401 `reauthentication_required` otherwise). A
  * request that carries a `_method` override is decided as every method it could run as, and
  * must pass them all (method-override.ts). Every refusal is logged with the requirement that
  * failed and the session's public id; the client sees only the generic answer. The rule that
@@ -11,7 +12,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
 import { logEvent } from "../log";
-import { requestSubject, unmetRequirement, type AccessSubject, type RequirementKey } from "../policy/requirements";
+import { authenticatedAtMs, requestSubject, unmetRequirement, type AccessSubject, type RequirementKey } from "../policy/requirements";
 import type { Access, RoutePolicy } from "../policy/routes";
 import { clearedSessionSetCookie, type SessionCookieSpec } from "../http/cookies";
 import { overrideMethods } from "../policy/method-override";
@@ -56,7 +57,9 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
       const disallowed = c.get("disallowedSession");
       if (disallowed === null) {
         decided("unauthenticated", "no-session");
-        return unauthenticated(c, options.sessionCookie);
+        // A route that needs a recent login asks for one from the start: the login then
+        // proves it (max_age), rather than a silent one the route would send back (R1).
+        return unauthenticated(c, options.sessionCookie, strictestMaxAuthAge(accesses));
       }
       decided("forbidden", "ALLOWED_USERS");
       forbidden({ session: disallowed, ...logged, requirement: "ALLOWED_USERS" });
@@ -67,7 +70,7 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     let subject: AccessSubject | null = null;
     for (const access of accesses) {
       if (access.kind !== "requirements") continue;
-      subject ??= requestSubject(c.req.raw, session.user, Date.parse(session.authenticatedAt), Date.now());
+      subject ??= requestSubject(c.req.raw, session.user, authenticatedAtMs(session), Date.now());
       const unmet = unmetRequirement(access.requirements, subject);
       if (unmet === "maxAuthAgeSeconds") maxAgeSeconds = Math.min(maxAgeSeconds, access.requirements.maxAuthAgeSeconds!);
       // Another requirement wins over the age: signing in again would not meet it.
@@ -98,11 +101,21 @@ function forbidden(fields: { readonly session: string; readonly requirement: str
 }
 
 /** The one answer for no session, expired, revoked or unknown alike (docs/design.md "Sessions"). */
-export function unauthenticated(c: Context<GatewayEnv>, sessionCookie: SessionCookieSpec): Response {
+export function unauthenticated(c: Context<GatewayEnv>, sessionCookie: SessionCookieSpec, maxAgeSeconds?: number): Response {
   const headers = gatewayHeaders();
   if (c.get("staleCookie")) headers.append("Set-Cookie", clearedSessionSetCookie(sessionCookie));
-  if (wantsHtmlNavigation(c.req.raw)) return loginRedirect(c, headers);
+  if (wantsHtmlNavigation(c.req.raw)) return loginRedirect(c, headers, maxAgeSeconds);
   return errorResponse("unauthenticated", headers);
+}
+
+/** The smallest maxAuthAgeSeconds among the accesses; undefined when none has one. */
+function strictestMaxAuthAge(accesses: readonly Access[]): number | undefined {
+  let strictest: number | undefined;
+  for (const access of accesses) {
+    const seconds = access.kind === "requirements" ? access.requirements.maxAuthAgeSeconds : undefined;
+    if (seconds !== undefined && (strictest === undefined || seconds < strictest)) strictest = seconds;
+  }
+  return strictest;
 }
 
 /** A login too long ago for the rule: sign in again, with `max_age` for the provider or LOGIN_URL. */

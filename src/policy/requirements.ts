@@ -25,8 +25,11 @@ export type RequirementKey = keyof Requirements;
 /** What a request brings to be checked against requirements. */
 export interface AccessSubject {
   readonly user: { readonly sub: string; readonly email?: string; readonly roles: readonly string[] };
-  /** Epoch ms of the login (SessionView.authenticatedAt, parsed); at a login itself, now. */
-  readonly authenticatedAtMs: number;
+  /**
+   * Epoch ms of the login (SessionView.authenticatedAt, parsed); at a login itself, now. null:
+   * unknown (an ID token without `auth_time`), which no `maxAuthAgeSeconds` accepts.
+   */
+  readonly authenticatedAtMs: number | null;
   /** `CF-Connecting-IP`. */
   readonly clientIp: string | null;
   /** `request.cf.country`. */
@@ -38,7 +41,7 @@ export interface AccessSubject {
  * The subject of a request: the address from `CF-Connecting-IP` only (never a client-sent
  * forwarding header; SECURITY.md F-03) and the country Cloudflare put in `request.cf`.
  */
-export function requestSubject(request: Request, user: AccessSubject["user"], authenticatedAtMs: number, nowMs: number): AccessSubject {
+export function requestSubject(request: Request, user: AccessSubject["user"], authenticatedAtMs: number | null, nowMs: number): AccessSubject {
   const country = (request.cf as { country?: unknown } | undefined)?.country;
   return { user, authenticatedAtMs, clientIp: clientIp(request), country: typeof country === "string" && country !== "" ? country : null, nowMs };
 }
@@ -70,6 +73,15 @@ function ipMatches(ranges: readonly IpRange[], clientIp: string | null): boolean
   return address !== null && ranges.some((range) => ipInRange(address, range));
 }
 
+/** A session's authenticatedAt as epoch ms; null when unknown (or unreadable: fail closed). */
+export function authenticatedAtMs(session: { readonly authenticatedAt: string | null }): number | null {
+  if (session.authenticatedAt === null) return null;
+  const parsed = Date.parse(session.authenticatedAt);
+  return Number.isNaN(parsed) ? null : parsed;
+}
+
 function freshEnough(maxAuthAgeSeconds: number, subject: AccessSubject): boolean {
+  // An unknown login time is never recent: the rule then asks for a login that proves one.
+  if (subject.authenticatedAtMs === null) return false;
   return subject.nowMs - subject.authenticatedAtMs <= maxAuthAgeSeconds * 1000;
 }

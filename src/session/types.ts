@@ -16,9 +16,10 @@ export interface SessionRecord {
   readonly createdAt: number;
   /**
    * When the user proved who they are: the login time, or in OIDC mode the ID token's
-   * `auth_time`. Absent in records written before it existed: then `createdAt` (docs/storage.md).
+   * `auth_time`. null: unknown (an ID token without `auth_time`), which no `maxAuthAgeSeconds`
+   * accepts. Absent in records written before it existed: then `createdAt` (docs/storage.md).
    */
-  readonly authenticatedAt?: number;
+  readonly authenticatedAt?: number | null;
   lastSeenAt: number;
   readonly idleTimeoutMs: number;
   readonly absoluteExpiresAt: number;
@@ -53,8 +54,11 @@ export interface IndexRef {
 export interface SessionExtras {
   readonly indexes?: readonly IndexRef[];
   readonly logoutHint?: string;
-  /** Epoch ms when the user authenticated (OIDC `auth_time`); default: the login time. */
-  readonly authenticatedAt?: number;
+  /**
+   * Epoch ms when the user authenticated (OIDC `auth_time`); null: unknown, never "now" (an
+   * ID token without `auth_time`); absent: the login time (delegated login).
+   */
+  readonly authenticatedAt?: number | null;
 }
 
 /** A session as JSON (docs/design.md "Gateway endpoints"). */
@@ -62,8 +66,11 @@ export interface SessionView {
   readonly id: string;
   readonly user: SessionUser;
   readonly createdAt: string;
-  /** When the user authenticated (ISO 8601): what `maxAuthAgeSeconds` and `auth_time` count from. */
-  readonly authenticatedAt: string;
+  /**
+   * When the user authenticated (ISO 8601): what `maxAuthAgeSeconds` and `auth_time` count
+   * from. null: unknown (the provider did not say), so every `maxAuthAgeSeconds` rule fails.
+   */
+  readonly authenticatedAt: string | null;
   readonly lastSeenAt: string;
   readonly idleExpiresAt: string;
   readonly absoluteExpiresAt: string;
@@ -77,8 +84,8 @@ export interface CreateSessionInput {
   readonly user: SessionUser;
   readonly idleTimeoutSeconds: number;
   readonly absoluteTimeoutSeconds: number;
-  /** Epoch ms; absent: the creation time. */
-  readonly authenticatedAt?: number;
+  /** Epoch ms; null: unknown; absent: the creation time. */
+  readonly authenticatedAt?: number | null;
   readonly clientIp?: string;
   readonly userAgent?: string;
   readonly clientCountry?: string;

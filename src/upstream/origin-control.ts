@@ -2,7 +2,7 @@
  * The origin's control headers (docs/design.md "Origin control headers"), acted on and then
  * removed so the client never sees them, on every answer, a 101 included (SECURITY.md X-06):
  * - `X-Gateway-Login` goes to the login method (delegated: a new session on a LOGIN_ROUTES
- *   path; OIDC: ignored). A 101 (WebSocket) answer never logs in.
+ *   or LOGIN_CALLBACK_ROUTES path; OIDC: ignored). A 101 (WebSocket) answer never logs in.
  * - `X-Gateway-Logout: 1` revokes every session the request presented and clears the cookie.
  * An origin `Set-Cookie` for a gateway cookie (the session's, the login method's) is dropped:
  * only the gateway sets them.

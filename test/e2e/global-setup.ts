@@ -87,6 +87,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         OIDC_REDIRECT_URI: `${url}/_gateway/callback`,
         // The local provider's accounts are all <name>@example.com, verified.
         ALLOWED_USERS: JSON.stringify({ emailDomains: ["example.com"] }),
+        // A route that needs a recent login (test/e2e/oidc-provider-logout.test.ts, R1).
+        ROUTES: JSON.stringify([{ path: "/fresh{/*}?", access: { maxAuthAgeSeconds: 3600 } }]),
       };
     };
 

@@ -1,6 +1,7 @@
 /**
- * Back-channel logout sent by a real provider (checklist T-04): the gateway runs under
- * `wrangler dev` on a loopback port so that `oidc-provider` can reach it. A user signs in
+ * A real provider (`oidc-provider`) with a gateway under `wrangler dev` on a loopback port, so
+ * that the provider can reach it: a silent sign-in on the provider's own session is no fresh
+ * login (R1), and back-channel logout (checklist T-04). A user signs in
  * through the provider; when the user's session at the provider ends (here: the user signs out
  * at the provider directly, as from another application), the provider posts a logout token
  * to the gateway and the gateway's session ends with it — and only that browser's session.
@@ -167,5 +168,54 @@ describe("back-channel logout from a real provider", () => {
     });
     expect(back.status).toBe(303);
     expect(back.headers.get("location")).toBe(`${gatewayUrl}/`);
+  });
+});
+
+describe("a silent sign-in at a real provider (R1)", () => {
+  /**
+   * Follows redirects from `start`, filling the provider's forms (the prompts shown go to
+   * `prompts`), and stops at the first answer from the gateway that is not `/_gateway/…`.
+   */
+  async function untilOrigin(browser: Browser, start: string | URL, login: string, prompts: string[]): Promise<{ url: URL; response: Response }> {
+    let url = new URL(start);
+    for (let step = 0; step < 15; step++) {
+      // A browser's navigation: it asks for HTML.
+      const response = await browser.fetch(url, { headers: { accept: "text/html" } });
+      if (url.origin === gatewayUrl && !url.pathname.startsWith("/_gateway/")) return { url, response };
+      if (response.status >= 300 && response.status < 400) {
+        url = new URL(response.headers.get("location")!, url);
+        continue;
+      }
+      const page = await response.text();
+      if (!url.pathname.startsWith("/interaction/")) throw new Error(`stopped at ${url.pathname} (${response.status}): ${page.slice(0, 200)}`);
+      const prompt = page.includes('name="login"') ? "login" : "consent";
+      prompts.push(prompt);
+      const body = prompt === "login" ? `prompt=login&login=${login}&password=any` : "prompt=consent";
+      const submitted = await browser.fetch(url, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
+      url = new URL(submitted.headers.get("location")!, url);
+    }
+    throw new Error("too many redirects");
+  }
+
+  it("a login started without max_age on a live provider session does not satisfy maxAuthAgeSeconds", async () => {
+    const browser = await signedInBrowser("e2e-erin");
+
+    // Started by hand without max_age: the provider signs the browser in without a prompt.
+    const prompts: string[] = [];
+    const silent = await untilOrigin(browser, `${gatewayUrl}/_gateway/login?return_to=/fresh`, "e2e-erin", prompts);
+    expect(prompts).not.toContain("login");
+    // The new session does not pass for a fresh login: the rule asks for one with max_age.
+    expect(silent.url.pathname).toBe("/fresh");
+    expect(silent.response.status).toBe(302);
+    expect(silent.response.headers.get("location")).toBe(`/_gateway/login?return_to=${encodeURIComponent("/fresh")}&max_age=3600`);
+    const session = (await (await browser.fetch(`${gatewayUrl}/_gateway/session`)).json()) as { authenticatedAt: string | null };
+    expect(session.authenticatedAt).toBeNull();
+
+    // That login brings the provider's auth_time (max_age makes it required), and the rule passes.
+    const fresh = await untilOrigin(browser, new URL(silent.response.headers.get("location")!, gatewayUrl), "e2e-erin", prompts);
+    expect(fresh.response.status).toBe(200);
+    expect(((await fresh.response.json()) as { rawPath: string }).rawPath).toBe("/fresh");
+    const renewed = (await (await browser.fetch(`${gatewayUrl}/_gateway/session`)).json()) as { authenticatedAt: string | null };
+    expect(renewed.authenticatedAt).not.toBeNull();
   });
 });

@@ -43,6 +43,8 @@ export async function startFakeProvider() {
           backchannel_logout_supported: true,
           backchannel_logout_session_supported: true,
           prompt_values_supported: ["none", "login", "consent", "select_account"],
+          // The gateway then asks for auth_time in every authorization request (login.ts).
+          claims_parameter_supported: true,
         });
       }
       if (url.pathname === "/jwks") return json(200, { keys: [signing.publicJwk] });

@@ -16,7 +16,10 @@
  *    With `max_age` in the request (a rule's maxAuthAgeSeconds), the ID token must carry an
  *    `auth_time` at most that old, plus AUTH_TIME_SKEW_SECONDS (OIDC Core §3.1.2.1): a
  *    provider that ignored max_age does not pass for a fresh login. `auth_time` becomes the
- *    session's authenticatedAt.
+ *    session's authenticatedAt; without it the login time is unknown (null), never the
+ *    callback's "now": a silent sign-in on a provider session must not pass for a fresh
+ *    password (SECURITY.md R1), so every maxAuthAgeSeconds rule then asks for a login with
+ *    max_age, which the provider must answer with an auth_time.
  * 5. 303 to `return_to` with `Referrer-Policy: no-referrer` and `Cache-Control: no-store`:
  *    the code never leaks through a Referer (L-08).
  */
@@ -52,7 +55,8 @@ export function oidcCallback(oidc: ResolvedOidcConfig, begin: BeginSession, host
     const { user, idp, idToken, authenticatedAt } = await completeLogin(c, oidc, transaction, hosts.redirectUriFor(c.get("url")));
     // Listed under the provider's session and subject, for back-channel logout; the ID token
     // comes back at logout as id_token_hint.
-    const begun = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}), ...(authenticatedAt ? { authenticatedAt } : {}) });
+    // authenticatedAt is the provider's auth_time, or null (unknown), never the callback's time.
+    const begun = await begin(c, user, { indexes: idpIndexes(idp), ...(idToken ? { logoutHint: idToken } : {}), authenticatedAt });
     if (!begun.ok) {
       begun.refusal.headers.append("Set-Cookie", clearedTransactionSetCookie());
       begun.refusal.headers.set("Referrer-Policy", "no-referrer");

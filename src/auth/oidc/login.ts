@@ -30,15 +30,20 @@ function accountPrompt(asked: string | undefined, supported: unknown): "select_a
   return "login";
 }
 
+/** OIDC Core §5.5: `auth_time` in the ID token, as an Essential Claim (§5.5.1). */
+export const AUTH_TIME_CLAIMS = JSON.stringify({ id_token: { auth_time: { essential: true } } });
+
 export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcConfig, hosts: CallbackHosts, returnTo: string, maxAgeSeconds: number | null): Promise<Response> {
   const start = hosts.start(c.get("url"), returnTo);
   // A shared session's logins all start on the callback host, whose cookie the callback reads.
   if (start.kind === "elsewhere") return new Response(null, { status: 302, headers: gatewayHeaders({ Location: start.loginUrl.href }) });
   let authorizationEndpoint: string;
   let promptValues: unknown;
+  let claimsParameter = false;
   try {
     const metadata = await authorizationServer(oidc);
     promptValues = metadata.prompt_values_supported;
+    claimsParameter = metadata.claims_parameter_supported === true;
     if (!isAllowedUrl(oidc, metadata.authorization_endpoint)) throw new ProviderError("authorization_endpoint is missing or not https");
     authorizationEndpoint = metadata.authorization_endpoint;
   } catch (error) {
@@ -64,6 +69,12 @@ export async function startOidcLogin(c: Context<GatewayEnv>, oidc: ResolvedOidcC
   // OIDC Core §3.1.2.1: the provider must authenticate the user again if its own login is
   // older; the callback checks the ID token's auth_time against it.
   if (maxAgeSeconds !== null) url.searchParams.set("max_age", String(maxAgeSeconds));
+  // Every login asks for auth_time, so that even one without max_age records when the user
+  // really signed in (a silent sign-in on an old provider session is not "now"; R1). Only to
+  // a provider that announces the claims parameter: others may refuse it, and with max_age
+  // they must send auth_time anyway (OIDC Core §3.1.2.1); without either, the login time
+  // stays unknown (callback.ts).
+  if (claimsParameter) url.searchParams.set("claims", AUTH_TIME_CLAIMS);
 
   const sealed = await sealTransaction(oidc.transactionKeys, {
     state,
