@@ -77,7 +77,7 @@ interface UserRef {
 
 async function listSessions(env: Env, { realm, sub }: UserRef): Promise<Response> {
   const sessions = await listUserSessions(env, realm, sub);
-  return jsonResponse({ realm, sessions });
+  return jsonResponse({ sessions });
 }
 
 async function deleteUserSessions(env: Env, { realm, sub }: UserRef): Promise<Response> {
