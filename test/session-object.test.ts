@@ -51,6 +51,20 @@ describe("SessionObject", () => {
     expect((await stub.touch(input.secretHash, ANY_CLIENT)).ok).toBe(true);
   });
 
+  it("is no session in another realm, and neither touched nor ended by the attempt", async () => {
+    const { stub, input } = await newSession();
+    const before = (await stub.read())!.lastSeenAt;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await stub.touch(input.secretHash, { ...ANY_CLIENT, realm: "other.test" })).toEqual({ ok: false, reason: "other-realm" });
+    expect((await stub.read())!.lastSeenAt).toBe(before);
+    expect((await stub.touch(input.secretHash, ANY_CLIENT)).ok).toBe(true);
+  });
+
+  it("treats a record from before realms as a session on no host (fail closed)", async () => {
+    const { stub, input } = await newSession({ realm: undefined as unknown as string });
+    expect(await stub.touch(input.secretHash, ANY_CLIENT)).toEqual({ ok: false, reason: "other-realm" });
+  });
+
   it("answers unknown for a session that was never created, without storing anything", async () => {
     const stub = sessionStub(env, `never-created-${crypto.randomUUID()}`);
     expect(await stub.touch("0".repeat(64), ANY_CLIENT)).toEqual({ ok: false, reason: "unknown" });
