@@ -140,6 +140,7 @@ function identityPropagator({ assertion }: ResolvedConfig): IdentityPropagator {
     signingKey: assertion.keys.signing,
     issuer: assertion.issuer,
     audience: assertion.audience,
+    originAudiences: assertion.originAudiences,
     cache: assertionCache({ maxEntries: 4096, minRemainingSeconds: 30 }),
   });
 }
