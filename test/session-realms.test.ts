@@ -137,11 +137,16 @@ describe("a session belongs to the login that minted it", () => {
 
   it("makes one realm of every host under COOKIE_DOMAIN: a login at one signs in to all", async () => {
     const bindings = appsEnv([], { COOKIE_DOMAIN: "example.com", COOKIE_NAME: "" });
-    const response = await fetchAt(bindings, "https://shop.example.com/login", { method: "POST", headers: { "x-login-as": asciiJson({ sub: rootOf(), roles: [] }) } });
+    const root = rootOf();
+    const response = await fetchAt(bindings, "https://shop.example.com/login", { method: "POST", headers: { "x-login-as": asciiJson({ sub: root, roles: [] }) } });
     const line = response.headers.getSetCookie().find((one) => one.startsWith("__Secure-session="))!;
     const cookie = line.slice(0, line.indexOf(";"));
     const session = await fetchAt(bindings, "https://ops.example.com/_gateway/session", { headers: { cookie } });
     expect(session.status).toBe(200);
-    expect(await session.json()).toMatchObject({ realm: ".example.com" });
+    const { id, realm } = (await session.json()) as { id: string; realm: string };
+    expect(realm).toBe(".example.com");
+    // The admin API's default realm is the domain's, whichever host it is asked at.
+    const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
+    expect(await listedIds(await fetchAt(bindings, `https://gateway.internal/_gateway/admin/users/${root}/sessions`, admin))).toEqual([id]);
   });
 });

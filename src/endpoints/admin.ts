@@ -8,9 +8,10 @@
  * (`a%41`) cannot be written as a path segment that survives canonicalization.
  *
  * A user's sessions are those of one realm (session/realm.ts: one subject at two apps is two
- * users): `?realm=<hostname>` (or `.<COOKIE_DOMAIN>`) names it, and without it the realm is
- * the one a login on the host the admin request was sent to would make — so an operator who
- * asks `app.example.com` about alice gets alice of app.example.com.
+ * users): `?realm=<hostname>` (or `.<COOKIE_DOMAIN>`) names it. Without it: with COOKIE_DOMAIN
+ * the domain's, the one realm a browser can hold a session of; otherwise the hostname the
+ * admin request was sent to — an operator who asks `app.example.com` about alice gets alice of
+ * app.example.com.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../http/responses";
@@ -20,7 +21,7 @@ import { logEvent, logWarning } from "../log";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions, updateUserSessions } from "../session/store";
 import { parseUserChanges } from "../session/user";
 import { isPublicId } from "../session/token";
-import { isRealm, realmOf } from "../session/realm";
+import { isRealm, sharedRealm } from "../session/realm";
 import { timingSafeEqualStrings } from "../http/timing-safe";
 import type { Env } from "../env";
 import type { GatewayEnv } from "../pipeline/types";
@@ -137,11 +138,11 @@ function sessionIdParam(id: string): string {
 
 /**
  * The realm a user lookup is about: `?realm=`, checked to be a hostname or `.domain` (else
- * 400); absent, the realm of the host the request was sent to.
+ * 400); absent, COOKIE_DOMAIN's, else the host the request was sent to.
  */
 export function realmParam(c: Context<GatewayEnv>, sharedDomain: string | null): string {
   const asked = c.req.query("realm");
-  if (asked === undefined) return realmOf(c.get("url").hostname, sharedDomain);
+  if (asked === undefined) return sharedDomain === null ? c.get("url").hostname : sharedRealm(sharedDomain);
   const realm = asked.toLowerCase();
   if (!isRealm(realm)) throw new GatewayError("bad_request", "malformed realm");
   return realm;

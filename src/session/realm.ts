@@ -15,8 +15,13 @@
 
 /** The realm of a login at `hostname` (lower-case, as the URL parser gives it; no port). */
 export function realmOf(hostname: string, sharedDomain: string | null): string {
-  if (sharedDomain !== null && domainMatches(hostname, sharedDomain)) return `.${sharedDomain}`;
+  if (sharedDomain !== null && domainMatches(hostname, sharedDomain)) return sharedRealm(sharedDomain);
   return hostname;
+}
+
+/** The one realm of every host under COOKIE_DOMAIN. */
+export function sharedRealm(sharedDomain: string): string {
+  return `.${sharedDomain}`;
 }
 
 /** RFC 6265 §5.1.3: the host is the domain itself or a subdomain of it. */
