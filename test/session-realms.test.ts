@@ -10,6 +10,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
+import { isRealm, realmOf } from "../src/session/realm";
 import { ADMIN_TOKEN, asciiJson } from "./helpers";
 
 /** An origin that logs in whoever `x-login-as` names on /login, and answers with the identity it got. */
@@ -148,5 +149,21 @@ describe("a session belongs to the login that minted it", () => {
     // The admin API's default realm is the domain's, whichever host it is asked at.
     const admin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
     expect(await listedIds(await fetchAt(bindings, `https://gateway.internal/_gateway/admin/users/${root}/sessions`, admin))).toEqual([id]);
+  });
+});
+
+describe("realmOf and isRealm", () => {
+  it("gives a host under COOKIE_DOMAIN the domain's realm, and any other host its own name", () => {
+    expect(realmOf("shop.example.com", "example.com")).toBe(".example.com");
+    expect(realmOf("example.com", "example.com")).toBe(".example.com");
+    expect(realmOf("a.b.example.com", "example.com")).toBe(".example.com");
+    // A suffix is not a subdomain: only a whole label boundary counts (RFC 6265 §5.1.3).
+    expect(realmOf("badexample.com", "example.com")).toBe("badexample.com");
+    expect(realmOf("shop.example.com", null)).toBe("shop.example.com");
+  });
+
+  it("takes as a realm only what realmOf can answer", () => {
+    for (const realm of ["shop.example.com", ".example.com", "127.0.0.1", "[::1]", "localhost"]) expect(isRealm(realm), realm).toBe(true);
+    for (const value of ["", ".", "a/b", "a..b", "shop.example.com:443", "Shop.example.com", "-x.example.com", "[::1"]) expect(isRealm(value), value).toBe(false);
   });
 });

@@ -29,10 +29,12 @@ function domainMatches(hostname: string, domain: string): boolean {
   return hostname === domain || hostname.endsWith(`.${domain}`);
 }
 
-// A hostname, or one with a leading dot: what realmOf can answer, and nothing else.
+// A hostname, one with a leading dot, or an IPv6 literal as URL gives it (`[::1]`): what
+// realmOf can answer, and nothing else.
 const REALM = /^\.?[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
+const IPV6_REALM = /^\[[0-9a-f:.]{2,45}\]$/;
 
-/** Whether a value (the admin API's `realm` parameter) can be a realm at all. */
+/** Whether a value (the admin API's `realm` parameter, lower-cased) can be a realm at all. */
 export function isRealm(value: string): boolean {
-  return REALM.test(value) && !value.includes("..");
+  return (REALM.test(value) && !value.includes("..")) || IPV6_REALM.test(value);
 }
