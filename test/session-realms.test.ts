@@ -136,6 +136,20 @@ describe("a session belongs to the login that minted it", () => {
     expect((await fetchAt(bindings, "https://ops.example.com/users", withSession(ops.token))).status).toBe(200);
   });
 
+  it("keeps the admin console to its own realm: the shop's admin neither sees nor ends ops' sessions", async () => {
+    const bindings = appsEnv([], { ADMIN_ROLE: "admin" });
+    const shopAdmin = await loginAt(bindings, "shop.example.com", rootOf());
+    const victim = rootOf();
+    const ops = await loginAt(bindings, "ops.example.com", victim);
+    const page = await fetchAt(bindings, `https://shop.example.com/_gateway/admin/?user=${victim}`, withSession(shopAdmin.token, { headers: { accept: "text/html" } }));
+    expect(page.status).toBe(200);
+    expect(await page.text()).not.toContain(ops.id);
+    const form = { "content-type": "application/x-www-form-urlencoded", origin: "https://shop.example.com" };
+    const ended = await fetchAt(bindings, `https://shop.example.com/_gateway/admin/console/sessions/${ops.id}/end`, withSession(shopAdmin.token, { method: "POST", headers: form, body: "" }));
+    expect(ended.status).toBe(303);
+    expect((await fetchAt(bindings, "https://ops.example.com/users", withSession(ops.token))).status).toBe(200);
+  });
+
   it("makes one realm of every host under COOKIE_DOMAIN: a login at one signs in to all", async () => {
     const bindings = appsEnv([], { COOKIE_DOMAIN: "example.com", COOKIE_NAME: "" });
     const root = rootOf();
