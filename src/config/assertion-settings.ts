@@ -19,7 +19,6 @@ export interface ResolvedAssertionConfig {
   readonly originAudiences: ReadonlyMap<string, string | null>;
 }
 
-
 /** null when ASSERTION_KEYS is unset (no assertion) or invalid (the problems say why). */
 export async function parseAssertionSettings(problems: string[], env: Env, originAudiences: ReadonlyMap<string, string | null>): Promise<ResolvedAssertionConfig | null> {
   const issuer = parseSetting(problems, "ASSERTION_ISSUER", env.ASSERTION_ISSUER, ClaimValue, null);

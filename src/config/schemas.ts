@@ -108,7 +108,6 @@ const HostPattern = v.pipe(
   }),
 );
 
-/** A name in ORIGINS (resolve.ts checks that it is one). */
 /** RFC 7519 §2 StringOrURI (an assertion's `iss`, `aud`), kept to what fits a header and compares byte for byte. */
 export const ClaimValue = v.pipe(
   v.string("must be a string"),
@@ -116,6 +115,7 @@ export const ClaimValue = v.pipe(
   v.regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
 );
 
+/** A name in ORIGINS (resolve.ts checks that it is one). */
 export const ORIGIN_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 const OriginName = v.pipe(v.string("must be a string"), v.regex(ORIGIN_NAME, "must be an origin name: a lower-case letter, then letters, digits, _ or -"));
 

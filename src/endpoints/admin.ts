@@ -33,7 +33,7 @@ export interface AdminApiOptions {
   readonly adminToken: string | null;
   /** With ADMIN_ROLE: the console's paths, which its session authorizes (admin-console.ts). */
   readonly isConsolePath: ((canonicalPath: string) => boolean) | null;
-  /** COOKIE_DOMAIN: the default realm of a user lookup is the request host's (session/realm.ts). */
+  /** COOKIE_DOMAIN: its realm is a user lookup's default; without it, the request's host (session/realm.ts). */
   readonly sharedDomain: string | null;
 }
 
