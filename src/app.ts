@@ -103,7 +103,7 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
   if (metrics) app.use(requestClock());
   app.use(target(targetOptions));
   app.route("/_gateway", healthEndpoint());
-  app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken, isConsolePath: config.adminRole ? isConsolePath : null }));
+  app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken, isConsolePath: config.adminRole ? isConsolePath : null, sharedDomain: sessionCookie.domain }));
   // Before the session: a page's stylesheet and the JWKS cost no session lookup.
   app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
   if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
@@ -140,6 +140,7 @@ function identityPropagator({ assertion }: ResolvedConfig): IdentityPropagator {
     signingKey: assertion.keys.signing,
     issuer: assertion.issuer,
     audience: assertion.audience,
+    originAudiences: assertion.originAudiences,
     cache: assertionCache({ maxEntries: 4096, minRemainingSeconds: 30 }),
   });
 }

@@ -33,10 +33,10 @@ function harness(maxEntries = 100) {
     cache: assertionCache({ maxEntries, minRemainingSeconds: 30 }),
     now: () => nowMs,
   });
-  const assertionFor = async (session: SessionView, host = "app.example.com") => {
+  const assertionFor = async (session: SessionView, host = "app.example.com", originName = "default") => {
     const headers = new Headers();
     const url = new URL(`https://${host}/x`);
-    await propagator.prepare(headers, { request: new Request(url), url, session });
+    await propagator.prepare(headers, { request: new Request(url), url, session, originName });
     return headers.get("x-auth-assertion")!;
   };
   return { assertionFor, advanceSeconds: (seconds: number) => (nowMs += seconds * 1000) };
@@ -78,6 +78,15 @@ describe("assertion re-use", () => {
     const a = decodeJwt(await assertionFor(SESSION, "a.example.com"));
     const b = decodeJwt(await assertionFor(SESSION, "b.example.com"));
     expect([a.iss, a.aud, b.iss, b.aud]).toEqual(["https://a.example.com", "https://a.example.com", "https://b.example.com", "https://b.example.com"]);
+  });
+
+  it("signs another assertion for another origin on the same host: the audience is in what it re-uses by", async () => {
+    const { assertionFor } = harness();
+    const app = await assertionFor(SESSION, "app.example.com", "default");
+    const blog = await assertionFor(SESSION, "app.example.com", "blog");
+    expect(blog).not.toBe(app);
+    expect([decodeJwt(app).aud, decodeJwt(blog).aud]).toEqual(["https://app.example.com", "https://app.example.com#blog"]);
+    expect(await assertionFor(SESSION, "app.example.com", "default")).toBe(app);
   });
 
   it("takes auth_time from authenticatedAt", async () => {

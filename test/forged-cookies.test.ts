@@ -72,7 +72,7 @@ describe("key rotation", () => {
   it("verifies a session signed with an older key that is still listed", async () => {
     const oldKeys = await importSessionKeys([OLD_KEY]);
     const user = uniqueUser();
-    const { token } = await createSession(env, { sessionKeys: oldKeys, idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 3600, maxSessionsPerUser: 0 }, user, {});
+    const { token } = await createSession(env, { sessionKeys: oldKeys, idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 3600, maxSessionsPerUser: 0 }, "gateway.test", user, {});
     const response = await fetchWithSession(token, "/anything");
     expect(response.status).toBe(200);
     expect(echoHeader(await response.json<EchoBody>(), "x-auth-user")).toBe(user.sub);

@@ -146,6 +146,7 @@ describe("GET /_gateway/session", () => {
     const session = await response.json<Record<string, unknown>>();
     expect(session).toEqual({
       id: token.split(".")[0],
+      realm: "gateway.test",
       user,
       createdAt: expect.any(String),
       authenticatedAt: expect.any(String),

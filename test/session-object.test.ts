@@ -8,7 +8,8 @@ import { toView } from "../src/durable/expiry";
 import type { CreateSessionInput, SessionRecord } from "../src/session/types";
 import { uniqueUser } from "./helpers";
 
-const ANY_CLIENT = { endOnUserAgentChange: false };
+const REALM = "gateway.test";
+const ANY_CLIENT = { realm: REALM, endOnUserAgentChange: false };
 
 let sequence = 0;
 async function newSession(overrides: Partial<CreateSessionInput> = {}) {
@@ -19,10 +20,11 @@ async function newSession(overrides: Partial<CreateSessionInput> = {}) {
   const input: CreateSessionInput = {
     publicId,
     secretHash,
+    realm: REALM,
     user,
     idleTimeoutSeconds: 600,
     absoluteTimeoutSeconds: 3600,
-    indexes: [userIndex(user.sub)],
+    indexes: [userIndex(REALM, user.sub)],
     ...overrides,
   };
   const stub = sessionStub(env, publicId);
@@ -49,6 +51,20 @@ describe("SessionObject", () => {
     expect((await stub.touch(input.secretHash, ANY_CLIENT)).ok).toBe(true);
   });
 
+  it("is no session in another realm, and neither touched nor ended by the attempt", async () => {
+    const { stub, input } = await newSession();
+    const before = (await stub.read())!.lastSeenAt;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await stub.touch(input.secretHash, { ...ANY_CLIENT, realm: "other.test" })).toEqual({ ok: false, reason: "other-realm" });
+    expect((await stub.read())!.lastSeenAt).toBe(before);
+    expect((await stub.touch(input.secretHash, ANY_CLIENT)).ok).toBe(true);
+  });
+
+  it("treats a record from before realms as a session on no host (fail closed)", async () => {
+    const { stub, input } = await newSession({ realm: undefined as unknown as string });
+    expect(await stub.touch(input.secretHash, ANY_CLIENT)).toEqual({ ok: false, reason: "other-realm" });
+  });
+
   it("answers unknown for a session that was never created, without storing anything", async () => {
     const stub = sessionStub(env, `never-created-${crypto.randomUUID()}`);
     expect(await stub.touch("0".repeat(64), ANY_CLIENT)).toEqual({ ok: false, reason: "unknown" });
@@ -57,7 +73,7 @@ describe("SessionObject", () => {
 
   it("registers with the user index on create and leaves it on revoke", async () => {
     const { stub, input } = await newSession();
-    const index = userSessionsStub(env, input.user.sub);
+    const index = userSessionsStub(env, REALM, input.user.sub);
     expect((await index.list()).map((view) => view.id)).toEqual([input.publicId]);
     expect(await stub.revoke("logout")).toBe(true);
     // The session took its id out: the index has nothing left to expire, before any listing
@@ -85,16 +101,16 @@ describe("UserSessions", () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const newer = await newSession({ user, absoluteTimeoutSeconds: 600 });
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const newest = await newSession({ user, indexes: [userIndex(user.sub, 2)] });
+    const newest = await newSession({ user, indexes: [userIndex(REALM, user.sub, 2)] });
     expect(await older.stub.read()).toBeNull();
     expect(await newer.stub.read()).not.toBeNull();
-    expect((await userSessionsStub(env, user.sub).list()).map((view) => view.id)).toEqual([newer.input.publicId, newest.input.publicId]);
+    expect((await userSessionsStub(env, REALM, user.sub).list()).map((view) => view.id)).toEqual([newer.input.publicId, newest.input.publicId]);
   });
 
   it("revokes every session of the user before answering and forgets them", async () => {
     const user = uniqueUser();
     const sessions = await Promise.all([newSession({ user }), newSession({ user }), newSession({ user })]);
-    const index = userSessionsStub(env, user.sub);
+    const index = userSessionsStub(env, REALM, user.sub);
     expect(await index.revokeAll("admin-user")).toBe(3);
     for (const { stub, input } of sessions) {
       expect(await stub.touch(input.secretHash, ANY_CLIENT)).toEqual({ ok: false, reason: "revoked" });
@@ -105,7 +121,7 @@ describe("UserSessions", () => {
   it("drops ids whose session is no longer live when listing", async () => {
     const user = uniqueUser();
     const live = await newSession({ user });
-    const index = userSessionsStub(env, user.sub);
+    const index = userSessionsStub(env, REALM, user.sub);
     // A ghost: an id with no session behind it, added after the live session.
     await index.add("ghost-session-id", Date.now() + 1, Date.now() + 60_000);
     expect((await index.list()).map((view) => view.id)).toEqual([live.input.publicId]);

@@ -87,7 +87,7 @@ describe("expiry alarm", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await runInDurableObject(stub, async (_, state) => [...(await state.storage.list()).keys()])).toEqual([]);
     expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).toBeNull();
-    expect(await userSessionsStub(env, user.sub).list()).toEqual([]);
+    expect(await userSessionsStub(env, "gateway.test", user.sub).list()).toEqual([]);
   });
 
   it("re-arms instead of deleting when the session was used since the alarm was set", async () => {

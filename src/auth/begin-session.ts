@@ -4,7 +4,8 @@
  * sign-in, and nothing is created or revoked, no Durable Object woken — then revoke the
  * sessions the request presented and mint a new one — new token, new public id — so a
  * session id planted before login is worth nothing after it (no fixation; OWASP ASVS 5.0
- * §7.2.4, SECURITY.md F-01).
+ * §7.2.4, SECURITY.md F-01). The new session belongs to the realm of the host the login
+ * happened on (session/realm.ts): it is a session there, and nowhere another login reaches.
  */
 import { clientInfo } from "../http/client";
 import { sessionSetCookie, type SessionCookieSpec } from "../http/cookies";
@@ -13,6 +14,7 @@ import type { Brand } from "../pages/brand";
 import { errorPage } from "../pages/error-pages";
 import { logEvent, logWarning } from "../log";
 import { requestSubject, unmetRequirement, type Requirements } from "../policy/requirements";
+import { realmOf } from "../session/realm";
 import { createSession, revokeSession, type NewSessionSettings } from "../session/store";
 import type { SessionUser } from "../session/types";
 import type { BeginSession } from "./method";
@@ -40,8 +42,9 @@ export function sessionStarter(options: BeginSessionOptions): BeginSession {
     }
     const presentedPublicIds = c.get("presentedPublicIds");
     await Promise.all(presentedPublicIds.map((publicId) => revokeSession(c.env, publicId, "login-replaced")));
-    const { token, session } = await createSession(c.env, options, user, clientInfo(c.req.raw), extras);
-    logEvent("login.succeeded", { session: session.id, sub: session.user.sub, replaced: presentedPublicIds, via: options.via });
+    const realm = realmOf(c.get("url").hostname, options.sessionCookie.domain);
+    const { token, session } = await createSession(c.env, options, realm, user, clientInfo(c.req.raw), extras);
+    logEvent("login.succeeded", { session: session.id, realm, sub: session.user.sub, replaced: presentedPublicIds, via: options.via });
     return { ok: true, session, setCookie: sessionSetCookie(options.sessionCookie, token, options.absoluteTimeoutSeconds) };
   };
 }

@@ -1,20 +1,26 @@
 /**
  * The origins an allowed request can go to: the default one (the `ORIGIN` service binding, or
  * ORIGIN_URL) and the named ones of ORIGINS, each a base URL (a path prefix allowed) or
- * `{ service = "BINDING" }`. A rule's `origin` must name one of them; every mistake is a
- * configuration problem, reported with the others.
+ * `{ service = "BINDING" }` (or `{ url = "…" }`), a table with an optional `audience`: the
+ * signed assertion's `aud` for that origin (identity/assertion.ts). A rule's `origin` must name
+ * one of them; every mistake is a configuration problem, reported with the others.
  */
 import * as v from "valibot";
 import type { Env } from "../env";
 import { DEFAULT_ORIGIN } from "../policy/routes";
 import type { OriginSetting } from "../upstream/origin";
-import { ORIGIN_NAME, parseSetting, quote, valueOrJson } from "./schemas";
+import { ClaimValue, ORIGIN_NAME, parseSetting, quote, valueOrJson } from "./schemas";
 
 const URL_RULE = "must be an absolute http(s) URL with no query, fragment or credentials (a path prefix is allowed)";
 
+// An entry in its table form may name the audience of the assertions made for it (R6).
 const OriginEntry = v.union(
-  [v.string(), v.strictObject({ service: v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/)) })],
-  `must be a base URL ("https://app-internal.example.com/prefix") or { service = "BINDING" }`,
+  [
+    v.string(),
+    v.strictObject({ service: v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/)), audience: v.optional(ClaimValue) }),
+    v.strictObject({ url: v.string(), audience: v.optional(ClaimValue) }),
+  ],
+  `must be a base URL ("https://app-internal.example.com/prefix"), { url = "…" } or { service = "BINDING" }, each table with an optional audience = "…" (printable ASCII, at most 512 characters)`,
 );
 
 const OriginsSetting = v.pipe(valueOrJson, v.record(v.string(), OriginEntry, "must be a table of origin names to base URLs or { service = \"BINDING\" }"));
@@ -36,7 +42,7 @@ export function resolveOrigins(problems: string[], env: Env): ReadonlyMap<string
       problems.push(`${where} is not an origin name: a lower-case letter, then letters, digits, _ or - (at most 64)`);
       continue;
     }
-    const origin = typeof entry === "string" ? urlOrigin(problems, where, entry) : bindingOrigin(problems, where, env, entry.service);
+    const origin = typeof entry === "string" ? urlOrigin(problems, where, entry) : "url" in entry ? urlOrigin(problems, `${where}.url`, entry.url) : bindingOrigin(problems, where, env, entry.service);
     if (origin) origins.set(name, origin);
   }
   return problems.length > before ? null : origins;
@@ -99,5 +105,12 @@ function isFetcher(value: unknown): value is Fetcher {
 export function originBindingNames(env: Env): string[] {
   const result = v.safeParse(OriginsSetting, env.ORIGINS ?? {});
   if (!result.success) return [];
-  return Object.values(result.output).flatMap((entry) => (typeof entry === "string" ? [] : [entry.service]));
+  return Object.values(result.output).flatMap((entry) => (typeof entry === "string" || !("service" in entry) ? [] : [entry.service]));
+}
+
+/** Every named origin, with the audience its entry names or null (resolveOrigins reports a bad entry). */
+export function originAudiences(env: Env): ReadonlyMap<string, string | null> {
+  const result = v.safeParse(OriginsSetting, env.ORIGINS ?? {});
+  if (!result.success) return new Map();
+  return new Map(Object.entries(result.output).map(([name, entry]) => [name, typeof entry === "string" ? null : (entry.audience ?? null)]));
 }

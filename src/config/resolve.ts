@@ -27,7 +27,7 @@ import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/setting
 import type { OriginSetting } from "../upstream/origin";
 import type { SessionCookieSpec } from "../http/cookies";
 import { perHost, type PerHost } from "../policy/hosts";
-import { originBindingNames, resolveOrigins, unknownOriginProblems } from "./origins";
+import { originAudiences, originBindingNames, resolveOrigins, unknownOriginProblems } from "./origins";
 import { cookieDomainProblems, resolveSessionCookie } from "./session-cookie";
 import { parseBrand, type Brand } from "../pages/brand";
 import { importTransactionKeys } from "../auth/oidc/transaction";
@@ -121,7 +121,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const secrets = resolveSecrets(problems, env.SESSION_SECRET);
   const adminToken = resolveAdminToken(problems, env.ADMIN_TOKEN);
   const oidc = authMode === "oidc" ? parseOidcSettings(problems, env, sessionCookie?.name ?? "") : null;
-  const assertion = await parseAssertionSettings(problems, env);
+  const assertion = await parseAssertionSettings(problems, env, originAudiences(env));
   const allowedUsers = resolveAllowedUsers(problems, env.ALLOWED_USERS, authMode);
 
   const warnings = [...unknownNameWarnings(env, originBindingNames(env)), ...originWarnings(env), ...(timeoutsParsed ? shortIdleTimeoutWarning(idleTimeoutSeconds) : [])];

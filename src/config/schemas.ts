@@ -108,6 +108,13 @@ const HostPattern = v.pipe(
   }),
 );
 
+/** RFC 7519 §2 StringOrURI (an assertion's `iss`, `aud`), kept to what fits a header and compares byte for byte. */
+export const ClaimValue = v.pipe(
+  v.string("must be a string"),
+  v.maxLength(512, "must be at most 512 characters"),
+  v.regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+);
+
 /** A name in ORIGINS (resolve.ts checks that it is one). */
 export const ORIGIN_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 const OriginName = v.pipe(v.string("must be a string"), v.regex(ORIGIN_NAME, "must be an origin name: a lower-case letter, then letters, digits, _ or -"));

@@ -41,7 +41,7 @@ export const SETTINGS = {
     section: "core",
     default: {},
     meaning:
-      "More origins, by name: a base URL (a path prefix allowed) or `{ service = \"BINDING\" }`. A rule sends to one with `origin = \"name\"`; see [Several apps behind one gateway](#several-apps-behind-one-gateway).",
+      "More origins, by name: a base URL (a path prefix allowed), `{ url = \"…\" }` or `{ service = \"BINDING\" }`; a table may name the `audience` of the assertions sent to it (default: the default origin's + `#` + the name). A rule sends to one with `origin = \"name\"`; see [Several apps behind one gateway](#several-apps-behind-one-gateway).",
   },
   PRESERVE_HOST: {
     kind: "var",
@@ -221,7 +221,7 @@ export const SETTINGS = {
     section: "core",
     shown: "the `iss` value",
     meaning:
-      "The assertion's `aud` claim (one string): what your origin checks it is the audience of.",
+      "The assertion's `aud` claim (one string) for the default origin: what it checks it is the audience of. Each origin in `ORIGINS` gets its own ([one audience per origin](docs/assertion.md#one-audience-per-origin)).",
   },
   GATEWAY_METRICS: {
     kind: "Analytics Engine binding",

@@ -34,6 +34,7 @@ export function touchNeedsWrite(record: SessionRecord, storedLastSeenAt: number,
 export function toView(record: SessionRecord): SessionView {
   return {
     id: record.publicId,
+    ...(record.realm !== undefined ? { realm: record.realm } : {}),
     user: record.user,
     createdAt: new Date(record.createdAt).toISOString(),
     authenticatedAt: record.authenticatedAt === null ? null : new Date(record.authenticatedAt ?? record.createdAt).toISOString(),

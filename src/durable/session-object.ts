@@ -16,7 +16,7 @@ import { logEvent, logError } from "../log";
 import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite, type ExpiryState } from "./expiry";
 import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
-import { indexStub, userIndex } from "../session/stubs";
+import { indexStub, legacyUserIndex } from "../session/stubs";
 
 const RECORD_KEY = "session";
 /**
@@ -50,6 +50,7 @@ export class SessionObject extends DurableObject<Env> {
     const record: SessionRecord = {
       publicId: input.publicId,
       secretHash: input.secretHash,
+      realm: input.realm,
       user: input.user,
       createdAt: now,
       authenticatedAt: input.authenticatedAt === null ? null : Math.min(input.authenticatedAt ?? now, now),
@@ -74,15 +75,21 @@ export class SessionObject extends DurableObject<Env> {
       throw error;
     }
     if (this.#record !== record) throw new Error("session revoked while it was being created");
-    logEvent("session.created", { session: record.publicId, sub: record.user.sub, ip: record.clientIp ?? null });
+    logEvent("session.created", { session: record.publicId, realm: record.realm ?? null, sub: record.user.sub, ip: record.clientIp ?? null });
     return toView(record);
   }
 
-  /** Checks the secret, extends the idle deadline (never past the absolute one). */
+  /**
+   * Checks the secret and the realm, extends the idle deadline (never past the absolute one).
+   * On a host of another realm the session is none, and stays as it was: it is not touched nor
+   * ended, as it lives on at its own app. A record without a realm (from before realms) is a
+   * session on no host: fail closed, and its alarm ends it.
+   */
   async touch(secretHash: string, client: TouchClient): Promise<TouchResult> {
     const record = this.#record;
     if (!record) return { ok: false, reason: this.#whyNotLive() };
     if (!timingSafeEqualDigests(record.secretHash, secretHash)) return { ok: false, reason: "secret-mismatch" };
+    if (record.realm !== client.realm) return { ok: false, reason: "other-realm" };
     const now = Date.now();
     const state = await this.#endIfExpired(record, now);
     if (state !== "live") return { ok: false, reason: state };
@@ -260,7 +267,7 @@ export class SessionObject extends DurableObject<Env> {
     if (!record) return;
     const expired = reason === "idle-timeout" || reason === "absolute-timeout";
     logEvent(expired ? "session.expired" : "session.revoked", { session: record.publicId, sub: record.user.sub, reason });
-    const indexes: readonly IndexRef[] = record.indexes ?? [userIndex(record.user.sub)];
+    const indexes: readonly IndexRef[] = record.indexes ?? [legacyUserIndex(record.user.sub)];
     const results = await Promise.allSettled(indexes.map((ref) => indexStub(this.env, ref).remove(record.publicId)));
     results.forEach((result, index) => {
       // The session is gone either way; an index drops ids whose session is not live.

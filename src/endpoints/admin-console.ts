@@ -3,7 +3,9 @@
  * the users with that role, authorized by their session — not by ADMIN_TOKEN, which stays the
  * API's. It looks up a user, lists their live sessions, and ends one or all of them. Its forms
  * are refused when the browser says they come from another site (and the session cookie is
- * SameSite=Lax); every action is logged with the acting admin's id and session.
+ * SameSite=Lax); every action is logged with the acting admin's id and session. It is the
+ * console of the admin's own realm (session/realm.ts): the users it looks up, changes and
+ * signs out are that realm's, and a session of another realm is not its to end.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { readUrlencodedForm } from "../http/body";
@@ -41,7 +43,7 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
   const page = async (c: Context<GatewayEnv>) => {
     const asked = c.req.query("user");
     const sub = asked === undefined ? null : subParam(asked.trim());
-    const lookup = sub ? { sub, sessions: await listUserSessions(c.env, sub) } : null;
+    const lookup = sub ? { sub, sessions: await listUserSessions(c.env, realmOf(c), sub) } : null;
     if (lookup) logEvent("admin.console_lookup", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub });
     return consolePage(options.brand, c.get("session")!, lookup);
   };
@@ -53,8 +55,10 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const { user } = await formOf(c.req.raw);
     const id = c.req.param("id");
     if (!isPublicId(id)) throw new GatewayError("bad_request", "malformed session id");
-    const target = await readSession(c.env, id);
-    const wasLive = await revokeSession(c.env, id, "admin");
+    const found = await readSession(c.env, id);
+    // Another realm's session is as good as an ended one here: not listed, not ended.
+    const target = found?.realm === realmOf(c) ? found : null;
+    const wasLive = target ? await revokeSession(c.env, id, "admin") : false;
     logEvent("admin.console_session_ended", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, ended: id, sub: target?.user.sub ?? null, wasLive });
     return backTo(user ?? target?.user.sub ?? null);
   });
@@ -66,7 +70,7 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     // The same check as the API's PATCH: what no session could carry is refused, nothing changed.
     const parsed = parseUserChanges({ roles });
     if (!parsed.ok) throw new GatewayError("bad_request", `console roles: ${parsed.problem}`);
-    const updated = await updateUserSessions(c.env, form.user, parsed.changes);
+    const updated = await updateUserSessions(c.env, realmOf(c), form.user, parsed.changes);
     logEvent("admin.console_roles_changed", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub: form.user, roles: parsed.changes.roles ?? [], updated });
     return backTo(form.user);
   });
@@ -74,11 +78,18 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
   console.post("/admin/console/users/end-all", async function endAllFromConsole(c) {
     const { user } = await formOf(c.req.raw);
     if (!user) throw new GatewayError("bad_request", "no user id in the form");
-    const revoked = await revokeUserSessions(c.env, user, "admin-user");
+    const revoked = await revokeUserSessions(c.env, realmOf(c), user, "admin-user");
     logEvent("admin.console_user_sessions_ended", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub: user, revoked });
     return backTo(user);
   });
   return console;
+}
+
+/** The acting admin's realm: the console's users are that realm's. */
+function realmOf(c: Context<GatewayEnv>): string {
+  const realm = c.get("session")!.realm;
+  if (realm === undefined) throw new Error("a console session without a realm");
+  return realm;
 }
 
 function requireAdmin({ adminRole, sessionCookie }: AdminConsoleOptions): MiddlewareHandler<GatewayEnv> {

@@ -6,8 +6,14 @@
  * A user's sessions have two addresses: `/users/:sub/sessions`, and `/sessions?user=<sub>`
  * for any user id at all — one that is `.` or `..`, holds a `/`, or looks like an escape
  * (`a%41`) cannot be written as a path segment that survives canonicalization.
+ *
+ * A user's sessions are those of one realm (session/realm.ts: one subject at two apps is two
+ * users): `?realm=<hostname>` (or `.<COOKIE_DOMAIN>`) names it. Without it: with COOKIE_DOMAIN
+ * the domain's, the one realm a browser can hold a session of; otherwise the hostname the
+ * admin request was sent to — an operator who asks `app.example.com` about alice gets alice of
+ * app.example.com.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../http/responses";
 import { readBoundedBody } from "../http/body";
 import { clientIp } from "../http/client";
@@ -15,6 +21,7 @@ import { logEvent, logWarning } from "../log";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions, updateUserSessions } from "../session/store";
 import { parseUserChanges } from "../session/user";
 import { isPublicId } from "../session/token";
+import { isRealm, sharedRealm } from "../session/realm";
 import { timingSafeEqualStrings } from "../http/timing-safe";
 import type { Env } from "../env";
 import type { GatewayEnv } from "../pipeline/types";
@@ -26,9 +33,11 @@ export interface AdminApiOptions {
   readonly adminToken: string | null;
   /** With ADMIN_ROLE: the console's paths, which its session authorizes (admin-console.ts). */
   readonly isConsolePath: ((canonicalPath: string) => boolean) | null;
+  /** COOKIE_DOMAIN: its realm is a user lookup's default; without it, the request's host (session/realm.ts). */
+  readonly sharedDomain: string | null;
 }
 
-export function adminApi({ adminToken, isConsolePath }: AdminApiOptions): Hono<GatewayEnv> {
+export function adminApi({ adminToken, isConsolePath, sharedDomain }: AdminApiOptions): Hono<GatewayEnv> {
   const admin = new Hono<GatewayEnv>();
 
   admin.use(async (c, next) => {
@@ -51,23 +60,30 @@ export function adminApi({ adminToken, isConsolePath }: AdminApiOptions): Hono<G
     return new Response(null, { status: 204, headers: gatewayHeaders() });
   });
 
-  admin.get("/users/:sub/sessions", (c) => listSessions(c.env, subParam(c.req.param("sub"))));
-  admin.get("/sessions", (c) => listSessions(c.env, subParam(c.req.query("user"))));
-  admin.delete("/users/:sub/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.param("sub"))));
-  admin.delete("/sessions", (c) => deleteUserSessions(c.env, subParam(c.req.query("user"))));
-  admin.patch("/users/:sub/sessions", (c) => patchUserSessions(c.env, subParam(c.req.param("sub")), c.req.raw));
-  admin.patch("/sessions", (c) => patchUserSessions(c.env, subParam(c.req.query("user")), c.req.raw));
+  const user = (c: Context<GatewayEnv>, sub: string | undefined): UserRef => ({ realm: realmParam(c, sharedDomain), sub: subParam(sub) });
+  admin.get("/users/:sub/sessions", (c) => listSessions(c.env, user(c, c.req.param("sub"))));
+  admin.get("/sessions", (c) => listSessions(c.env, user(c, c.req.query("user"))));
+  admin.delete("/users/:sub/sessions", (c) => deleteUserSessions(c.env, user(c, c.req.param("sub"))));
+  admin.delete("/sessions", (c) => deleteUserSessions(c.env, user(c, c.req.query("user"))));
+  admin.patch("/users/:sub/sessions", (c) => patchUserSessions(c.env, user(c, c.req.param("sub")), c.req.raw));
+  admin.patch("/sessions", (c) => patchUserSessions(c.env, user(c, c.req.query("user")), c.req.raw));
   return admin;
 }
 
-async function listSessions(env: Env, sub: string): Promise<Response> {
-  const sessions = await listUserSessions(env, sub);
+/** A user of one realm. */
+interface UserRef {
+  readonly realm: string;
+  readonly sub: string;
+}
+
+async function listSessions(env: Env, { realm, sub }: UserRef): Promise<Response> {
+  const sessions = await listUserSessions(env, realm, sub);
   return jsonResponse({ sessions });
 }
 
-async function deleteUserSessions(env: Env, sub: string): Promise<Response> {
-  const revoked = await revokeUserSessions(env, sub, "admin-user");
-  logEvent("admin.user_sessions_revoked", { sub, revoked });
+async function deleteUserSessions(env: Env, { realm, sub }: UserRef): Promise<Response> {
+  const revoked = await revokeUserSessions(env, realm, sub, "admin-user");
+  logEvent("admin.user_sessions_revoked", { realm, sub, revoked });
   return new Response(null, { status: 204, headers: gatewayHeaders() });
 }
 
@@ -76,15 +92,15 @@ async function deleteUserSessions(env: Env, sub: string): Promise<Response> {
  * session holds the change: from the next request on, none carries the old values. A bad
  * body changes nothing and gets 400 with the problem named (the caller is an operator).
  */
-async function patchUserSessions(env: Env, sub: string, request: Request): Promise<Response> {
+async function patchUserSessions(env: Env, { realm, sub }: UserRef, request: Request): Promise<Response> {
   const body = await readJsonBody(request);
   const parsed = body.ok ? parseUserChanges(body.value) : body;
   if (!parsed.ok) {
-    logWarning("admin.user_update_refused", { sub, problem: parsed.problem });
+    logWarning("admin.user_update_refused", { realm, sub, problem: parsed.problem });
     return jsonResponse({ error: "bad_request", problem: parsed.problem }, 400);
   }
-  const updated = await updateUserSessions(env, sub, parsed.changes);
-  logEvent("admin.user_sessions_updated", { sub, updated, changed: Object.keys(parsed.changes) });
+  const updated = await updateUserSessions(env, realm, sub, parsed.changes);
+  logEvent("admin.user_sessions_updated", { realm, sub, updated, changed: Object.keys(parsed.changes) });
   return jsonResponse({ updated });
 }
 
@@ -118,6 +134,18 @@ function adminAuth(expected: string | null): MiddlewareHandler<GatewayEnv> {
 function sessionIdParam(id: string): string {
   if (!isPublicId(id)) throw new GatewayError("bad_request", "malformed session id");
   return id;
+}
+
+/**
+ * The realm a user lookup is about: `?realm=`, checked to be a hostname or `.domain` (else
+ * 400); absent, COOKIE_DOMAIN's, else the host the request was sent to.
+ */
+export function realmParam(c: Context<GatewayEnv>, sharedDomain: string | null): string {
+  const asked = c.req.query("realm");
+  if (asked === undefined) return sharedDomain === null ? c.get("url").hostname : sharedRealm(sharedDomain);
+  const realm = asked.toLowerCase();
+  if (!isRealm(realm)) throw new GatewayError("bad_request", "malformed realm");
+  return realm;
 }
 
 /** A user id as the admin API and the console take it: 1 to MAX_SUB_LENGTH characters, else 400. */

@@ -1,8 +1,9 @@
 /**
  * A user's own sessions (OWASP ASVS 5.0 §7.4.3, §7.5.2; checklist T-08): list them, end one
  * of them (say, a forgotten browser), or end them all ("sign out everywhere"). Public ids only;
- * a session can end only sessions of its own subject, and the unsafe methods are refused when
- * the browser says they come from another site.
+ * a session can end only sessions of its own subject in its own realm (the same id at another
+ * app is another user: session/realm.ts), and the unsafe methods are refused when the browser
+ * says they come from another site.
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import type { Env } from "../env";
@@ -31,7 +32,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
 
   mySessions.get("/", async function listMySessions(c) {
     const session = c.get("session")!;
-    const sessions = await listUserSessions(c.env, session.user.sub);
+    const sessions = await listUserSessions(c.env, realmOf(session), session.user.sub);
     if (wantsHtmlNavigation(c.req.raw)) return sessionsPage(brand, session, sessions);
     return jsonResponse({ current: session.id, sessions });
   });
@@ -47,7 +48,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
 
   mySessions.post("/end-others", async function endOthersFromPage(c) {
     const session = c.get("session")!;
-    const others = (await listUserSessions(c.env, session.user.sub)).filter((other) => other.id !== session.id);
+    const others = (await listUserSessions(c.env, realmOf(session), session.user.sub)).filter((other) => other.id !== session.id);
     await Promise.all(others.map((other) => revokeSession(c.env, other.id, "user-ended")));
     logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked: others.length, kept: session.id });
     return afterForm(false);
@@ -85,7 +86,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
 /** Ends one of the user's own sessions; false when the id is not one (another user's, ended, malformed: alike). */
 async function endOwnSession(env: Env, session: SessionView, id: string): Promise<boolean> {
   const target = isPublicId(id) ? await readSession(env, id) : null;
-  if (!target || target.user.sub !== session.user.sub) return false;
+  if (!target || target.realm !== session.realm || target.user.sub !== session.user.sub) return false;
   await revokeSession(env, id, "user-ended");
   logEvent("user.session_ended", { session: session.id, ended: id });
   return true;
@@ -93,8 +94,14 @@ async function endOwnSession(env: Env, session: SessionView, id: string): Promis
 
 /** "Sign out everywhere": every session of the user, this one too. */
 async function endAllOwnSessions(env: Env, session: SessionView): Promise<void> {
-  const revoked = await revokeUserSessions(env, session.user.sub, "user-ended-all");
+  const revoked = await revokeUserSessions(env, realmOf(session), session.user.sub, "user-ended-all");
   logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
+}
+
+/** A live session has its realm: one from before realms is none anywhere (load-session.ts). */
+function realmOf(session: SessionView): string {
+  if (session.realm === undefined) throw new Error(`session ${session.id} has no realm`);
+  return session.realm;
 }
 
 function requireOwnSession(sessionCookie: SessionCookieSpec): MiddlewareHandler<GatewayEnv> {

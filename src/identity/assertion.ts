@@ -4,12 +4,21 @@
  * `X-Auth-Assertion`, a compact JWS (RFC 7515, `typ` JWT per RFC 7519) that the origin checks
  * against `/_gateway/jwks.json`. A client copy never gets through: it is an `x-auth-*` header,
  * stripped by the plain propagator before anything is set.
+ *
+ * Its `aud` is the origin's it is sent to (R6): an assertion that one origin received — a
+ * public blog routed beside the app on the same host — is refused by every other origin's
+ * verifier. The default origin's is ASSERTION_AUDIENCE (else the issuer), as it always was; a
+ * named origin's is the `audience` its ORIGINS entry names, else the default origin's + `#` +
+ * its name.
  */
 import { SignJWT, type JWTPayload } from "jose";
 import type { SessionView } from "../session/types";
 import type { AssertionCache } from "./assertion-cache";
 import type { SigningKey } from "./assertion-keys";
 import type { IdentityPropagator } from "./propagator";
+
+/** The default origin's name (policy/routes.ts DEFAULT_ORIGIN; identity may not import policy). */
+const DEFAULT_ORIGIN = "default";
 
 export const ASSERTION_HEADER = "X-Auth-Assertion";
 
@@ -21,8 +30,10 @@ export interface AssertionOptions {
   readonly signingKey: SigningKey;
   /** ASSERTION_ISSUER; null: `https://` + the request's host. */
   readonly issuer: string | null;
-  /** ASSERTION_AUDIENCE; null: the issuer. */
+  /** ASSERTION_AUDIENCE, the default origin's; null: the issuer. */
   readonly audience: string | null;
+  /** Audiences ORIGINS names, by origin name; an origin not here (or null) gets a derived one. */
+  readonly originAudiences?: ReadonlyMap<string, string | null>;
   readonly cache: AssertionCache;
   /** Epoch milliseconds; tests pass their own. Default Date.now. */
   readonly now?: () => number;
@@ -53,7 +64,7 @@ export function assertionPropagator(inner: IdentityPropagator, options: Assertio
       const { session, url } = context;
       if (!session) return;
       const issuer = options.issuer ?? `https://${url.host}`;
-      const claims = assertionClaims(session, issuer, options.audience ?? issuer);
+      const claims = assertionClaims(session, issuer, audienceOf(context.originName, options.audience ?? issuer));
       // Everything the assertion states but its times: a changed identity is another entry.
       const cacheKey = `${signingKey.kid}\n${JSON.stringify(claims)}`;
       const nowSeconds = Math.floor(now() / 1000);
@@ -71,4 +82,9 @@ export function assertionPropagator(inner: IdentityPropagator, options: Assertio
     },
     isOwnHeader: inner.isOwnHeader,
   };
+
+  function audienceOf(originName: string, defaultAudience: string): string {
+    if (originName === DEFAULT_ORIGIN) return defaultAudience;
+    return options.originAudiences?.get(originName) ?? `${defaultAudience}#${originName}`;
+  }
 }

@@ -9,6 +9,8 @@ export interface PropagationContext {
   /** The request URL with its canonical path. */
   readonly url: URL;
   readonly session: SessionView | null;
+  /** The origin the request goes to (the rule's `origin`, or `default`). */
+  readonly originName: string;
 }
 
 export interface IdentityPropagator {

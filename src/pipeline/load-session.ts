@@ -2,14 +2,18 @@
  * Loads the caller's session: cookie → signature check at the edge → one touch RPC. It never
  * refuses a request by itself (require-access.ts decides); it only fails the request when the
  * session store cannot answer (503, fail closed). A forged or garbage cookie costs one HMAC
- * verification and no Durable Object call.
+ * verification and no Durable Object call. A session is a session only on a host of its realm
+ * (session/realm.ts): elsewhere the request goes on as if it had sent no cookie — the session
+ * is not revoked, its cookie not cleared, a login here does not end it — because it belongs
+ * to another app's login, which stays the only one that can end it.
  */
 import type { MiddlewareHandler } from "hono";
 import type { SessionKeys } from "../session/token";
 import { GatewayError } from "../http/responses";
-import { logEvent } from "../log";
+import { logEvent, logWarning } from "../log";
 import { clientInfo, clientIp } from "../http/client";
 import { readSessionCookie, type SessionCookieSpec } from "../http/cookies";
+import { realmOf } from "../session/realm";
 import { touchSession } from "../session/store";
 import { verifyToken } from "../session/token";
 import type { GatewayEnv } from "./types";
@@ -45,9 +49,13 @@ export function loadSession(options: LoadSessionOptions): MiddlewareHandler<Gate
         await limitCookieFailures(c.env.COOKIE_FAILURE_LIMITER, clientIp(c.req.raw));
       } else {
         c.set("presentedPublicIds", [parts.publicId]);
-        const result = await touchSession(c.env, parts, { ...clientInfo(c.req.raw), endOnUserAgentChange: options.endSessionOnUserAgentChange });
+        const realm = realmOf(c.get("url").hostname, options.sessionCookie.domain);
+        const result = await touchSession(c.env, parts, { realm, ...clientInfo(c.req.raw), endOnUserAgentChange: options.endSessionOnUserAgentChange });
         if (result.ok) {
           c.set("session", result.session);
+        } else if (result.reason === "other-realm") {
+          c.set("presentedPublicIds", []);
+          logWarning("session.other_realm", { session: parts.publicId, realm, ip: clientIp(c.req.raw) });
         } else {
           c.set("staleCookie", true);
           logEvent("session.refused", { session: parts.publicId, reason: result.reason });

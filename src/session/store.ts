@@ -24,6 +24,7 @@ export interface NewSessionSettings {
 export async function createSession(
   env: Env,
   settings: NewSessionSettings,
+  realm: string,
   user: SessionUser,
   client: ClientInfo,
   extras: SessionExtras = {},
@@ -34,11 +35,12 @@ export async function createSession(
     sessionStub(env, publicId).create({
       publicId,
       secretHash,
+      realm,
       user,
       idleTimeoutSeconds: settings.idleTimeoutSeconds,
       absoluteTimeoutSeconds: settings.absoluteTimeoutSeconds,
       // The user's own index first: it applies the per-user cap.
-      indexes: [userIndex(user.sub, settings.maxSessionsPerUser), ...(extras.indexes ?? [])],
+      indexes: [userIndex(realm, user.sub, settings.maxSessionsPerUser), ...(extras.indexes ?? [])],
       ...client,
       ...(extras.logoutHint ? { logoutHint: extras.logoutHint } : {}),
       ...(extras.authenticatedAt !== undefined ? { authenticatedAt: extras.authenticatedAt } : {}),
@@ -71,15 +73,16 @@ export async function logoutSessions(env: Env, publicIds: readonly string[], by:
   return ended.find((result) => result.logoutHint)?.logoutHint ?? null;
 }
 
-export function listUserSessions(env: Env, sub: string): Promise<SessionView[]> {
-  return call("list", () => userSessionsStub(env, sub).list());
+/** A user's sessions are those of one realm (session/realm.ts), here and below. */
+export function listUserSessions(env: Env, realm: string, sub: string): Promise<SessionView[]> {
+  return call("list", () => userSessionsStub(env, realm, sub).list());
 }
 
-export function revokeUserSessions(env: Env, sub: string, reason: EndReason): Promise<number> {
-  return call("revoke-all", () => userSessionsStub(env, sub).revokeAll(reason));
+export function revokeUserSessions(env: Env, realm: string, sub: string, reason: EndReason): Promise<number> {
+  return call("revoke-all", () => userSessionsStub(env, realm, sub).revokeAll(reason));
 }
 
 /** Changes the identity of every live session of the user; answers how many were live. */
-export function updateUserSessions(env: Env, sub: string, changes: UserChanges): Promise<number> {
-  return call("update-all", () => userSessionsStub(env, sub).updateAll(changes));
+export function updateUserSessions(env: Env, realm: string, sub: string, changes: UserChanges): Promise<number> {
+  return call("update-all", () => userSessionsStub(env, realm, sub).updateAll(changes));
 }

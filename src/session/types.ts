@@ -15,6 +15,12 @@ export interface SessionRecord {
   user: SessionUser;
   readonly createdAt: number;
   /**
+   * The hosts the login that minted it reaches (session/realm.ts): a hostname, or `.domain`
+   * with COOKIE_DOMAIN. Absent in records written before it existed: such a session is a
+   * session on no host (docs/storage.md).
+   */
+  readonly realm?: string;
+  /**
    * When the user proved who they are: the login time, or in OIDC mode the ID token's
    * `auth_time`. null: unknown (an ID token without `auth_time`), which no `maxAuthAgeSeconds`
    * accepts. Absent in records written before it existed: then `createdAt` (docs/storage.md).
@@ -64,6 +70,8 @@ export interface SessionExtras {
 /** A session as JSON (docs/design.md "Gateway endpoints"). */
 export interface SessionView {
   readonly id: string;
+  /** The realm it was signed in to (session/realm.ts); absent for a record from before realms. */
+  readonly realm?: string;
   readonly user: SessionUser;
   readonly createdAt: string;
   /**
@@ -81,6 +89,8 @@ export interface SessionView {
 export interface CreateSessionInput {
   readonly publicId: string;
   readonly secretHash: string;
+  /** The realm of the host the login happened on (session/realm.ts). */
+  readonly realm: string;
   readonly user: SessionUser;
   readonly idleTimeoutSeconds: number;
   readonly absoluteTimeoutSeconds: number;
@@ -103,6 +113,8 @@ export interface UserChanges {
 
 /** Who is using the session now, compared with who logged in (SMCS binding; checklist F-03). */
 export interface TouchClient {
+  /** The realm of the host the request was sent to: a session of another realm is none here. */
+  readonly realm: string;
   readonly clientIp?: string;
   readonly userAgent?: string;
   /** End the session when the User-Agent differs from the login's. */
@@ -123,7 +135,7 @@ export type EndReason =
 
 export type TouchResult =
   | { readonly ok: true; readonly session: SessionView }
-  | { readonly ok: false; readonly reason: "unknown" | "revoked" | "secret-mismatch" | "idle-timeout" | "absolute-timeout" };
+  | { readonly ok: false; readonly reason: "unknown" | "revoked" | "secret-mismatch" | "other-realm" | "idle-timeout" | "absolute-timeout" };
 
 /**
  * A watch (a WebSocket from the Worker to a SessionObject, docs/live-connections.md): the

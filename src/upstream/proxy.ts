@@ -106,6 +106,6 @@ async function forwardHeaders(c: Context<GatewayEnv>, options: ProxyOptions, web
   const cookie = cookieHeaderWithout(headers.get("cookie"), options.isGatewayCookie);
   if (cookie) headers.set("cookie", cookie);
   else headers.delete("cookie");
-  await options.propagator.prepare(headers, { request: c.req.raw, url: c.get("url"), session: c.get("session") });
+  await options.propagator.prepare(headers, { request: c.req.raw, url: c.get("url"), session: c.get("session"), originName: c.get("originName") });
   return headers;
 }

@@ -93,6 +93,16 @@ async function liveAssertion(sub: string): Promise<{ jwt: string; publicId: stri
   return { jwt, publicId: tokenParts(token).publicId };
 }
 
+/** The assertion the blog (ORIGINS.blog, public, beside the app on the same host) got for a session. */
+async function blogAssertion(sub: string): Promise<string> {
+  const { token } = await loginAs(gateway.port, { sub, roles: ["staff"] });
+  const { forwarded } = await observe(origin, () => rawRequest(gateway.port, "GET", "/blog/a-post", { cookie: sessionCookie(token) }));
+  expect(forwarded[0]!.rawPath, "the blog's origin, under its prefix").toBe("/blog-origin/blog/a-post");
+  const jwt = forwarded[0]!.headers["x-auth-assertion"];
+  if (typeof jwt !== "string") throw new Error("the blog got no X-Auth-Assertion");
+  return jwt;
+}
+
 /** Forgeries built from a real assertion's payload. */
 async function forgeries(real: string): Promise<Record<string, string>> {
   const [header, payload, signature] = real.split(".") as [string, string, string];
@@ -158,6 +168,16 @@ describe("I-03 the assertion, verified by an origin", () => {
     const [expired] = await verifies([jwt], { laterSeconds: 61 });
     const [stillValid] = await verifies([jwt], { laterSeconds: 25 });
     expect([wrongAudience!.ok, expired!.ok, stillValid!.ok]).toEqual([false, false, true]);
+  });
+});
+
+describe("R6 one audience per origin", () => {
+  it.each(VERIFIERS)("%s, verifying for the app, refuses the assertion the blog beside it received; the blog's own audience accepts it", async (_, verifies) => {
+    const jwt = await blogAssertion(`r06-${_.toLowerCase()}`);
+    const [asApp] = await verifies([jwt]);
+    const [asBlog] = await verifies([jwt], { audience: `${E2E_ASSERTION_AUDIENCE}#blog` });
+    expect([asApp!.ok, asBlog!.ok]).toEqual([false, true]);
+    expect(asApp!.error).toMatch(_ === "jose" ? /ERR_JWT_CLAIM_VALIDATION_FAILED/ : /InvalidAudienceError/);
   });
 });
 

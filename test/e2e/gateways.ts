@@ -28,9 +28,16 @@ export const E2E_ASSERTION_KEYS = [
 /** The assertion's audience on the shared gateway; its issuer is the default, `https://127.0.0.1:<port>`. */
 export const E2E_ASSERTION_AUDIENCE = "e2e-origin";
 
+/**
+ * `/blog/*`: a public blog routed by path to another origin beside the app, on the same host
+ * (test/e2e/assertion.test.ts: its assertions have an audience of their own). The origin is
+ * the same echo server under a prefix (`sharedOrigins`).
+ */
+export const BLOG_PUBLIC = { path: "/blog/*", access: "public", origin: "blog" };
+
 /** The common settings: most files need nothing else. */
 export const SHARED_SETTINGS = {
-  ROUTES: [...ROUTES, REPORTS_GET_PUBLIC],
+  ROUTES: [...ROUTES, REPORTS_GET_PUBLIC, BLOG_PUBLIC],
   IDLE_TIMEOUT_SECONDS: 600,
   ABSOLUTE_TIMEOUT_SECONDS: 3600,
   // The admin console, for test/e2e/browser.test.ts.
@@ -50,6 +57,11 @@ export const GATEWAY_SETTINGS = {
 } as const;
 
 export type GatewayName = keyof typeof GATEWAY_SETTINGS | "oidc";
+
+/** ORIGINS of a gateway, which name its echo origin's URL, known only when the setup starts it. */
+export function originsSetting(name: GatewayName, originUrl: string): { ORIGINS?: Record<string, string> } {
+  return name === "shared" ? { ORIGINS: { blog: `${originUrl}/blog-origin` } } : {};
+}
 
 /** The gateway's client at the local OpenID Provider (test/e2e/oidc-provider-logout.test.ts). */
 export const OIDC_CLIENT = { id: "gateway-e2e", secret: "gateway-e2e-client-secret-0123456789abcdef" };

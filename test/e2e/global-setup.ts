@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLocalProvider } from "../../scripts/local-oidc-provider.mjs";
-import { type E2EContext, GATEWAY_SETTINGS, type GatewayInfo, type GatewayName, OIDC_CLIENT } from "./gateways";
+import { type E2EContext, GATEWAY_SETTINGS, type GatewayInfo, type GatewayName, OIDC_CLIENT, originsSetting } from "./gateways";
 import { type EchoOrigin, FAST_TEMP_ROOT, freePort, type GatewayProcess, startEchoOrigin, startGateway } from "./harness";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -107,7 +107,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
             dir: join(root, name),
             logFile: info.logFile,
             originUrl: info.origin.url,
-            vars: name === "oidc" ? oidcSettings(port) : GATEWAY_SETTINGS[name],
+            vars: name === "oidc" ? oidcSettings(port) : { ...GATEWAY_SETTINGS[name], ...originsSetting(name, info.origin.url) },
             signal: abort.signal,
           });
           running.push(gateway);

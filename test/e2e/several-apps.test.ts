@@ -3,13 +3,14 @@
  * with a path prefix, and a Worker bound as a service, chosen by hostname; `*.localhost` names resolve to loopback in Chromium
  * and, under `wrangler dev`, the Worker's URL carries the Host the client sent. With
  * COOKIE_DOMAIN one login in the browser holds on both subdomains and one revoke ends it on
- * both; the shared gateway (a `__Host-` cookie) signs in one hostname only.
+ * both; the shared gateway (a `__Host-` cookie) signs in one hostname only, and a session is
+ * no session on a host its login does not reach, whoever sends it there (R3).
  */
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useGateway } from "./gateways";
-import { E2E_ADMIN_TOKEN, type EchoOrigin, type GatewayProcess, rawRequest, startEchoOrigin, startGateway } from "./harness";
+import { E2E_ADMIN_TOKEN, type EchoOrigin, type GatewayProcess, loginAs, rawRequest, startEchoOrigin, startGateway } from "./harness";
 
 const CHROMIUM = "/usr/bin/chromium";
 const DOMAIN = "apps.localhost";
@@ -139,5 +140,28 @@ describe("one sign-in across subdomains, in Chromium", () => {
     expect(new URL(page.url()).pathname, "another hostname has no session: sent to sign in").toBe("/login");
     expect(await context.cookies(`http://${ADMIN}:${shared.port}`)).toEqual([]);
     await context.close();
+  });
+});
+
+describe("R3 a session belongs to the login that minted it", () => {
+  it("is no session on another hostname without COOKIE_DOMAIN, and the two apps' root users stay apart", async () => {
+    const { gateway: shared } = await useGateway("shared");
+    const at = (host: string) => `${host}:${shared.port}`;
+    const root = `r03-root-${Date.now()}`;
+    const shop = await loginAs(shared.port, { sub: root }, { host: at("shop.localhost") });
+    const ops = await loginAs(shared.port, { sub: root }, { host: at("ops.localhost") });
+    const idOf = (token: string) => token.split(".")[0]!;
+
+    // A client that sends the shop's cookie to ops itself: no session there, none cleared.
+    const replayed = await rawRequest(shared.port, "GET", "/whoami", { host: at("ops.localhost"), cookie: `__Host-session=${shop.token}`, accept: "application/json" });
+    expect(replayed.status).toBe(401);
+    expect(replayed.headers["set-cookie"]).toBeUndefined();
+    expect((await rawRequest(shared.port, "GET", "/whoami", { host: at("shop.localhost"), cookie: `__Host-session=${shop.token}` })).status).toBe(200);
+
+    const listed = await rawRequest(shared.port, "GET", "/_gateway/sessions", { host: at("shop.localhost"), cookie: `__Host-session=${shop.token}`, accept: "application/json" });
+    expect((JSON.parse(listed.body) as { sessions: { id: string }[] }).sessions.map((one) => one.id)).toEqual([idOf(shop.token)]);
+    const admin = { authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
+    const ofOps = await rawRequest(shared.port, "GET", `/_gateway/admin/users/${root}/sessions?realm=ops.localhost`, admin);
+    expect((JSON.parse(ofOps.body) as { sessions: { id: string }[] }).sessions.map((one) => one.id)).toEqual([idOf(ops.token)]);
   });
 });
