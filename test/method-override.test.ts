@@ -118,6 +118,9 @@ describe("_method overrides (X-03)", () => {
     ["a form type before a space (PHP cuts there)", "/api/reports/7", form("_method=DELETE", "application/x-www-form-urlencoded text/plain")],
     ["a multipart/mixed body (Rack parses it)", "/api/reports/7", form('--b\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b--\r\n', "multipart/mixed; boundary=b")],
     ["a multipart field with a dot (PHP reads . as _)", "/api/reports/7", form('--b\r\nContent-Disposition: form-data; name=".method"\r\n\r\nDELETE\r\n--b--\r\n', "multipart/form-data; boundary=b")],
+    ["a multipart/related part named by its Content-ID (Rack's fallback)", "/api/reports/7", form("--b\r\nContent-ID: _method\r\n\r\nDELETE\r\n--b--\r\n", "multipart/related; boundary=b")],
+    ["a name inside another quoted name (Rack takes the last `; name=`)", "/api/reports/7", form('--b\r\nContent-Disposition: form-data; name="x; name=_method"\r\n\r\nDELETE\r\n--b--\r\n', "multipart/form-data; boundary=b")],
+    ["a multipart type in a list (PHP and Rack read the first)", "/api/reports/7", form('--b\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b--\r\n', "multipart/form-data, text/plain; boundary=b")],
     ["a mangled name in the query", "/api/reports/7?%2Emethod=DELETE", { method: "POST" }],
     ["a NUL-cut name in the query", "/api/reports/7?_method%00x=DELETE", { method: "POST" }],
   ])("decides a POST with an override in %s as DELETE: 403 for a plain user", async (_, path, init) => {
@@ -139,6 +142,16 @@ describe("_method overrides (X-03)", () => {
   ])("refuses a multipart body on a path where methods differ when its boundary is %s (400)", async (_, type) => {
     const body = "--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx\r\n--b--\r\n";
     expect((await asUser("/api/reports/7", form(body, type))).status).toBe(400);
+  });
+
+  it("reads a 1 MiB multipart head of overlapping names in bounded time", async () => {
+    // Every `name=` starts a name that runs to the end of the head: read whole, that is quadratic.
+    const names = "name=".repeat(Math.floor((MAX_OVERRIDE_BODY_BYTES - 100) / 5));
+    const body = `--b\r\nContent-Disposition: form-data; ${names}\r\n\r\nx\r\n--b--\r\n`;
+    const startedAt = Date.now();
+    const response = await asUser("/api/reports/7", form(body, "multipart/form-data; boundary=b"));
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    expect(response.status).toBe(400);
   });
 
   it("forwards an ordinary multipart/mixed POST unchanged", async () => {

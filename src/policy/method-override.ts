@@ -14,11 +14,12 @@
  * rather than guessed: a larger body (413), a compressed one (415: Express inflates
  * `Content-Encoding: gzip` before parsing; browsers never compress request bodies), one that
  * does not parse as what its type says (400), or a multipart body whose boundary PHP and Rack
- * would read differently (400).
+ * would read differently or whose part heads hold more names than one could tell apart (400).
  */
 import { readBoundedBody } from "../http/body";
 import { GatewayError } from "../http/responses";
-import { agreedBoundary, bodyParsers, overrideValue, readsAsOverrideName, type BodyParser } from "./override-spellings";
+import { MAX_NAMES_PER_PART, multipartFieldsAnyFrameworkSees } from "./multipart-names";
+import { agreedBoundary, bodyParsers, formEssence, overrideValue, readsAsOverrideName, type BodyParser } from "./override-spellings";
 
 /** A form body larger than this, on a path whose access depends on the method, is refused. */
 export const MAX_OVERRIDE_BODY_BYTES = 1024 * 1024;
@@ -61,11 +62,21 @@ async function multipartOverrides(bytes: Uint8Array, contentType: string): Promi
   if (boundary === null) {
     throw new GatewayError("bad_request", "multipart body whose boundary origin frameworks could read differently, on a path whose access depends on the method");
   }
+  const scanned = multipartFieldsAnyFrameworkSees(new TextDecoder().decode(bytes), boundary);
+  if (scanned === null) {
+    throw new GatewayError("bad_request", `multipart part with over ${MAX_NAMES_PER_PART} names on a path whose access depends on the method`);
+  }
+  const fields: [string, unknown][] = scanned;
+  // The platform's parser as well, for form-data: a body it cannot parse is refused rather than
+  // read one way. (Parts of mixed and related need no Content-Disposition; the scan reads them.)
+  if (formEssence(contentType) === "multipart/form-data") fields.push(...(await formDataFields(bytes, boundary)));
+  return overridesIn(fields);
+}
+
+async function formDataFields(bytes: Uint8Array, boundary: string): Promise<[string, unknown][]> {
   try {
-    // Parsed under the boundary PHP and Rack agree on, whatever the subtype (Rack reads
-    // `_method` from form-data parts of multipart/mixed and multipart/related too).
     const form = await new Response(bytes, { headers: { "content-type": `multipart/form-data; boundary="${boundary}"` } }).formData();
-    return overridesIn(form);
+    return [...form];
   } catch {
     throw new GatewayError("bad_request", "malformed multipart body on a path whose access depends on the method");
   }

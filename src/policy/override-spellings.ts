@@ -53,11 +53,16 @@ export type BodyParser = "urlencoded" | "multipart" | "json";
  */
 export function bodyParsers(contentType: string | null): BodyParser[] {
   const parsers: BodyParser[] = [];
-  const essence = (contentType ?? "").split(/[;,\s]/, 1)[0]!.toLowerCase();
+  const essence = formEssence(contentType);
   if (essence === "" || essence === "application/x-www-form-urlencoded") parsers.push("urlencoded");
   if (essence === "multipart/form-data" || essence === "multipart/related" || essence === "multipart/mixed") parsers.push("multipart");
   if (/[/+]json/i.test(contentType ?? "")) parsers.push("json");
   return parsers;
+}
+
+/** The media type as PHP and Rack compare it with the form types: up to `;`, `,` or white space. */
+export function formEssence(contentType: string | null): string {
+  return (contentType ?? "").split(/[;,\s]/, 1)[0]!.toLowerCase();
 }
 
 /** What RFC 2046 allows in a boundary, less the space (no browser sends one). */

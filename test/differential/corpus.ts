@@ -131,13 +131,16 @@ const spelledQuery = (query: string): Variant => spelling(`query ?${query}`, (pa
 
 const spelledJson = (type: string): Variant => spelling(`${type} {"_method":"DELETE"}`, (path) => ({ path, init: { method: "POST", headers: { "content-type": type }, body: '{"_method":"DELETE"}' } }));
 
-const part = (name: string, value: string, boundary = "b"): string => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n--${boundary}--\r\n`;
+/** A multipart body of one part with this head, DELETE as its value. */
+const onePart = (head: string, boundary = "b"): string => `--${boundary}\r\n${head}\r\n\r\nDELETE\r\n--${boundary}--\r\n`;
+const named = (name: string): string => `Content-Disposition: form-data; name="${name}"`;
 
 /**
  * Spellings of `_method` that some origin framework reads (R2): PHP's name mangling (Laravel,
  * Symfony), Rack's brackets and its NUL at the end of a body, Content-Types that PHP and Rack
  * cut at `,` or a space, Laravel's JSON under any type containing `/json` or `+json`, and
- * multipart bodies that Rack parses or whose boundary PHP and Rack read differently.
+ * multipart bodies that Rack parses (mixed, related; urlencoded when there is no boundary),
+ * whose boundary PHP and Rack read differently, or whose part a framework names otherwise.
  */
 export const SPELLINGS: readonly Variant[] = [
   spelledForm(".method=DELETE"),
@@ -151,10 +154,25 @@ export const SPELLINGS: readonly Variant[] = [
   spelledForm("_method=DELETE", "application/x-www-form-urlencoded, text/plain"),
   spelledForm("_method=DELETE", "application/x-www-form-urlencoded text/plain"),
   spelledForm("_method=DELETE", "multipart/form-data"),
-  spelledForm(part("_method", "DELETE"), "multipart/mixed; boundary=b"),
-  spelledForm(part(".method", "DELETE"), "multipart/form-data; boundary=b"),
-  spelledForm(part("_method", "DELETE", "a"), "multipart/form-data; boundary=a; xboundary=b"),
-  spelledForm(part("_method", "DELETE", "b"), "multipart/form-data; boundary=a; xboundary=b"),
+  spelledForm("_method=DELETE", "multipart/related"),
+  spelledForm("_method=DELETE", "multipart/form-data; boundary=b"),
+  spelledForm(onePart(named("_method")), "multipart/mixed; boundary=b"),
+  spelledForm(onePart(named("_method")), "multipart/related; boundary=b"),
+  spelledForm(onePart(named("_method")), "multipart/form-data, text/plain; boundary=b"),
+  spelledForm(onePart(named("_method"), "a"), "multipart/form-data; boundary=a; xboundary=b"),
+  spelledForm(onePart(named("_method"), "b"), "multipart/form-data; boundary=a; xboundary=b"),
+  spelledForm(onePart(named(".method")), "multipart/form-data; boundary=b"),
+  spelledForm(onePart(named("x; name=_method")), "multipart/form-data; boundary=b"),
+  spelledForm(onePart(named("\\_method")), "multipart/form-data; boundary=b"),
+  spelledForm(onePart('Content-Disposition: form-data; name="x"; name="_method"'), "multipart/form-data; boundary=b"),
+  spelledForm(onePart("Content-Disposition: form-data; name=_method"), "multipart/form-data; boundary=b"),
+  spelledForm(onePart("Content-Disposition: form-data; name='_method'"), "multipart/form-data; boundary=b"),
+  spelledForm(onePart("Content-Disposition: form-data; name*=UTF-8''_method"), "multipart/form-data; boundary=b"),
+  spelledForm(onePart('content-disposition: FORM-DATA; NAME="_method"'), "multipart/form-data; boundary=b"),
+  spelledForm(onePart('Content-Disposition: form-data; filename="a"; name="_method"'), "multipart/form-data; boundary=b"),
+  spelledForm(onePart('Content-Disposition: attachment; name="_method"'), "multipart/mixed; boundary=b"),
+  spelledForm(onePart("Content-ID: _method"), "multipart/related; boundary=b"),
+  spelledForm(`--b\nContent-Disposition: form-data; name="_method"\n\nDELETE\n--b--\n`, "multipart/form-data; boundary=b"),
   spelledQuery(".method=DELETE"),
   spelledQuery("%2Emethod=DELETE"),
   spelledQuery("_method%00x=DELETE"),
