@@ -154,6 +154,15 @@ describe("_method overrides (X-03)", () => {
     expect(response.status).toBe(400);
   });
 
+  it("reads a 1 MiB form of long bracket and space runs in bounded time", async () => {
+    const run = Math.floor((MAX_OVERRIDE_BODY_BYTES - 100) / 4);
+    const body = `_method${"]".repeat(run)}x=1&_method=${"+".repeat(run)}x`;
+    const startedAt = Date.now();
+    const response = await asUser("/api/reports/7", form(body));
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    expect(response.status).toBe(200);
+  });
+
   it("forwards an ordinary multipart/mixed POST unchanged", async () => {
     const body = '--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--b--\r\n';
     const response = await asUser("/api/reports/7", form(body, "multipart/mixed; boundary=b"));

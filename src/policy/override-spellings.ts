@@ -18,12 +18,15 @@
 /** The name every framework's override parameter goes by once its spellings are undone. */
 const CANONICAL_NAME = "_method";
 
+const oneOf = (chars: string) => (char: string) => chars.includes(char);
+const none = () => false;
+
 /** Whether some framework reads a (percent-decoded) query or form field name as `_method`. */
 export function readsAsOverrideName(name: string): boolean {
   let key = name.split("\0", 1)[0]!; // PHP: names are C strings
-  key = key.replace(/^[ [\]]+/, ""); // PHP drops leading spaces; Rack strips `[` and `]`
+  key = stripEnds(key, oneOf(" []"), none); // PHP drops leading spaces; Rack strips `[` and `]`
   key = key.split("[", 1)[0]!; // PHP: `[` starts an array key (counted too: it costs nothing)
-  key = key.replace(/\]+$/, ""); // Rack: trailing `]`
+  key = stripEnds(key, none, oneOf("]")); // Rack: trailing `]`
   key = key.replace(/[ .]/g, "_"); // PHP
   return key.toLowerCase() === CANONICAL_NAME; // ASP.NET Core
 }
@@ -33,8 +36,22 @@ export function readsAsOverrideName(name: string): boolean {
  * around it (Rack drops a NUL that ends the body: "Safari Ajax postings").
  */
 export function overrideValue(value: string): string {
-  return value.replace(/^[\s\0]+|[\s\0]+$/g, "").toUpperCase();
+  const whiteSpaceOrNul = (char: string) => /[\s\0]/.test(char);
+  return stripEnds(value, whiteSpaceOrNul, whiteSpaceOrNul).toUpperCase();
 }
+
+/**
+ * `text` without the characters `leading` accepts at its start and `trailing` at its end. By
+ * hand: a regex such as `/\]+$/` retries at every position of a long run, which is quadratic.
+ */
+function stripEnds(text: string, leading: (char: string) => boolean, trailing: (char: string) => boolean): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && leading(text[start]!)) start++;
+  while (end > start && trailing(text[end - 1]!)) end--;
+  return text.slice(start, end);
+}
+
 
 /** A body parser some framework runs on a POST, found by its Content-Type. */
 export type BodyParser = "urlencoded" | "multipart" | "json";
