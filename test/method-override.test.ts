@@ -120,6 +120,7 @@ describe("_method overrides (X-03)", () => {
     ["a multipart field with a dot (PHP reads . as _)", "/api/reports/7", form('--b\r\nContent-Disposition: form-data; name=".method"\r\n\r\nDELETE\r\n--b--\r\n', "multipart/form-data; boundary=b")],
     ["a multipart/related part named by its Content-ID (Rack's fallback)", "/api/reports/7", form("--b\r\nContent-ID: _method\r\n\r\nDELETE\r\n--b--\r\n", "multipart/related; boundary=b")],
     ["a name inside another quoted name (Rack takes the last `; name=`)", "/api/reports/7", form('--b\r\nContent-Disposition: form-data; name="x; name=_method"\r\n\r\nDELETE\r\n--b--\r\n', "multipart/form-data; boundary=b")],
+    ["a multipart/mixed part after a value holding a close delimiter", "/api/reports/7", form('--b\r\nContent-Disposition: form-data; name="x"\r\n\r\na--b--\r\n--b\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b--\r\n', "multipart/mixed; boundary=b")],
     ["a multipart type in a list (PHP and Rack read the first)", "/api/reports/7", form('--b\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b--\r\n', "multipart/form-data, text/plain; boundary=b")],
     ["a mangled name in the query", "/api/reports/7?%2Emethod=DELETE", { method: "POST" }],
     ["a NUL-cut name in the query", "/api/reports/7?_method%00x=DELETE", { method: "POST" }],

@@ -6,16 +6,16 @@
  * platform), undoes `\` escapes, and falls back to `Content-ID` when there is no name; PHP
  * (main/rfc1867.c) also takes single quotes. So each part is paired with what follows every
  * `name=` or `name*=` in its head, overlapping, and with its Content-ID, and parts are cut at
- * every delimiter, with or without the CR before it.
+ * every `--boundary`, with or without a line end before it.
  *
- * Bounded work: a name is looked at through a window of NAME_WINDOW characters after its run of
- * leading spaces, brackets and backslashes (all a spelling of `_method` needs), and a part may
- * hold at most MAX_NAMES_PER_PART of them, so the scan is linear in the body however the names
- * overlap.
+ * Bounded work: a name is looked at through a window of NAME_WINDOW_CHARS characters after its
+ * run of leading spaces, brackets and backslashes (all a spelling of `_method` needs), and a
+ * part may hold at most MAX_NAMES_PER_PART of them, so the scan is linear in the body however
+ * the names overlap.
  */
 
 /** Characters of a name examined after its leading run: `_method` and escapes fit many times over. */
-const NAME_WINDOW = 64;
+const NAME_WINDOW_CHARS = 64;
 
 /** More `name=` in one part's head than this, and the body is not read (a form part has one or two). */
 export const MAX_NAMES_PER_PART = 16;
@@ -26,9 +26,11 @@ export const MAX_NAMES_PER_PART = 16;
  */
 export function multipartFieldsAnyFrameworkSees(text: string, boundary: string): [string, string][] | null {
   const fields: [string, string][] = [];
-  const parts = text.split(`--${boundary}`).slice(1); // before the first delimiter: the preamble
+  // Before the first delimiter: the preamble. After every one, a part: even after what looks
+  // like the close delimiter (`--b--` inside a value, without the CRLF before it, is not one to
+  // the frameworks, which read on).
+  const parts = text.split(`--${boundary}`).slice(1);
   for (const part of parts) {
-    if (part.startsWith("--")) break; // the close delimiter
     const headStart = part.indexOf("\n") + 1; // after transport padding and the line end
     const headEnd = /\r?\n\r?\n/g;
     headEnd.lastIndex = headStart;
@@ -57,7 +59,7 @@ function namesIn(head: string): string[] | null {
     if (names.length === MAX_NAMES_PER_PART) return null;
     names.push(nameAt(head, at + assignment[0].length, assignment[1] === "*"));
   }
-  for (const contentId of head.matchAll(/content-id:\s*([^\r\n]*)/gi)) names.push(contentId[1]!.slice(0, NAME_WINDOW));
+  for (const contentId of head.matchAll(/content-id:\s*([^\r\n]*)/gi)) names.push(contentId[1]!.slice(0, NAME_WINDOW_CHARS));
   return names;
 }
 
@@ -66,7 +68,7 @@ function nameAt(head: string, start: number, extended: boolean): string {
   const quote = head[start] === '"' || head[start] === "'" ? head[start] : null;
   LEADING_RUN.lastIndex = quote ? start + 1 : start;
   const from = LEADING_RUN.lastIndex + LEADING_RUN.exec(head)![0].length;
-  const window = head.slice(from, from + NAME_WINDOW);
+  const window = head.slice(from, from + NAME_WINDOW_CHARS);
   let name: string;
   if (quote === '"') name = /^(?:\\.|[^"\\])*/.exec(window)![0].replace(/\\(.)/g, "$1");
   else if (quote === "'") name = /^[^']*/.exec(window)![0];

@@ -172,6 +172,7 @@ export const SPELLINGS: readonly Variant[] = [
   spelledForm(onePart('Content-Disposition: form-data; filename="a"; name="_method"'), "multipart/form-data; boundary=b"),
   spelledForm(onePart('Content-Disposition: attachment; name="_method"'), "multipart/mixed; boundary=b"),
   spelledForm(onePart("Content-ID: _method"), "multipart/related; boundary=b"),
+  spelledForm(`--b\r\n${named("x")}\r\n\r\na--b--\r\n${onePart(named("_method"))}`, "multipart/mixed; boundary=b"),
   spelledForm(`--b\nContent-Disposition: form-data; name="_method"\n\nDELETE\n--b--\n`, "multipart/form-data; boundary=b"),
   spelledQuery(".method=DELETE"),
   spelledQuery("%2Emethod=DELETE"),
