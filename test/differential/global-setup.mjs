@@ -34,7 +34,7 @@ const READY_TIMEOUT_MS = 30_000;
 
 /** Spawns one origin and resolves with its port once it says it is listening. */
 function start({ key, command, args, ready: readyLine = LISTENING }) {
-  // The PHP origins run from their folder, so the server's document root holds no other files.
+  // Each runs from origins/, which PHP's built-in server takes as its document root.
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd: fileURLToPath(new URL("./origins/", import.meta.url)) });
   let output = "";
   const ready = new Promise((resolve, reject) => {
