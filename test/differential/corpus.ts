@@ -91,6 +91,8 @@ export interface Variant {
   readonly label: string;
   /** A POST carrying a method override (sent only as callers who could be refused). */
   readonly override: boolean;
+  /** Sent only to these paths (the corpus's every path otherwise). */
+  readonly paths?: readonly string[];
   build(path: string): Promise<{ path: string; init: RequestInit }>;
 }
 
@@ -114,6 +116,72 @@ async function gzip(text: string): Promise<Uint8Array> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
+
+/** Where the spellings below are sent: the one path whose access depends on the method. */
+export const SPELLING_PATHS: readonly string[] = ["/api/reports/7", "/api/reports/7.json"];
+
+function spelling(label: string, init: (path: string) => { path: string; init: RequestInit }): Variant {
+  return { ...override(label, init), paths: SPELLING_PATHS };
+}
+
+const spelledForm = (body: string, type = FORM["content-type"]): Variant =>
+  spelling(`${type} ${JSON.stringify(body)}`, (path) => ({ path, init: { method: "POST", headers: { "content-type": type }, body: new TextEncoder().encode(body) } }));
+
+const spelledQuery = (query: string): Variant => spelling(`query ?${query}`, (path) => ({ path: `${path}?${query}`, init: { method: "POST", body: "" } }));
+
+const spelledJson = (type: string): Variant => spelling(`${type} {"_method":"DELETE"}`, (path) => ({ path, init: { method: "POST", headers: { "content-type": type }, body: '{"_method":"DELETE"}' } }));
+
+/** A multipart body of one part with this head, DELETE as its value. */
+const onePart = (head: string, boundary = "b"): string => `--${boundary}\r\n${head}\r\n\r\nDELETE\r\n--${boundary}--\r\n`;
+const named = (name: string): string => `Content-Disposition: form-data; name="${name}"`;
+
+/**
+ * Spellings of `_method` that some origin framework reads (R2): PHP's name mangling (Laravel,
+ * Symfony), Rack's brackets and its NUL at the end of a body, Content-Types that PHP and Rack
+ * cut at `,` or a space, Laravel's JSON under any type containing `/json` or `+json`, and
+ * multipart bodies that Rack parses (mixed, related; urlencoded when there is no boundary),
+ * whose boundary PHP and Rack read differently, or whose part a framework names otherwise.
+ */
+export const SPELLINGS: readonly Variant[] = [
+  spelledForm(".method=DELETE"),
+  spelledForm("%2Emethod=DELETE"),
+  spelledForm("_method%00x=DELETE"),
+  spelledForm("+_method=DELETE"),
+  spelledForm("x=1&  _method=DELETE"),
+  spelledForm("%5B_method%5D=DELETE"),
+  spelledForm("_method]]=DELETE"),
+  spelledForm("_method=DELETE\0"),
+  spelledForm("_method=DELETE", "application/x-www-form-urlencoded, text/plain"),
+  spelledForm("_method=DELETE", "application/x-www-form-urlencoded text/plain"),
+  spelledForm("_method=DELETE", "multipart/form-data"),
+  spelledForm("_method=DELETE", "multipart/related"),
+  spelledForm("_method=DELETE", "multipart/form-data; boundary=b"),
+  spelledForm(onePart(named("_method")), "multipart/mixed; boundary=b"),
+  spelledForm(onePart(named("_method")), "multipart/related; boundary=b"),
+  spelledForm(onePart(named("_method")), "multipart/form-data, text/plain; boundary=b"),
+  spelledForm(onePart(named("_method"), "a"), "multipart/form-data; boundary=a; xboundary=b"),
+  spelledForm(onePart(named("_method"), "b"), "multipart/form-data; boundary=a; xboundary=b"),
+  spelledForm(onePart(named(".method")), "multipart/form-data; boundary=b"),
+  spelledForm(onePart(named("x; name=_method")), "multipart/form-data; boundary=b"),
+  spelledForm(onePart(named("\\_method")), "multipart/form-data; boundary=b"),
+  spelledForm(onePart('Content-Disposition: form-data; name="x"; name="_method"'), "multipart/form-data; boundary=b"),
+  spelledForm(onePart("Content-Disposition: form-data; name=_method"), "multipart/form-data; boundary=b"),
+  spelledForm(onePart("Content-Disposition: form-data; name='_method'"), "multipart/form-data; boundary=b"),
+  spelledForm(onePart("Content-Disposition: form-data; name*=UTF-8''_method"), "multipart/form-data; boundary=b"),
+  spelledForm(onePart('content-disposition: FORM-DATA; NAME="_method"'), "multipart/form-data; boundary=b"),
+  spelledForm(onePart('Content-Disposition: form-data; filename="a"; name="_method"'), "multipart/form-data; boundary=b"),
+  spelledForm(onePart('Content-Disposition: attachment; name="_method"'), "multipart/mixed; boundary=b"),
+  spelledForm(onePart("Content-ID: _method"), "multipart/related; boundary=b"),
+  spelledForm(`--b\r\n${named("x")}\r\n\r\na--b--\r\n${onePart(named("_method"))}`, "multipart/mixed; boundary=b"),
+  spelledForm(`--b\nContent-Disposition: form-data; name="_method"\n\nDELETE\n--b--\n`, "multipart/form-data; boundary=b"),
+  spelledQuery(".method=DELETE"),
+  spelledQuery("%2Emethod=DELETE"),
+  spelledQuery("_method%00x=DELETE"),
+  spelledJson("text/plain; a=/json"),
+  spelledJson("application/x+json"),
+  spelledJson("application/vnd.foo+json; charset=utf-8"),
+  spelledJson("foo/json"),
+];
 
 export const VARIANTS: readonly Variant[] = [
   ...["GET", "POST", "DELETE", "PUT", "PATCH"].map(plain),
@@ -144,6 +212,7 @@ export const VARIANTS: readonly Variant[] = [
     path,
     init: { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ _method: "DELETE" }) },
   })),
+  ...SPELLINGS,
 ];
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Differential test (X-03, X-04): the gateway in front of real origin routers — Express,
- * Flask (Werkzeug), Rails routing with Rack::MethodOverride, and a Java-servlet-like router —
- * all serving one route table and naming the handler they ran. Whatever spelling of a path or
+ * Differential test (X-03, X-04, R2): the gateway in front of real origin routers — Express,
+ * Flask (Werkzeug), Rails routing with Rack::MethodOverride, Laravel's and Symfony's requests
+ * under PHP's built-in server, and a Java-servlet-like router — all serving one route table and
+ * naming the handler they ran. Whatever spelling of a path or
  * method a router maps onto a handler, the gateway must have required what that handler
  * requires: a case where an origin ran a handler the caller may not use is a bypass.
  *
@@ -9,7 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import { PLAIN_CASES, type Identity } from "./corpus";
+import { PLAIN_CASES, SPELLING_PATHS, SPELLINGS, type Identity } from "./corpus";
 import { describeCase, gatewayEnvFor, identityCookies, isBypass, ORIGINS, runCorpus, send, type CaseResult } from "./harness";
 
 let cookies: Record<Identity, string | null>;
@@ -43,6 +44,16 @@ describe.each(ORIGINS)("the gateway in front of $name", (origin) => {
   it(`never runs a handler the caller may not use: ${origin.name}`, () => {
     const bypasses = results.filter(isBypass).map((result) => describeCase(origin.name, result));
     expect(bypasses, `bypasses through the gateway in front of ${origin.name}`).toEqual([]);
+  });
+
+  // R2: whether or not this origin honours a spelling, the gateway decides it as DELETE (403 for
+  // a plain user) or refuses to guess how it would be read (400); it never forwards it.
+  it(`refuses every spelling of a DELETE override from a plain user: ${origin.name}`, () => {
+    const labels = new Set(SPELLINGS.map((variant) => variant.label));
+    const spelled = results.filter((result) => result.identity === "user" && labels.has(result.variant));
+    expect(spelled.length).toBe(SPELLINGS.length * SPELLING_PATHS.length);
+    const forwarded = spelled.filter(({ answer }) => !(answer.fromGateway && (answer.status === 403 || answer.status === 400)));
+    expect(forwarded.map((result) => describeCase(origin.name, result))).toEqual([]);
   });
 
   it(`never fails with a 5xx of its own: ${origin.name}`, async ({ annotate }) => {

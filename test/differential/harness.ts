@@ -24,6 +24,8 @@ declare module "vitest" {
     flaskOriginPort: string;
     railsOriginPort: string;
     javaLikeOriginPort: string;
+    laravelOriginPort: string;
+    symfonyOriginPort: string;
   }
 }
 type OriginPortKey = Extract<keyof ProvidedContext, `${string}OriginPort`>;
@@ -33,6 +35,8 @@ export const ORIGINS: readonly OriginUnderTest[] = [
   { name: "Flask", port: "flaskOriginPort", ignoresCase: false },
   { name: "Rails", port: "railsOriginPort", ignoresCase: false },
   { name: "Java-like", port: "javaLikeOriginPort", ignoresCase: true },
+  { name: "Laravel", port: "laravelOriginPort", ignoresCase: false },
+  { name: "Symfony", port: "symfonyOriginPort", ignoresCase: false },
 ];
 
 const testEnv = env as unknown as Env & Record<string, string | undefined>;
@@ -111,7 +115,10 @@ export async function runCorpus(bindings: Env, cookies: Record<Identity, string 
   const cases: { identity: Identity; path: string; variant: Variant }[] = [];
   for (const identity of IDENTITIES) {
     for (const path of PATHS) {
-      for (const variant of VARIANTS) if (identity !== "admin" || !variant.override) cases.push({ identity, path, variant });
+      for (const variant of VARIANTS) {
+        if (variant.paths && !variant.paths.includes(path)) continue;
+        if (identity !== "admin" || !variant.override) cases.push({ identity, path, variant });
+      }
     }
   }
   const results: CaseResult[] = new Array(cases.length);
