@@ -54,17 +54,19 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
     const cacheMode: RequestInit = session ? { cache: "no-store" } : {};
     // The body streams through as it comes (a WebSocket handshake has none).
     const body = websocket ? null : c.req.raw.body;
-    let upstream: Response;
-    try {
-      // Bounded wait for the response headers; the body then streams for as long as it takes.
-      upstream = await withDeadline(originTimeoutSeconds * 1000, (signal) =>
-        origin.fetch(new Request(target, { method: c.req.method, headers, body, redirect: "manual", signal, ...cacheMode, ...(body ? { duplex: "half" } : {}) })),
-      );
-    } catch (error) {
-      if (error instanceof DeadlineExceeded) throw new GatewayError("gateway_timeout", `origin sent no response in ${originTimeoutSeconds} s`);
-      throw new GatewayError("bad_gateway", `origin unreachable: ${String(error)}`);
-    }
-    return options.live.hold(c, await control(c, fromOrigin(upstream)));
+    return options.live.hold(c, websocket, async () => {
+      let upstream: Response;
+      try {
+        // Bounded wait for the response headers; the body then streams for as long as it takes.
+        upstream = await withDeadline(originTimeoutSeconds * 1000, (signal) =>
+          origin.fetch(new Request(target, { method: c.req.method, headers, body, redirect: "manual", signal, ...cacheMode, ...(body ? { duplex: "half" } : {}) })),
+        );
+      } catch (error) {
+        if (error instanceof DeadlineExceeded) throw new GatewayError("gateway_timeout", `origin sent no response in ${originTimeoutSeconds} s`);
+        throw new GatewayError("bad_gateway", `origin unreachable: ${String(error)}`);
+      }
+      return control(c, fromOrigin(upstream));
+    });
   };
 }
 
@@ -102,6 +104,9 @@ async function forwardHeaders(c: Context<GatewayEnv>, options: ProxyOptions, web
     if (websocket && (name === "upgrade" || name === "connection")) continue;
     headers.delete(name);
   }
+  // No permessage-deflate on the origin's leg either: a message is relayed as it was sent
+  // (live/websocket-relay.ts bounds it), never inflated from a small compressed frame.
+  if (websocket) headers.delete("sec-websocket-extensions");
   // The gateway's own cookies stay with the gateway: the session and the login method's.
   const cookie = cookieHeaderWithout(headers.get("cookie"), options.isGatewayCookie);
   if (cookie) headers.set("cookie", cookie);
