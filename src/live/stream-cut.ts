@@ -1,12 +1,12 @@
 /**
  * An answer with a body to a request with a session is cut when the session ends
- * (docs/live-connections.md), whatever its content type: the body is piped through, and the
- * watch settling aborts the pipe, which errors the client's stream and cancels the origin's —
- * the client sees the connection drop, and nothing more of the origin's body.
+ * (docs/live-connections.md), whatever its content type: the body is read through, and the
+ * watch settling errors the client's stream and cancels the origin's — the client sees the
+ * connection drop, and nothing more of the origin's body.
  *
  * The watch is opened `delayMs` after the answer starts, and only if its body is still flowing
- * then: an ordinary answer is over before that and costs a timer and a native pipe, no
- * Durable Object call. A watch the session refuses (it has ended, its identity changed, the
+ * then: an ordinary answer is over before that and costs a timer and a read-through
+ * stream, no Durable Object call. A watch the session refuses (it has ended, its identity changed, the
  * caps are reached, or it cannot be confirmed) cuts the body at once.
  */
 import { logEvent } from "../log";
@@ -20,40 +20,64 @@ import { isRefused, type SessionWatch, type WatchRefused } from "../session/watc
 export const WATCH_DELAY_MS = 200;
 
 export function cutWhenSessionEnds(response: Response, watchFor: () => Promise<SessionWatch | WatchRefused>, sessionId: string, delayMs: number): Response {
-  // A byte stream (every body from fetch is one): the runtime pumps it natively.
-  const { readable, writable } = new IdentityTransformStream();
-  const cut = new AbortController();
+  const source = response.body!.getReader();
   let watch: SessionWatch | null = null;
   let over = false;
-  const piped = response.body!.pipeTo(writable, { signal: cut.signal });
+  let output!: ReadableStreamDefaultController<Uint8Array>;
+  const finished = () => {
+    over = true;
+    clearTimeout(timer);
+    watch?.close();
+  };
+  const end = (reason: string) => {
+    if (over) return;
+    finished();
+    logEvent("live.stream_cut", { session: sessionId, reason });
+    output.error(new Error(reason));
+    void source.cancel(reason).catch(() => {});
+  };
   const watchNow = async () => {
     let opened: SessionWatch | WatchRefused;
     try {
       opened = await watchFor();
     } catch (error) {
       // The session can no longer be confirmed: fail closed.
-      opened = { refused: "unavailable" };
       logEvent("live.watch_failed", { session: sessionId, error: String(error) });
+      opened = { refused: "unavailable" };
     }
     if (isRefused(opened)) return end(opened.refused);
     if (over) return opened.close();
     watch = opened;
     void opened.ended.then(end);
   };
-  const end = (reason: string) => {
-    if (over) return;
-    over = true;
-    logEvent("live.stream_cut", { session: sessionId, reason });
-    cut.abort(new Error(reason));
-  };
   const timer = setTimeout(() => void watchNow(), delayMs);
-  // Done, or the client went away (the pipe then cancels the origin's body): the watch is let go.
-  void piped
-    .catch(() => {})
-    .finally(() => {
-      over = true;
-      clearTimeout(timer);
-      (watch as SessionWatch | null)?.close();
-    });
-  return new Response(readable, response);
+  // Pull-based, so the error reaches the client's stream (an aborted pipe into a
+  // TransformStream left the client's read pending under workerd).
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      output = controller;
+    },
+    async pull(controller) {
+      const chunk = await source.read().catch((error: unknown) => {
+        if (!over) {
+          finished();
+          controller.error(error);
+        }
+        return null;
+      });
+      if (over || chunk === null) return;
+      if (chunk.done) {
+        finished();
+        controller.close();
+      } else {
+        controller.enqueue(chunk.value);
+      }
+    },
+    cancel(reason) {
+      // The client went away: the origin's stream and the watch are let go.
+      finished();
+      return source.cancel(reason);
+    },
+  });
+  return new Response(body, response);
 }
