@@ -6,6 +6,7 @@
  * no frame after the end.
  */
 import http from "node:http";
+import zlib from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
@@ -171,6 +172,22 @@ describe("live connections on a gateway with long timeouts", () => {
     const endedAt = Date.now();
     expect((await streamEnded) - endedAt).toBeLessThan(1000);
     await expect.poll(async () => (await socketRecords(origin, from)).map((record) => record.method)).toContain("SSE-CLOSED");
+  });
+
+  it("closes with 1009 a 32 KiB permessage-deflate frame of zeros (a 32 MiB message), which never reaches the origin", async () => {
+    const { token } = await loginAs(port, { sub: "l09-size" });
+    const from = await origin.mark();
+    const connection = await connect(port, token);
+    expect(await echo(connection, "small")).toBe("small");
+    const zeros = Buffer.alloc(32 * 1024 * 1024);
+    // The runtime in front of the Worker negotiates permessage-deflate with the client (ws offers
+    // it): what goes on the wire is the message compressed, about 32 KiB.
+    expect(connection.ws.extensions).toContain("permessage-deflate");
+    expect(zlib.deflateRawSync(zeros).byteLength).toBeLessThan(40 * 1024);
+    connection.ws.send(zeros);
+    expect(await connection.closed).toMatchObject({ code: 1009, reason: "message too big" });
+    await expect.poll(async () => (await socketRecords(origin, from)).find((record) => record.method === "WS-CLOSE")?.body).toBe("1009 message too big");
+    expect((await socketRecords(origin, from)).filter((record) => record.method === "WS-MESSAGE").map((record) => record.body)).toEqual(["small"]);
   });
 
   it("refuses a handshake without a session, as any request", async () => {
