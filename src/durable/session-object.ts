@@ -15,9 +15,10 @@ import type { Env } from "../env";
 import { logEvent, logError } from "../log";
 import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite, type ExpiryState } from "./expiry";
+import { userIndexOf, WatchAdmission } from "./watch-admission";
 import { parseWatchTerms, sameIdentity } from "./watch-terms";
-import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, WATCH_LIMIT_HEADER, WATCH_STATUS, type WatchTerms, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
-import { indexStub, userIndex } from "../session/stubs";
+import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, WATCH_STATUS, type WatchTerms, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
+import { indexStub } from "../session/stubs";
 
 const RECORD_KEY = "session";
 /**
@@ -36,11 +37,12 @@ export class SessionObject extends DurableObject<Env> {
   #lastClient: { clientIp?: string; userAgent?: string } | null = null;
   /** While the session ends: the watches not yet let go, and what to call when none is left. */
   #releasing: { readonly watches: Set<WebSocket>; readonly done: () => void } | null = null;
-  /** Watches between their checks and their opening: counted as open by the caps. */
-  #admitting = 0;
+  /** MAX_CONNECTIONS_PER_SESSION and _PER_USER for the watches (watch-admission.ts). */
+  readonly #admission: WatchAdmission;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#admission = new WatchAdmission(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.#record = (await ctx.storage.get<SessionRecord>(RECORD_KEY)) ?? null;
       this.#storedLastSeenAt = this.#record?.lastSeenAt ?? 0;
@@ -151,57 +153,17 @@ export class SessionObject extends DurableObject<Env> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response(null, { status: 426 });
     const terms = parseWatchTerms(request.url);
     if (!terms) return new Response(null, { status: 400 });
-    const refused = (await this.#watchRefusal(terms)) ?? (await this.#admitForUser(terms));
+    const refused = (await this.#watchRefusal(terms)) ?? this.#admission.sessionRefusal(terms) ?? (await this.#admission.userRefusal(this.#record!, terms));
     if (refused) return refused;
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ countedForUser: terms.maxPerUser > 0 } satisfies WatchAttachment);
-    return new Response(null, { status: 101, webSocket: client });
+    // The user's index was asked: the session may have ended or changed meanwhile.
+    return (await this.#watchRefusal(terms)) ?? this.#admission.accept(terms);
   }
 
+  /** 410 when the session is not live; 409 when its identity is not the one the connection was authorized with. */
   async #watchRefusal(terms: WatchTerms): Promise<Response | null> {
     if (!(await this.read())) return new Response(null, { status: WATCH_STATUS.ended });
     if (!sameIdentity(this.#record!.user, terms.user)) return new Response(null, { status: WATCH_STATUS.identityChanged });
-    if (terms.maxPerSession > 0 && this.#openWatches() + this.#admitting >= terms.maxPerSession) return tooMany("session");
     return null;
-  }
-
-  /**
-   * MAX_CONNECTIONS_PER_USER: the user's index keeps each session's count and admits this one
-   * if the sum stays within the cap. Watches being admitted count as open, so two at once cannot
-   * both take the last place; the session is checked again after the call.
-   */
-  async #admitForUser(terms: WatchTerms): Promise<Response | null> {
-    if (terms.maxPerUser === 0) return null;
-    const record = this.#record!;
-    this.#admitting++;
-    let admitted: boolean;
-    try {
-      admitted = await indexStub(this.env, userIndexOf(record)).admitConnections(record.publicId, this.#openWatches() + this.#admitting, terms.maxPerUser);
-    } catch (error) {
-      logError("live.user_count_failed", { session: record.publicId, error: String(error) });
-      return new Response(null, { status: WATCH_STATUS.unavailable });
-    } finally {
-      this.#admitting--;
-    }
-    if (!admitted) return tooMany("user");
-    return this.#watchRefusal({ ...terms, maxPerSession: 0 });
-  }
-
-  #openWatches(): number {
-    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
-  }
-
-  /** A watch counted by the user's index has closed: the index is told this session's new count. */
-  async #recount(ws: WebSocket): Promise<void> {
-    const record = this.#record;
-    if (!record || !(ws.deserializeAttachment() as WatchAttachment | null)?.countedForUser) return;
-    try {
-      await indexStub(this.env, userIndexOf(record)).countConnections(record.publicId, this.#openWatches());
-    } catch (error) {
-      // The next watch this session opens reports its count again; until then the user's count is high.
-      logError("live.user_count_failed", { session: record.publicId, error: String(error) });
-    }
   }
 
   /** Activity on a watched connection: extends the idle deadline as a touch does (coalesced). */
@@ -220,12 +182,12 @@ export class SessionObject extends DurableObject<Env> {
   override async webSocketClose(ws: WebSocket): Promise<void> {
     closeWatch(ws);
     this.#released(ws);
-    await this.#recount(ws);
+    await this.#admission.released(this.#record, ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     this.#released(ws);
-    await this.#recount(ws);
+    await this.#admission.released(this.#record, ws);
   }
 
   #released(ws: WebSocket): void {
@@ -323,21 +285,6 @@ export class SessionObject extends DurableObject<Env> {
       if (result.status === "rejected") logError("index.remove_failed", { session: record.publicId, index: indexes[index]!.kind, error: String(result.reason) });
     });
   }
-}
-
-/** What a watch socket carries through hibernation. */
-interface WatchAttachment {
-  /** The user's index counts this watch: its close is reported there. */
-  readonly countedForUser: boolean;
-}
-
-function tooMany(limit: "session" | "user"): Response {
-  return new Response(null, { status: WATCH_STATUS.tooMany, headers: { [WATCH_LIMIT_HEADER]: limit } });
-}
-
-/** The user's index this session is listed in (records from before `indexes`: the user's by name). */
-function userIndexOf(record: SessionRecord): IndexRef {
-  return record.indexes?.find((ref) => ref.kind === "user") ?? userIndex(record.user.sub);
 }
 
 function closeWatch(ws: WebSocket, reason: string = WATCH_ENDED): void {

@@ -4,8 +4,8 @@
  * the answer once more: about 30 µs a request in the profile); identity and forwarding headers set by the propagator after every
  * client copy is stripped; the gateway's own cookies removed. WebSocket upgrades go through
  * fetch() directly (hono/proxy drops `Upgrade`); the session was checked at the handshake like
- * any request, and a WebSocket or a streamed answer with a session is then held so that it
- * ends with the session (live/). A redirect is never followed, on either path: the origin's 3xx goes to the
+ * any request, the handshake is forwarded only once live/ has admitted it under a watch, and a
+ * WebSocket or an answer with a body for a session is held so that it ends with the session (live/). A redirect is never followed, on either path: the origin's 3xx goes to the
  * client, so the policy decided for this URL is the policy of the only URL fetched, and origin
  * control headers come from that URL alone (SECURITY.md X-01). An unreachable origin is a 502,
  * one that sends no headers in time a 504.
