@@ -106,7 +106,7 @@ function refusal(watch: WatchRefused, sessionId: string): GatewayError {
       return new GatewayError("unauthenticated", "session ended before the watch opened", { event: "live.session_ended", level: "info", fields: { session: sessionId } });
     case "identity changed":
       // Decided with the identity an admin has just changed: asked again, it is decided anew.
-      return new GatewayError("unavailable", "identity changed while the request was decided", { event: "live.identity_changed", level: "info", fields: { session: sessionId }, headers: { "Retry-After": "1" } });
+      return new GatewayError("unavailable", "identity changed while the request was decided", { event: "live.identity_changed", fields: { session: sessionId }, headers: { "Retry-After": "1" } });
     default:
       return new GatewayError("unavailable", "session watch unavailable", { fields: { session: sessionId } });
   }
