@@ -190,6 +190,26 @@ describe("live connections on a gateway with long timeouts", () => {
     expect((await socketRecords(origin, from)).filter((record) => record.method === "WS-MESSAGE").map((record) => record.body)).toEqual(["small"]);
   });
 
+  it("closes a handshake authorized before a demotion and answered 101 after it, with 1008 identity changed", async () => {
+    const { token } = await loginAs(port, { sub: "l10-demoted", roles: ["admin"] });
+    const from = await origin.mark();
+    // The origin answers the handshake 1.5 s late; the admin role is taken away meanwhile.
+    const pending = connect(port, token, "/admin/ws?hold-ms=1500");
+    await expect.poll(async () => (await socketRecords(origin, from)).map((record) => record.method)).toContain("WS-HANDSHAKE");
+    const demote = await rawRequest(port, "PATCH", "/_gateway/admin/users/l10-demoted/sessions", { ...adminAuth, "content-type": "application/json" }, JSON.stringify({ roles: ["user"] }));
+    expect(demote.status).toBe(200);
+    const changedAt = Date.now();
+    const connection = await pending;
+    if (connection.ws.readyState === WebSocket.OPEN) connection.ws.send("as admin");
+    const closed = await connection.closed;
+    expect(closed).toMatchObject({ code: 1008, reason: "identity changed" });
+    await expect.poll(async () => (await socketRecords(origin, from)).find((record) => record.method === "WS-CLOSE")?.body).toBe("1008 identity changed");
+    expect((await socketRecords(origin, from)).filter((record) => record.method === "WS-MESSAGE")).toEqual([]);
+    expect(closed.at - changedAt).toBeLessThan(1500 + 1000);
+    // Asked again, the handshake is decided with the new identity.
+    await expect(connect(port, token, "/admin/ws")).rejects.toThrow("handshake answered 403");
+  });
+
   it("refuses a handshake without a session, as any request", async () => {
     await expect(connect(port, null)).rejects.toThrow("handshake answered 401");
   });
