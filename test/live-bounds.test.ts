@@ -202,7 +202,7 @@ describe("bounds on live connections (R9)", () => {
     expect(await open.closed).toMatchObject({ code: 1009, reason: "message too big" });
   });
 
-  it("negotiates no permessage-deflate on either leg", async () => {
+  it("forwards no permessage-deflate offer to the origin and passes none back to the client", async () => {
     const origin = controlledOrigin();
     const { token } = await login(uniqueUser());
     const response = await handshake(origin, token);
