@@ -19,7 +19,7 @@ const SRC = join(ROOT, "src");
 const RULES = {
   // The Durable Object classes know no HTTP, no login method, no pipeline: a session record
   // says which indexes it belongs to. They never import one another's classes.
-  durable: { allow: ["session/types", "session/stubs", "log", "http/timing-safe", "env"], sameArea: ["durable/expiry", "durable/index-table", "durable/session-index"] },
+  durable: { allow: ["session/types", "session/stubs", "log", "http/timing-safe", "env"], sameArea: ["durable/expiry", "durable/index-table", "durable/session-index", "durable/watch-terms", "durable/watch-admission"] },
   // Protocol helpers with no gateway knowledge.
   http: { allow: ["log"] },
   // The Worker-side client of the Durable Objects.

@@ -91,6 +91,8 @@ describe("resolveConfig: a valid configuration", () => {
       sessionCookie: { name: "__Host-session", domain: null },
       preserveHost: false,
       adminToken: null,
+      maxConnectionsPerSession: 100,
+      maxConnectionsPerUser: 500,
     });
     expect(config.loginUrl.valueFor("any.example")).toBe("/login");
     expect(config.idleTimeoutSeconds).toBe(1800);
@@ -238,6 +240,8 @@ describe("resolveConfig: problems", () => {
     ["IDLE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: "0" }, ["IDLE_TIMEOUT_SECONDS", "at least 1"]],
     ["IDLE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: 1.5 }, ["IDLE_TIMEOUT_SECONDS (1.5)", "whole number"]],
     ["IDLE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: "-5" }, ['IDLE_TIMEOUT_SECONDS ("-5")']],
+    ["MAX_CONNECTIONS_PER_SESSION", { MAX_CONNECTIONS_PER_SESSION: "-1" }, ['MAX_CONNECTIONS_PER_SESSION ("-1")', "whole number"]],
+    ["MAX_CONNECTIONS_PER_USER", { MAX_CONNECTIONS_PER_USER: 2.5 }, ["MAX_CONNECTIONS_PER_USER (2.5)", "whole number"]],
     ["ABSOLUTE_TIMEOUT_SECONDS", { IDLE_TIMEOUT_SECONDS: "600", ABSOLUTE_TIMEOUT_SECONDS: "300" }, ["ABSOLUTE_TIMEOUT_SECONDS (300) must be at least IDLE_TIMEOUT_SECONDS (600)"]],
     ["ABSOLUTE_TIMEOUT_SECONDS", { ABSOLUTE_TIMEOUT_SECONDS: String(401 * 24 * 3600) }, [`ABSOLUTE_TIMEOUT_SECONDS (${401 * 24 * 3600})`, "400 days"]],
     ["CASE_INSENSITIVE_PATHS", { CASE_INSENSITIVE_PATHS: "yes" }, ['CASE_INSENSITIVE_PATHS ("yes")', "true or false"]],

@@ -9,6 +9,7 @@ import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
 import { sessionStub } from "../src/session/stubs";
+import { watchUrl } from "./live-helpers";
 import { adminFetch, COOKIE_NAME, fetchWithSession, gatewayFetchWith, login, uniqueUser } from "./helpers";
 
 /**
@@ -312,16 +313,17 @@ describe("a WebSocket with a session", () => {
 
 describe("the watch a live connection holds", () => {
   it("is refused (410) by a session that is no longer live, so the connection is never relayed", async () => {
-    const { token } = await login(uniqueUser());
+    const user = uniqueUser();
+    const { token } = await login(user);
     const id = token.split(".")[0]!;
     const stub = sessionStub(bindings, id);
-    const live = await stub.fetch("https://session.invalid/watch", { headers: { upgrade: "websocket" } });
+    const live = await stub.fetch(watchUrl(user), { headers: { upgrade: "websocket" } });
     expect(live.status).toBe(101);
     live.webSocket!.accept();
     const closed = new Promise<number>((resolve) => live.webSocket!.addEventListener("close", (event) => resolve(event.code)));
     await adminFetch(`/sessions/${id}`, { method: "DELETE" });
     expect(await closed).toBe(1000);
-    expect((await stub.fetch("https://session.invalid/watch", { headers: { upgrade: "websocket" } })).status).toBe(410);
+    expect((await stub.fetch(watchUrl(user), { headers: { upgrade: "websocket" } })).status).toBe(410);
   });
 });
 

@@ -68,6 +68,9 @@ export interface ResolvedConfig {
   readonly maxSessionsPerUser: number;
   /** End a session when a request comes with another User-Agent than the login's. */
   readonly endSessionOnUserAgentChange: boolean;
+  /** Live WebSockets and streamed answers one session / one user may hold; 0: no cap (live/). */
+  readonly maxConnectionsPerSession: number;
+  readonly maxConnectionsPerUser: number;
   /** The signed assertion's keys and claims; null: ASSERTION_KEYS unset, no assertion. */
   readonly assertion: ResolvedAssertionConfig | null;
 }
@@ -97,6 +100,8 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const authMode = parseSetting(problems, "AUTH_MODE", env.AUTH_MODE, AuthModeSetting, defaultOf("AUTH_MODE"));
   const originTimeoutSeconds = parseSetting(problems, "ORIGIN_TIMEOUT_SECONDS", env.ORIGIN_TIMEOUT_SECONDS, PositiveInteger, defaultOf("ORIGIN_TIMEOUT_SECONDS"));
   const maxSessionsPerUser = parseSetting(problems, "MAX_SESSIONS_PER_USER", env.MAX_SESSIONS_PER_USER, WholeNumber, defaultOf("MAX_SESSIONS_PER_USER"));
+  const maxConnectionsPerSession = parseSetting(problems, "MAX_CONNECTIONS_PER_SESSION", env.MAX_CONNECTIONS_PER_SESSION, WholeNumber, defaultOf("MAX_CONNECTIONS_PER_SESSION"));
+  const maxConnectionsPerUser = parseSetting(problems, "MAX_CONNECTIONS_PER_USER", env.MAX_CONNECTIONS_PER_USER, WholeNumber, defaultOf("MAX_CONNECTIONS_PER_USER"));
   const endSessionOnUserAgentChange = parseSetting(
     problems,
     "END_SESSION_ON_USER_AGENT_CHANGE",
@@ -151,6 +156,8 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       originTimeoutSeconds,
       maxSessionsPerUser,
       endSessionOnUserAgentChange,
+      maxConnectionsPerSession,
+      maxConnectionsPerUser,
       brand,
       adminRole,
       assertion,

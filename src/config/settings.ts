@@ -189,6 +189,20 @@ export const SETTINGS = {
     meaning:
       "Live sessions one user may have. A login beyond it revokes that user's oldest session before it answers. `0`: no cap.",
   },
+  MAX_CONNECTIONS_PER_SESSION: {
+    kind: "var",
+    section: "core",
+    default: 100,
+    meaning:
+      "Live connections one session may hold through the gateway: relayed WebSockets and streamed answers. A handshake beyond it is answered 429 before the origin is contacted (a stream beyond it: 429, or cut if it was already under way); see [docs/live-connections.md](docs/live-connections.md). `0`: no cap.",
+  },
+  MAX_CONNECTIONS_PER_USER: {
+    kind: "var",
+    section: "core",
+    default: 500,
+    meaning:
+      "Live connections one user may hold across all of their sessions, counted as `MAX_CONNECTIONS_PER_SESSION` is; beyond it, 429. `0`: no cap.",
+  },
   END_SESSION_ON_USER_AGENT_CHANGE: {
     kind: "var",
     section: "core",

@@ -30,6 +30,16 @@ export class IndexTable {
     this.#sql("DELETE FROM sessions WHERE absolute_expires_at <= ?", now);
   }
 
+  /** The live connections the other sessions of this index reported (MAX_CONNECTIONS_PER_USER). */
+  connectionsBesides(publicId: string): number {
+    return this.#sql<{ total: number }>("SELECT COALESCE(SUM(connections), 0) AS total FROM sessions WHERE public_id != ?", publicId).one().total;
+  }
+
+  /** A listed session's live connections; an id not listed is not counted. */
+  setConnections(publicId: string, connections: number): void {
+    this.#sql("UPDATE sessions SET connections = ? WHERE public_id = ?", connections, publicId);
+  }
+
   /** Oldest first, by creation time (a changed ABSOLUTE_TIMEOUT_SECONDS does not reorder them). */
   rows(): IndexRow[] {
     return this.#sql<IndexRow>("SELECT public_id, created_at, absolute_expires_at FROM sessions ORDER BY created_at, public_id").toArray();
@@ -72,11 +82,15 @@ export class IndexTable {
 
   #sql<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): SqlStorageCursor<T> {
     if (!this.#schemaReady) {
-      this.#storage.sql.exec("CREATE TABLE IF NOT EXISTS sessions (public_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL DEFAULT 0, absolute_expires_at INTEGER NOT NULL)");
+      this.#storage.sql.exec("CREATE TABLE IF NOT EXISTS sessions (public_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL DEFAULT 0, absolute_expires_at INTEGER NOT NULL, connections INTEGER NOT NULL DEFAULT 0)");
       // A table from before created_at (docs/storage.md): its rows sort first, as the oldest.
       const columns = this.#storage.sql.exec<{ name: string }>("PRAGMA table_info(sessions)").toArray();
       if (!columns.some((column) => column.name === "created_at")) {
         this.#storage.sql.exec("ALTER TABLE sessions ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0");
+      }
+      // A table from before MAX_CONNECTIONS_PER_USER: no session has reported any yet.
+      if (!columns.some((column) => column.name === "connections")) {
+        this.#storage.sql.exec("ALTER TABLE sessions ADD COLUMN connections INTEGER NOT NULL DEFAULT 0");
       }
       this.#schemaReady = true;
     }

@@ -76,6 +76,23 @@ export class SessionIndex extends DurableObject<Env> {
     return results.filter((result) => result.status === "fulfilled" && result.value).length;
   }
 
+  /**
+   * MAX_CONNECTIONS_PER_USER: a session asks to hold `connections` live connections (its count
+   * with the new one). Admitted, and recorded, when the sum over the user's sessions stays
+   * within `maxConnections`. A session's count is replaced, never added to, so a count that
+   * went stale (its object restarted) is corrected by that session's next report.
+   */
+  async admitConnections(publicId: string, connections: number, maxConnections: number): Promise<boolean> {
+    if (this.#table.connectionsBesides(publicId) + connections > maxConnections) return false;
+    this.#table.setConnections(publicId, connections);
+    return true;
+  }
+
+  /** A session's live connections after one closed (its row leaves with it when it ends). */
+  async countConnections(publicId: string, connections: number): Promise<void> {
+    this.#table.setConnections(publicId, connections);
+  }
+
   override async alarm(): Promise<void> {
     this.#table.forgetExpired(Date.now());
     await this.#table.scheduleCleanup();

@@ -15,8 +15,10 @@ import type { Env } from "../env";
 import { logEvent, logError } from "../log";
 import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite, type ExpiryState } from "./expiry";
-import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
-import { indexStub, legacyUserIndex } from "../session/stubs";
+import { userIndexOf, WatchAdmission } from "./watch-admission";
+import { parseWatchTerms, sameIdentity } from "./watch-terms";
+import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, WATCH_STATUS, type WatchTerms, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
+import { indexStub } from "../session/stubs";
 
 const RECORD_KEY = "session";
 /**
@@ -35,9 +37,12 @@ export class SessionObject extends DurableObject<Env> {
   #lastClient: { clientIp?: string; userAgent?: string } | null = null;
   /** While the session ends: the watches not yet let go, and what to call when none is left. */
   #releasing: { readonly watches: Set<WebSocket>; readonly done: () => void } | null = null;
+  /** MAX_CONNECTIONS_PER_SESSION and _PER_USER for the watches (watch-admission.ts). */
+  readonly #admission: WatchAdmission;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#admission = new WatchAdmission(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.#record = (await ctx.storage.get<SessionRecord>(RECORD_KEY)) ?? null;
       this.#storedLastSeenAt = this.#record?.lastSeenAt ?? 0;
@@ -145,16 +150,27 @@ export class SessionObject extends DurableObject<Env> {
   }
 
   /**
-   * A watch: `GET` with `Upgrade: websocket`, only ever from this gateway's Worker (a Durable
-   * Object has no public address). 101 with a hibernatable socket while the session is live;
-   * 410 otherwise, so the connection it was for is refused.
+   * A watch: `GET` with `Upgrade: websocket` and the Worker's terms, only ever from this
+   * gateway's Worker (a Durable Object has no public address). 101 with a hibernatable socket
+   * while the session is live, its identity is the one the connection was authorized with,
+   * and the caps allow one more; otherwise WATCH_STATUS says why, and the connection it was
+   * for is refused or ended.
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response(null, { status: 426 });
-    if (!(await this.read())) return new Response(null, { status: 410 });
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server);
-    return new Response(null, { status: 101, webSocket: client });
+    const terms = parseWatchTerms(request.url);
+    if (!terms) return new Response(null, { status: 400 });
+    const refused = (await this.#watchRefusal(terms)) ?? this.#admission.sessionRefusal(terms) ?? (await this.#admission.userRefusal(this.#record!, terms));
+    if (refused) return refused;
+    // The user's index was asked: the session may have ended or changed meanwhile.
+    return (await this.#watchRefusal(terms)) ?? this.#admission.accept(terms);
+  }
+
+  /** 410 when the session is not live; 409 when its identity is not the one the connection was authorized with. */
+  async #watchRefusal(terms: WatchTerms): Promise<Response | null> {
+    if (!(await this.read())) return new Response(null, { status: WATCH_STATUS.ended });
+    if (!sameIdentity(this.#record!.user, terms.user)) return new Response(null, { status: WATCH_STATUS.identityChanged });
+    return null;
   }
 
   /** Activity on a watched connection: extends the idle deadline as a touch does (coalesced). */
@@ -173,10 +189,12 @@ export class SessionObject extends DurableObject<Env> {
   override async webSocketClose(ws: WebSocket): Promise<void> {
     closeWatch(ws);
     this.#released(ws);
+    await this.#admission.released(this.#record, ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     this.#released(ws);
+    await this.#admission.released(this.#record, ws);
   }
 
   #released(ws: WebSocket): void {
@@ -267,7 +285,7 @@ export class SessionObject extends DurableObject<Env> {
     if (!record) return;
     const expired = reason === "idle-timeout" || reason === "absolute-timeout";
     logEvent(expired ? "session.expired" : "session.revoked", { session: record.publicId, sub: record.user.sub, reason });
-    const indexes: readonly IndexRef[] = record.indexes ?? [legacyUserIndex(record.user.sub)];
+    const indexes: readonly IndexRef[] = record.indexes ?? [userIndexOf(record)];
     const results = await Promise.allSettled(indexes.map((ref) => indexStub(this.env, ref).remove(record.publicId)));
     results.forEach((result, index) => {
       // The session is gone either way; an index drops ids whose session is not live.

@@ -1,52 +1,118 @@
 /**
- * The live-connections part of the terminal (docs/live-connections.md): an allowed answer
- * that stays open — a WebSocket handshake's 101, a streamed response — to a request with a
- * session is held under a watch on that session, and ends when the session ends. Everything
- * else passes through untouched, and a request without a session is never watched.
+ * The live-connections part of the terminal (docs/live-connections.md). For a request with a
+ * session, an answer that stays open is held under a watch on that session and ends when the
+ * session ends, its identity changes, or the route's `maxAuthAgeSeconds` passes:
+ *
+ * - a WebSocket handshake: the watch is opened *before* the handshake is forwarded, so the
+ *   caps (429) are enforced without contacting the origin, and an identity change while the
+ *   origin takes its time closes the socket the moment it is answered;
+ * - any answer with a body, whatever its content type: a known streaming type (SSE, NDJSON,
+ *   multipart, gRPC-web, JSON text sequences) is watched before its headers go out (so a
+ *   request beyond the caps is a 429); any other body is watched only if it is still flowing
+ *   after WATCH_DELAY_MS — an ordinary answer is over by then and costs no watch at all.
+ *
+ * A request without a session is never watched.
  */
 import type { Context } from "hono";
+import { GatewayError } from "../http/responses";
+import { mediaType } from "../http/body";
 import type { GatewayEnv, LiveConnections } from "../pipeline/types";
-import { WATCH_ENDED } from "../session/types";
-import { watchSession, type SessionWatch } from "../session/watch";
-import { cutWhenSessionEnds, isStreamedResponse } from "./stream-cut";
-import { relayWebSocket, SESSION_ENDED_CLOSE_CODE } from "./websocket-relay";
+import type { SessionView } from "../session/types";
+import { isRefused, watchSession, type SessionWatch, type WatchRefused } from "../session/watch";
+import { cutWhenSessionEnds, WATCH_DELAY_MS } from "./stream-cut";
+import { relayWebSocket } from "./websocket-relay";
 
 export interface LiveOptions {
   /** How often a connection's activity is told to its session: the touch-coalescing window. */
   readonly activityWindowMs: number;
+  /** MAX_CONNECTIONS_PER_SESSION; 0: no cap. */
+  readonly maxPerSession: number;
+  /** MAX_CONNECTIONS_PER_USER; 0: no cap. */
+  readonly maxPerUser: number;
 }
 
+/** Answers that stay open by design: watched before their headers go out. */
+const STREAMING_TYPES = new Set(["text/event-stream", "application/x-ndjson", "application/json-seq", "application/grpc-web", "application/grpc-web+proto", "application/grpc-web-text", "application/grpc-web-text+proto"]);
+
 export function liveConnections(options: LiveOptions): LiveConnections {
+  const open = (c: Context<GatewayEnv>, session: SessionView) =>
+    watchSession(c.env, session.id, {
+      activityWindowMs: options.activityWindowMs,
+      terms: { user: session.user, maxPerSession: options.maxPerSession, maxPerUser: options.maxPerUser },
+      notAfterMs: c.get("reauthenticateAtMs") ?? null,
+    });
+
   return {
-    async hold(c: Context<GatewayEnv>, response: Response): Promise<Response> {
+    async hold(c, handshake, answer) {
       const session = c.get("session");
-      const socket = response.status === 101 ? response.webSocket : null;
-      if (!session || (!socket && !isStreamedResponse(response))) return response;
-      let watch: SessionWatch | null;
+      if (!session) return answer();
+      if (handshake) return holdHandshake(session, await open(c, session), answer);
+      const response = await answer();
+      if (!response.body) return response;
+      if (!isStreamingType(response)) return cutWhenSessionEnds(response, () => open(c, session), session.id, WATCH_DELAY_MS);
+      let watch: SessionWatch | WatchRefused;
       try {
-        watch = await watchSession(c.env, session.id, options.activityWindowMs);
+        watch = await open(c, session);
       } catch (error) {
-        if (socket) closeQuietly(socket);
-        else void response.body?.cancel().catch(() => {});
+        void response.body.cancel().catch(() => {});
         throw error;
       }
+      if (isRefused(watch) && (watch.refused === "too many connections" || watch.refused === "unavailable")) {
+        void response.body.cancel().catch(() => {});
+        throw refusal(watch, session.id);
+      }
       // The session ended between its check and this answer — or this very answer ended it
-      // (X-Gateway-Logout): the answer goes out, with its cleared cookie, and the connection
-      // is ended at once.
-      watch ??= ENDED;
-      if (socket) return new Response(null, { status: 101, headers: response.headers, webSocket: relayWebSocket(socket, watch, session.id) });
-      return cutWhenSessionEnds(response, watch, session.id);
+      // (X-Gateway-Logout): the answer goes out, with its cleared cookie, and is cut at once.
+      return cutWhenSessionEnds(response, () => Promise.resolve(watch), session.id, 0);
     },
   };
 }
 
-const ENDED: SessionWatch = { ended: Promise.resolve(WATCH_ENDED), activity() {}, close() {} };
-
-function closeQuietly(socket: WebSocket): void {
+/**
+ * A handshake is forwarded only under a watch. A session that ended, or whose identity changed,
+ * between its check and the watch is refused without the origin; so is one beyond the caps.
+ */
+async function holdHandshake(session: SessionView, watch: SessionWatch | WatchRefused, answer: () => Promise<Response>): Promise<Response> {
+  if (isRefused(watch)) throw refusal(watch, session.id);
+  let response: Response;
   try {
-    socket.accept();
-    socket.close(SESSION_ENDED_CLOSE_CODE, WATCH_ENDED);
-  } catch {
-    // Never opened, or already closed.
+    response = await answer();
+  } catch (error) {
+    watch.close();
+    throw error;
   }
+  const socket = response.status === 101 ? response.webSocket : null;
+  if (socket) {
+    // No permessage-deflate on the client's leg (docs/live-connections.md "Message size").
+    const headers = new Headers(response.headers);
+    headers.delete("sec-websocket-extensions");
+    return new Response(null, { status: 101, headers, webSocket: relayWebSocket(socket, watch, session.id) });
+  }
+  // Not upgraded (a redirect, a refusal): an answer like any other, cut if it stays open.
+  if (response.body) return cutWhenSessionEnds(response, () => Promise.resolve(watch), session.id, 0);
+  watch.close();
+  return response;
+}
+
+function refusal(watch: WatchRefused, sessionId: string): GatewayError {
+  switch (watch.refused) {
+    case "too many connections":
+      return new GatewayError("rate_limited", `live connections beyond MAX_CONNECTIONS_PER_${watch.limit === "user" ? "USER" : "SESSION"}`, {
+        event: "live.too_many_connections",
+        fields: { session: sessionId, limit: watch.limit },
+        page: { title: "Too many open connections", text: "This session has too many live connections open. Close some tabs or windows and try again." },
+      });
+    case "session ended":
+      return new GatewayError("unauthenticated", "session ended before the watch opened", { event: "live.session_ended", level: "info", fields: { session: sessionId } });
+    case "identity changed":
+      // Decided with the identity an admin has just changed: asked again, it is decided anew.
+      return new GatewayError("unavailable", "identity changed while the request was decided", { event: "live.identity_changed", fields: { session: sessionId }, headers: { "Retry-After": "1" } });
+    default:
+      return new GatewayError("unavailable", "session watch unavailable", { fields: { session: sessionId } });
+  }
+}
+
+function isStreamingType(response: Response): boolean {
+  const type = mediaType(response.headers.get("content-type"));
+  return STREAMING_TYPES.has(type) || type.startsWith("multipart/");
 }

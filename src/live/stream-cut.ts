@@ -1,37 +1,73 @@
 /**
- * A streamed response for a session (Server-Sent Events, NDJSON) is cut when the session ends
- * (docs/live-connections.md): the body is read through, and the watch settling errors the
- * client's stream and cancels the origin's — the client sees the connection end, and nothing
- * more of the origin's stream.
+ * An answer with a body to a request with a session is cut when the session ends
+ * (docs/live-connections.md), whatever its content type: the body is read through, and the
+ * watch settling errors the client's stream and cancels the origin's — the client sees the
+ * connection drop, and nothing more of the origin's body.
+ *
+ * The watch is opened `delayMs` after the answer starts, and only if its body is still flowing
+ * then: an ordinary answer is over before that and costs a timer and a read-through
+ * stream, no Durable Object call. A watch the session refuses (it has ended, its identity changed, the
+ * caps are reached, or it cannot be confirmed) cuts the body at once.
  */
-import { mediaType } from "../http/body";
 import { logEvent } from "../log";
-import type { SessionWatch } from "../session/watch";
+import { isRefused, type SessionWatch, type WatchRefused } from "../session/watch";
 
-/** Responses that stay open for as long as the origin wants: watched for their session. */
-const STREAMED_TYPES = ["text/event-stream", "application/x-ndjson"];
+/**
+ * How long a body may flow before it is watched. A session that ends before then is seen when
+ * the watch opens (refused: cut at once), so a body is still cut within about this delay plus
+ * one Durable Object round trip of the end — well within 1 s.
+ */
+export const WATCH_DELAY_MS = 200;
 
-export function isStreamedResponse(response: Response): boolean {
-  if (!response.body) return false;
-  return STREAMED_TYPES.includes(mediaType(response.headers.get("content-type")));
-}
-
-export function cutWhenSessionEnds(response: Response, watch: SessionWatch, sessionId: string): Response {
+export function cutWhenSessionEnds(response: Response, watchFor: () => Promise<SessionWatch | WatchRefused>, sessionId: string, delayMs: number): Response {
   const source = response.body!.getReader();
-  let cut = false;
+  let watch: SessionWatch | null = null;
+  let over = false;
   let output!: ReadableStreamDefaultController<Uint8Array>;
+  const finished = () => {
+    over = true;
+    clearTimeout(timer);
+    watch?.close();
+  };
+  const end = (reason: string) => {
+    if (over) return;
+    finished();
+    logEvent("live.stream_cut", { session: sessionId, reason });
+    output.error(new Error(reason));
+    void source.cancel(reason).catch(() => {});
+  };
+  const watchNow = async () => {
+    let opened: SessionWatch | WatchRefused;
+    try {
+      opened = await watchFor();
+    } catch (error) {
+      // The session can no longer be confirmed: fail closed.
+      logEvent("live.watch_failed", { session: sessionId, error: String(error) });
+      opened = { refused: "unavailable" };
+    }
+    if (isRefused(opened)) return end(opened.refused);
+    if (over) return opened.close();
+    watch = opened;
+    void opened.ended.then(end);
+  };
+  const timer = setTimeout(() => void watchNow(), delayMs);
+  // Pull-based, so the error reaches the client's stream (an aborted pipe into a
+  // TransformStream left the client's read pending under workerd).
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       output = controller;
     },
     async pull(controller) {
       const chunk = await source.read().catch((error: unknown) => {
-        if (!cut) controller.error(error);
-        return { done: true as const, value: undefined };
+        if (!over) {
+          finished();
+          controller.error(error);
+        }
+        return null;
       });
-      if (cut) return;
+      if (over || chunk === null) return;
       if (chunk.done) {
-        watch.close();
+        finished();
         controller.close();
       } else {
         controller.enqueue(chunk.value);
@@ -39,15 +75,9 @@ export function cutWhenSessionEnds(response: Response, watch: SessionWatch, sess
     },
     cancel(reason) {
       // The client went away: the origin's stream and the watch are let go.
-      watch.close();
+      finished();
       return source.cancel(reason);
     },
-  });
-  void watch.ended.then(() => {
-    cut = true;
-    logEvent("live.stream_cut", { session: sessionId });
-    output.error(new Error("session ended"));
-    void source.cancel("session ended").catch(() => {});
   });
   return new Response(body, response);
 }

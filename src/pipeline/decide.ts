@@ -68,8 +68,11 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
     let failed: RequirementKey | null = null;
     let maxAgeSeconds = Infinity;
     let subject: AccessSubject | null = null;
+    // The smallest max auth age of the rules that allow it: a live connection ends when it passes.
+    let allowedAgeSeconds = Infinity;
     for (const access of accesses) {
       if (access.kind !== "requirements") continue;
+      allowedAgeSeconds = Math.min(allowedAgeSeconds, access.requirements.maxAuthAgeSeconds ?? Infinity);
       subject ??= requestSubject(c.req.raw, session.user, authenticatedAtMs(session), Date.now());
       const unmet = unmetRequirement(access.requirements, subject);
       if (unmet === "maxAuthAgeSeconds") maxAgeSeconds = Math.min(maxAgeSeconds, access.requirements.maxAuthAgeSeconds!);
@@ -85,6 +88,7 @@ export function decide(options: DecideOptions): MiddlewareHandler<GatewayEnv> {
       logEvent("access.reauthentication_required", { session: session.id, ...logged, requirement: "maxAuthAgeSeconds", maxAgeSeconds, authenticatedAt: session.authenticatedAt });
       return reauthenticate(c, maxAgeSeconds);
     }
+    c.set("reauthenticateAtMs", allowedAgeSeconds === Infinity ? null : (authenticatedAtMs(session) ?? 0) + allowedAgeSeconds * 1000);
     decided("allowed", deciding.kind);
     return next();
   };

@@ -36,6 +36,11 @@ export interface GatewayVariables {
   disallowedSession: string | null;
   /** The origin that serves the request (the decision step: its rule's `origin`). */
   originName: string;
+  /**
+   * Epoch ms when the session's login becomes too old for the rules that allowed this request
+   * (their smallest `maxAuthAgeSeconds`): a live connection ends then. Unset: no such rule.
+   */
+  reauthenticateAtMs: number | null;
 }
 
 export interface GatewayEnv {
@@ -48,10 +53,11 @@ export type Terminal = Handler<GatewayEnv>;
 
 /**
  * What becomes of an allowed answer that stays open — a WebSocket's 101, a streamed body — for
- * a request with a session (live/hold.ts: it ends when the session ends).
+ * a request with a session (live/hold.ts: it ends when the session ends). `answer` asks the
+ * origin; for a handshake it is called only once the connection is admitted.
  */
 export interface LiveConnections {
-  hold(c: Context<GatewayEnv>, response: Response): Promise<Response>;
+  hold(c: Context<GatewayEnv>, handshake: boolean, answer: () => Promise<Response>): Promise<Response>;
 }
 
 /** How the decision step decided a request (metrics: observability/metrics.ts). */

@@ -145,3 +145,22 @@ export const WATCH_ACTIVITY = "activity";
 export const WATCH_ENDED = "session ended";
 /** The close reason when the session lives on with another identity (an admin's PATCH). */
 export const WATCH_IDENTITY_CHANGED = "identity changed";
+/** The close reason when the route's `maxAuthAgeSeconds` passes while the connection is open. */
+export const WATCH_REAUTHENTICATE = "reauthentication required";
+
+/**
+ * What a watch is opened with: the Worker's decision, checked by the session's object
+ * (docs/live-connections.md). Sent as JSON in the watch request's `terms` query parameter.
+ */
+export interface WatchTerms {
+  /** The identity the connection was authorized with: a watch for any other is refused. */
+  readonly user: SessionUser;
+  /** MAX_CONNECTIONS_PER_SESSION: the object's open watches, this one included; 0: no cap. */
+  readonly maxPerSession: number;
+  /** MAX_CONNECTIONS_PER_USER: across the user's sessions (the user's index); 0: no cap. */
+  readonly maxPerUser: number;
+}
+
+/** Why the object refused a watch: its status, and the header naming the cap that was hit. */
+export const WATCH_STATUS = { ended: 410, identityChanged: 409, tooMany: 429, unavailable: 503 } as const;
+export const WATCH_LIMIT_HEADER = "x-watch-limit";

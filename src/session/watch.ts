@@ -4,19 +4,20 @@
  * object closes it when the session ends for any reason; a watch that closes or fails for any
  * other reason (the object restarted, the connection was lost) is taken as the end too, since
  * the session can no longer be confirmed. Fail closed: a connection is never left open on a
- * session nobody vouches for.
+ * session nobody vouches for. A watch also ends by itself when the route's `maxAuthAgeSeconds`
+ * passes (`notAfterMs`): the connection was authorized by a login that is then too old.
  */
 import type { Env } from "../env";
 import { logWarning } from "../log";
 import { durableCall } from "./durable-call";
 import { sessionStub } from "./stubs";
-import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED } from "./types";
+import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, WATCH_LIMIT_HEADER, WATCH_REAUTHENTICATE, WATCH_STATUS, type WatchTerms } from "./types";
 
 export interface SessionWatch {
   /**
-   * Settles once the connection must end — the session ended, its identity changed, or it can
-   * no longer be confirmed — with the reason to give the client (`session ended`, `identity
-   * changed`). Never rejects.
+   * Settles once the connection must end — the session ended, its identity changed, the
+   * route's max auth age passed, or it can no longer be confirmed — with the reason to give the
+   * client (`session ended`, `identity changed`, `reauthentication required`). Never rejects.
    */
   readonly ended: Promise<string>;
   /** The connection saw client activity: told to the session at most once per activity window. */
@@ -25,25 +26,43 @@ export interface SessionWatch {
   close(): void;
 }
 
+/** A watch the object would not open, and why. */
+export interface WatchRefused {
+  readonly refused: "session ended" | "identity changed" | "too many connections" | "unavailable";
+  /** For `too many connections`: the cap that was reached. */
+  readonly limit?: "session" | "user";
+}
+
+export interface WatchOptions {
+  /** The session's touch-coalescing window (a tenth of the idle timeout). */
+  readonly activityWindowMs: number;
+  readonly terms: WatchTerms;
+  /** Epoch ms when the route's max auth age passes; null: no such rule. */
+  readonly notAfterMs: number | null;
+}
+
+/** setTimeout's longest delay (2^31 − 1 ms, about 24.8 days); a later deadline is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
- * Opens a watch on a live session, or answers null when the session is no longer live.
- * `activityWindowMs`: the session's touch-coalescing window (a tenth of the idle timeout), so a
- * busy socket costs the session object no more messages than busy requests cost it writes.
+ * Opens a watch on a live session, or answers why not. `activityWindowMs`: a busy socket costs
+ * the session object no more messages than busy requests cost it writes.
  */
-export async function watchSession(env: Env, publicId: string, activityWindowMs: number): Promise<SessionWatch | null> {
-  const response = await durableCall("session watch", () =>
-    sessionStub(env, publicId).fetch("https://session.invalid/watch", { headers: { Upgrade: "websocket" } }),
-  );
+export async function watchSession(env: Env, publicId: string, options: WatchOptions): Promise<SessionWatch | WatchRefused> {
+  const url = `https://session.invalid/watch?terms=${encodeURIComponent(JSON.stringify(options.terms))}`;
+  const response = await durableCall("session watch", () => sessionStub(env, publicId).fetch(url, { headers: { Upgrade: "websocket" } }));
   const socket = response.webSocket;
-  if (response.status !== 101 || !socket) return null;
+  if (response.status !== 101 || !socket) return refusalOf(response);
   socket.accept();
 
   let settle!: (reason: string) => void;
   const ended = new Promise<string>((resolve) => (settle = resolve));
   let open = true;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
   const finish = (reason: string) => {
     if (!open) return;
     open = false;
+    clearTimeout(deadline);
     settle(reason);
   };
   const release = () => {
@@ -65,13 +84,24 @@ export async function watchSession(env: Env, publicId: string, activityWindowMs:
     logWarning("live.watch_lost", { session: publicId });
     finish(WATCH_ENDED);
   });
+  if (options.notAfterMs !== null) {
+    const notAfterMs = options.notAfterMs;
+    const wait = () => {
+      const leftMs = notAfterMs - Date.now();
+      if (leftMs <= 0) {
+        finish(WATCH_REAUTHENTICATE);
+        queueMicrotask(release);
+      } else deadline = setTimeout(wait, Math.min(leftMs, MAX_TIMER_MS));
+    };
+    wait();
+  }
 
   let lastActivityAt = Date.now();
   return {
     ended,
     activity() {
       const now = Date.now();
-      if (!open || now - lastActivityAt < activityWindowMs) return;
+      if (!open || now - lastActivityAt < options.activityWindowMs) return;
       lastActivityAt = now;
       try {
         socket.send(WATCH_ACTIVITY);
@@ -82,7 +112,26 @@ export async function watchSession(env: Env, publicId: string, activityWindowMs:
     close() {
       if (!open) return;
       open = false;
+      clearTimeout(deadline);
       release();
     },
   };
+}
+
+export function isRefused(watch: SessionWatch | WatchRefused): watch is WatchRefused {
+  return "refused" in watch;
+}
+
+function refusalOf(response: Response): WatchRefused {
+  void response.body?.cancel().catch(() => {});
+  switch (response.status) {
+    case WATCH_STATUS.identityChanged:
+      return { refused: "identity changed" };
+    case WATCH_STATUS.tooMany:
+      return { refused: "too many connections", limit: response.headers.get(WATCH_LIMIT_HEADER) === "user" ? "user" : "session" };
+    case WATCH_STATUS.ended:
+      return { refused: "session ended" };
+    default:
+      return { refused: "unavailable" };
+  }
 }

@@ -4,8 +4,8 @@
  * the answer once more: about 30 µs a request in the profile); identity and forwarding headers set by the propagator after every
  * client copy is stripped; the gateway's own cookies removed. WebSocket upgrades go through
  * fetch() directly (hono/proxy drops `Upgrade`); the session was checked at the handshake like
- * any request, and a WebSocket or a streamed answer with a session is then held so that it
- * ends with the session (live/). A redirect is never followed, on either path: the origin's 3xx goes to the
+ * any request, the handshake is forwarded only once live/ has admitted it under a watch, and a
+ * WebSocket or an answer with a body for a session is held so that it ends with the session (live/). A redirect is never followed, on either path: the origin's 3xx goes to the
  * client, so the policy decided for this URL is the policy of the only URL fetched, and origin
  * control headers come from that URL alone (SECURITY.md X-01). An unreachable origin is a 502,
  * one that sends no headers in time a 504.
@@ -54,17 +54,19 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
     const cacheMode: RequestInit = session ? { cache: "no-store" } : {};
     // The body streams through as it comes (a WebSocket handshake has none).
     const body = websocket ? null : c.req.raw.body;
-    let upstream: Response;
-    try {
-      // Bounded wait for the response headers; the body then streams for as long as it takes.
-      upstream = await withDeadline(originTimeoutSeconds * 1000, (signal) =>
-        origin.fetch(new Request(target, { method: c.req.method, headers, body, redirect: "manual", signal, ...cacheMode, ...(body ? { duplex: "half" } : {}) })),
-      );
-    } catch (error) {
-      if (error instanceof DeadlineExceeded) throw new GatewayError("gateway_timeout", `origin sent no response in ${originTimeoutSeconds} s`);
-      throw new GatewayError("bad_gateway", `origin unreachable: ${String(error)}`);
-    }
-    return options.live.hold(c, await control(c, fromOrigin(upstream)));
+    return options.live.hold(c, websocket, async () => {
+      let upstream: Response;
+      try {
+        // Bounded wait for the response headers; the body then streams for as long as it takes.
+        upstream = await withDeadline(originTimeoutSeconds * 1000, (signal) =>
+          origin.fetch(new Request(target, { method: c.req.method, headers, body, redirect: "manual", signal, ...cacheMode, ...(body ? { duplex: "half" } : {}) })),
+        );
+      } catch (error) {
+        if (error instanceof DeadlineExceeded) throw new GatewayError("gateway_timeout", `origin sent no response in ${originTimeoutSeconds} s`);
+        throw new GatewayError("bad_gateway", `origin unreachable: ${String(error)}`);
+      }
+      return control(c, fromOrigin(upstream));
+    });
   };
 }
 
@@ -102,6 +104,9 @@ async function forwardHeaders(c: Context<GatewayEnv>, options: ProxyOptions, web
     if (websocket && (name === "upgrade" || name === "connection")) continue;
     headers.delete(name);
   }
+  // No permessage-deflate on the origin's leg either: a message is relayed as it was sent
+  // (live/websocket-relay.ts bounds it), never inflated from a small compressed frame.
+  if (websocket) headers.delete("sec-websocket-extensions");
   // The gateway's own cookies stay with the gateway: the session and the login method's.
   const cookie = cookieHeaderWithout(headers.get("cookie"), options.isGatewayCookie);
   if (cookie) headers.set("cookie", cookie);

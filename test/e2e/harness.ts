@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket as OriginSocket } from "ws";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -272,7 +272,7 @@ export interface EchoOriginOptions {
  * `/signout-page` is an HTML page whose CSP has `form-action 'self'`, with a sign-out form.
  * Live connections (test/e2e/live-connections.test.ts): a WebSocket upgrade on any path is
  * accepted and echoes every frame, text or binary, as it came; `close:<code>:<reason>` makes
- * the origin close. `/events` is an event stream, one `data: tick <n>` every 100 ms. Each is
+ * the origin close; `?hold-ms=N` on the handshake answers it N ms late. `/events` is an event stream, one `data: tick <n>` every 100 ms. Each is
  * recorded: `WS-OPEN`, `WS-MESSAGE` (body: the text, or `binary:<base64>`), `WS-CLOSE` (body:
  * `<code> <reason>`), `SSE-OPEN`, `SSE-CLOSED`, with the time in `at` (epoch ms).
  */
@@ -335,18 +335,24 @@ export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOr
   });
   const sockets = new WebSocketServer({ noServer: true });
   server.on("upgrade", (req, socket, head) => {
-    sockets.handleUpgrade(req, socket, head, (ws) => {
-      note(req, "WS-OPEN", "");
-      ws.on("message", (data: Buffer, isBinary: boolean) => {
-        const text = isBinary ? `binary:${data.toString("base64")}` : data.toString();
-        note(req, "WS-MESSAGE", text);
-        const close = /^close:(\d+):(.*)$/.exec(text);
-        if (close) ws.close(Number(close[1]), close[2]);
-        else ws.send(data, { binary: isBinary });
-      });
-      ws.on("close", (code: number, reason: Buffer) => note(req, "WS-CLOSE", `${code} ${reason.toString()}`));
-    });
+    // `?hold-ms=N`: the handshake is answered N ms after it arrived (recorded `WS-HANDSHAKE`).
+    const holdMs = Number(new URL(req.url ?? "/", "http://origin.invalid").searchParams.get("hold-ms") ?? 0);
+    if (holdMs > 0) {
+      note(req, "WS-HANDSHAKE", "");
+      setTimeout(() => sockets.handleUpgrade(req, socket, head, accepted), holdMs);
+    } else sockets.handleUpgrade(req, socket, head, accepted);
   });
+  function accepted(ws: OriginSocket, req: http.IncomingMessage): void {
+    note(req, "WS-OPEN", "");
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      const text = isBinary ? `binary:${data.toString("base64")}` : data.toString();
+      note(req, "WS-MESSAGE", text);
+      const close = /^close:(\d+):(.*)$/.exec(text);
+      if (close) ws.close(Number(close[1]), close[2]);
+      else ws.send(data, { binary: isBinary });
+    });
+    ws.on("close", (code: number, reason: Buffer) => note(req, "WS-CLOSE", `${code} ${reason.toString()}`));
+  }
   // Idle connections stay open longer than the gateway keeps them pooled: Node's 5 s default
   // closes them while workerd may be reusing one (a spurious 502, as the differential origins
   // saw), and a gateway the files share idles between files.

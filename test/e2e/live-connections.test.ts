@@ -6,6 +6,7 @@
  * no frame after the end.
  */
 import http from "node:http";
+import zlib from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type RemoteOrigin, type SharedGateway, useGateway } from "./gateways";
@@ -171,6 +172,42 @@ describe("live connections on a gateway with long timeouts", () => {
     const endedAt = Date.now();
     expect((await streamEnded) - endedAt).toBeLessThan(1000);
     await expect.poll(async () => (await socketRecords(origin, from)).map((record) => record.method)).toContain("SSE-CLOSED");
+  });
+
+  it("closes with 1009 a 32 KiB permessage-deflate frame of zeros (a 32 MiB message), which never reaches the origin", async () => {
+    const { token } = await loginAs(port, { sub: "l09-size" });
+    const from = await origin.mark();
+    const connection = await connect(port, token);
+    expect(await echo(connection, "small")).toBe("small");
+    const zeros = Buffer.alloc(32 * 1024 * 1024);
+    // The runtime in front of the Worker negotiates permessage-deflate with the client (ws offers
+    // it): what goes on the wire is the message compressed, about 32 KiB.
+    expect(connection.ws.extensions).toContain("permessage-deflate");
+    expect(zlib.deflateRawSync(zeros).byteLength).toBeLessThan(40 * 1024);
+    connection.ws.send(zeros);
+    expect(await connection.closed).toMatchObject({ code: 1009, reason: "message too big" });
+    await expect.poll(async () => (await socketRecords(origin, from)).find((record) => record.method === "WS-CLOSE")?.body).toBe("1009 message too big");
+    expect((await socketRecords(origin, from)).filter((record) => record.method === "WS-MESSAGE").map((record) => record.body)).toEqual(["small"]);
+  });
+
+  it("closes a handshake authorized before a demotion and answered 101 after it, with 1008 identity changed", async () => {
+    const { token } = await loginAs(port, { sub: "l10-demoted", roles: ["admin"] });
+    const from = await origin.mark();
+    // The origin answers the handshake 1.5 s late; the admin role is taken away meanwhile.
+    const pending = connect(port, token, "/admin/ws?hold-ms=1500");
+    await expect.poll(async () => (await socketRecords(origin, from)).map((record) => record.method)).toContain("WS-HANDSHAKE");
+    const demote = await rawRequest(port, "PATCH", "/_gateway/admin/users/l10-demoted/sessions", { ...adminAuth, "content-type": "application/json" }, JSON.stringify({ roles: ["user"] }));
+    expect(demote.status).toBe(200);
+    const changedAt = Date.now();
+    const connection = await pending;
+    if (connection.ws.readyState === WebSocket.OPEN) connection.ws.send("as admin");
+    const closed = await connection.closed;
+    expect(closed).toMatchObject({ code: 1008, reason: "identity changed" });
+    await expect.poll(async () => (await socketRecords(origin, from)).find((record) => record.method === "WS-CLOSE")?.body).toBe("1008 identity changed");
+    expect((await socketRecords(origin, from)).filter((record) => record.method === "WS-MESSAGE")).toEqual([]);
+    expect(closed.at - changedAt).toBeLessThan(1500 + 1000);
+    // Asked again, the handshake is decided with the new identity.
+    await expect(connect(port, token, "/admin/ws")).rejects.toThrow("handshake answered 403");
   });
 
   it("refuses a handshake without a session, as any request", async () => {
