@@ -19,6 +19,14 @@ describe("origin redirects (X-01)", () => {
     expect(response.headers.get("location")).toBe("/admin/secrets");
   });
 
+  it("hands the origin's 302 to a WebSocket handshake that carries a session to the client (R12)", async () => {
+    const { token } = await login(uniqueUser());
+    const response = await fetchWithSession(token, "/public/redirect?to=/elsewhere", { headers: HANDSHAKE });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/elsewhere");
+    expect(response.webSocket).toBeNull();
+  });
+
   it("mints no session when a login route redirects to a server that answers X-Gateway-Login", async () => {
     const settings = { LOGIN_ROUTES: JSON.stringify(["/public/redirect"]) };
     for (const headers of [{}, HANDSHAKE]) {

@@ -74,9 +74,17 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
  * The origin's answer with headers the gateway may change: connection-specific fields dropped
  * (RFC 9110 §7.6.1), and a body the runtime decoded sent on without its Content-Encoding and
  * length. A 101 is filtered like any answer (X-06); its socket is handed on untouched.
+ * Any other status outside 200–599 is a 502.
  */
 function fromOrigin(upstream: Response): Response {
   if (upstream.status === 101) return new Response(null, { status: 101, headers: upstream.headers, webSocket: upstream.webSocket });
+  // A final status outside 200–599 (`HTTP/1.1 999`, `1`, a 1xx where a final answer belongs)
+  // is no answer a client could act on, and the Response constructor refuses it: a misbehaving
+  // origin is a 502, never the gateway's own 500.
+  if (upstream.status < 200 || upstream.status > 599) {
+    void upstream.body?.cancel().catch(() => {});
+    throw new GatewayError("bad_gateway", `origin answered with status ${upstream.status}`);
+  }
   const response = new Response(upstream.body, upstream);
   const { headers } = response;
   const dropped = droppedNames(headers, HOP_BY_HOP_SET);

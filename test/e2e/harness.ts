@@ -275,6 +275,11 @@ export interface EchoOriginOptions {
  * the origin close; `?hold-ms=N` on the handshake answers it N ms late. `/events` is an event stream, one `data: tick <n>` every 100 ms. Each is
  * recorded: `WS-OPEN`, `WS-MESSAGE` (body: the text, or `binary:<base64>`), `WS-CLOSE` (body:
  * `<code> <reason>`), `SSE-OPEN`, `SSE-CLOSED`, with the time in `at` (epoch ms).
+ *
+ * Misbehaving answers, written to the socket as they are: `…/status-line?code=N` answers with
+ * the status line `HTTP/1.1 N` whatever N is (`99x`, `1`, `600`, `65536`); a WebSocket
+ * handshake to `…/redirect-handshake` is answered `302` to `/elsewhere` instead of `101`, its body
+ * framed by `content-length`, or with `?framing=chunked` or `close`.
  */
 export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOrigin> {
   const received = options.received ?? [];
@@ -330,11 +335,27 @@ export function startEchoOrigin(options: EchoOriginOptions = {}): Promise<EchoOr
         req.socket.destroy();
         return;
       }
+      if (url.pathname.endsWith("/status-line")) {
+        req.socket.end(`HTTP/1.1 ${url.searchParams.get("code")} Odd\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi`);
+        return;
+      }
       res.writeHead(status, headers).end(JSON.stringify(record));
     });
   });
   const sockets = new WebSocketServer({ noServer: true });
   server.on("upgrade", (req, socket, head) => {
+    if (new URL(req.url ?? "/", "http://origin.invalid").pathname.endsWith("/redirect-handshake")) {
+      note(req, "WS-REDIRECTED", "");
+      // The socket left Node's HTTP parser with the upgrade event: it serves this one answer,
+      // its body framed by length, by chunks, or by the end of the connection (`?framing=`).
+      const framing = new URL(req.url ?? "/", "http://origin.invalid").searchParams.get("framing");
+      const head = "HTTP/1.1 302 Found\r\nlocation: /elsewhere\r\ncontent-type: text/plain\r\nconnection: close\r\n";
+      const body = "Found. Redirecting to /elsewhere";
+      if (framing === "chunked") socket.end(`${head}transfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+      else if (framing === "close") socket.end(`${head}\r\n${body}`);
+      else socket.end(`${head}content-length: ${body.length}\r\n\r\n${body}`);
+      return;
+    }
     // `?hold-ms=N`: the handshake is answered N ms after it arrived (recorded `WS-HANDSHAKE`).
     const holdMs = Number(new URL(req.url ?? "/", "http://origin.invalid").searchParams.get("hold-ms") ?? 0);
     if (holdMs > 0) {

@@ -48,4 +48,34 @@ describe("R-08 the origin fails", () => {
     // Access is still decided first: no session, no attempt at the origin.
     expectGenericError(await rawRequest(gateway.port, "GET", "/zzz", {}), 401, "unauthenticated");
   });
+
+  it.each(["99x", "1", "100", "103", "199", "600", "999", "65536"])("answers 502, never 500, to an origin whose status line says %s", async (code) => {
+    const { gateway } = await useGateway("shared");
+    const { token } = await loginAs(gateway.port, { sub: "r08-status" });
+    for (const headers of [{}, { cookie: sessionCookie(token) }] as Record<string, string>[]) {
+      expectGenericError(await rawRequest(gateway.port, "GET", `/public/status-line?code=${code}`, headers), 502, "bad_gateway");
+    }
+    expect(gateway.output.join("")).not.toContain("request.error");
+  });
+});
+
+describe("R12 an origin answers a WebSocket handshake with a redirect", () => {
+  const handshake = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" };
+
+  it.each(["length", "chunked", "close"])("passes the 302 and its Location to the client, and follows nothing (body framed by %s)", async (framing) => {
+    const { gateway, origin } = await useGateway("shared");
+    const { token } = await loginAs(gateway.port, { sub: "r12-user" });
+    for (const [path, headers] of [
+      ["/public/redirect-handshake", handshake],
+      ["/redirect-handshake", { ...handshake, cookie: sessionCookie(token) }],
+    ] as const) {
+      const from = await origin.mark();
+      const response = await rawRequest(gateway.port, "GET", `${path}?framing=${framing}`, headers);
+      expect(response.status).toBe(302);
+      expect(response.headers.location).toBe("/elsewhere");
+      expect(response.body).toBe("Found. Redirecting to /elsewhere");
+      // One request reached the origin: the handshake. The redirect was not followed.
+      expect((await origin.since(from)).map((record) => [record.method, new URL(record.rawPath, "http://o").pathname])).toEqual([["WS-REDIRECTED", path]]);
+    }
+  });
 });
