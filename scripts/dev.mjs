@@ -79,7 +79,9 @@ async function configForOrigin(origin, wranglerArgs) {
   mkdirSync(dir, { recursive: true });
   const configPath = path.join(dir, "wrangler.json");
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-  console.log(`dev: the gateway in front of ${origin} (config generated at ${path.relative(root, configPath)}; wrangler.toml unchanged)`);
+  // The user and password of a URL are masked as the gateway masks them in its own problems (R10).
+  const shown = origin.replace(/^([a-z][a-z\d+.-]*:\/\/)[^\s/?#]*@/i, "$1***@");
+  console.log(`dev: the gateway in front of ${shown} (config generated at ${path.relative(root, configPath)}; wrangler.toml unchanged)`);
   const args = ["-c", configPath, "--env-file", devVarsPath];
   if (!wranglerArgs.some((arg) => arg === "--persist-to" || arg.startsWith("--persist-to="))) args.push("--persist-to", path.join(root, ".wrangler", "state"));
   return args;

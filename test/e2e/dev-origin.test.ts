@@ -150,13 +150,14 @@ describe("npm run dev with a bad configuration", () => {
     const dir = mkdtempSync(join(FAST_TEMP_ROOT, "gateway-dev-bad-"));
     try {
       writeFileSync(join(dir, ".dev.vars"), `SESSION_SECRET=${E2E_SECRET}\n`);
-      const dev = startDev(dir, ["--origin", "http://127.0.0.1:3000/app?tenant=1"]);
+      const dev = startDev(dir, ["--origin", "http://deploy:hunter2@127.0.0.1:3000/app?tenant=1"]);
       try {
         // A dev that wrongly starts never exits: give up after 20 s and stop it (finally).
         const code = await Promise.race([dev.exited, new Promise((done) => setTimeout(() => done("still running after 20 s"), 20_000))]);
         const output = dev.output.join("");
         expect(code).toBe(1);
-        expect(output).toContain('error: ORIGIN_URL ("http://127.0.0.1:3000/app?tenant=1") must be an absolute http(s) URL with no query');
+        expect(output).toContain('error: ORIGIN_URL ("http://***@127.0.0.1:3000/app?***") must be an absolute http(s) URL with no query');
+        expect(output).not.toContain("hunter2");
         expect(output).toContain("dev: not starting");
         expect(output).not.toContain("Ready on");
       } finally {
