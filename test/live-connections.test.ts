@@ -9,7 +9,7 @@ import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
 import { sessionStub } from "../src/session/stubs";
-import { watchUrl } from "./live-helpers";
+import { clientSocket, roundTrip, watchUrl, type ClientSocket } from "./live-helpers";
 import { adminFetch, COOKIE_NAME, fetchWithSession, gatewayFetchWith, login, uniqueUser } from "./helpers";
 
 /**
@@ -76,41 +76,12 @@ function recordingOrigin() {
   };
 }
 
-interface OpenSocket {
-  socket: WebSocket;
-  closed: Promise<{ code: number; reason: string; at: number }>;
-  next(): Promise<string | ArrayBuffer>;
-}
+type OpenSocket = ClientSocket;
 
 async function openSocket(origin: ReturnType<typeof recordingOrigin>, token: string | null, path = "/ws", overrides: Partial<Env> = {}): Promise<OpenSocket> {
   const headers: Record<string, string> = { upgrade: "websocket", "sec-websocket-protocol": "chat" };
   if (token) headers.cookie = `${COOKIE_NAME}=${token}`;
-  const response = await gatewayFetchWith({ ORIGIN: origin.fetcher, ...overrides }, path, { headers });
-  expect(response.status).toBe(101);
-  const socket = response.webSocket!;
-  socket.accept();
-  socket.binaryType = "arraybuffer";
-  const messages: (string | ArrayBuffer)[] = [];
-  const waiting: ((data: string | ArrayBuffer) => void)[] = [];
-  socket.addEventListener("message", (event) => {
-    const resolve = waiting.shift();
-    if (resolve) resolve(event.data);
-    else messages.push(event.data);
-  });
-  const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
-    socket.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason, at: Date.now() })),
-  );
-  return {
-    socket,
-    closed,
-    next: () => (messages.length > 0 ? Promise.resolve(messages.shift()!) : new Promise((resolve) => waiting.push(resolve))),
-  };
-}
-
-/** Sends a frame and waits for its echo: the relay is open end to end. */
-async function roundTrip(open: OpenSocket, data: string | ArrayBuffer): Promise<string | ArrayBuffer> {
-  open.socket.send(data);
-  return open.next();
+  return clientSocket(await gatewayFetchWith({ ORIGIN: origin.fetcher, ...overrides }, path, { headers }));
 }
 
 async function expectEndedBySession(open: OpenSocket, origin: ReturnType<typeof recordingOrigin>, endedAt: number) {

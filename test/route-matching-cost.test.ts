@@ -80,6 +80,20 @@ describe("rule matching (R4)", () => {
 const DOCUMENTED_SHAPES = ["/users/:id", "/files/:name.:ext", "/api/*", "/admin{/*}?", "/admin", "/api/reports/:id", "/static/*", "/health", "/login"];
 const BOUND_PER_PATH_MS = 50;
 
+/**
+ * The time a call takes, as the fastest of up to three tries: a backtracking match is slow on
+ * every try, while a loaded machine's pause (another process, a collection) hits one at most.
+ */
+function fastestOfThreeMs(call: () => unknown): number {
+  let fastestMs = Infinity;
+  for (let attempt = 0; attempt < 3 && fastestMs >= BOUND_PER_PATH_MS; attempt++) {
+    const startedAt = performance.now();
+    call();
+    fastestMs = Math.min(fastestMs, performance.now() - startedAt);
+  }
+  return fastestMs;
+}
+
 /** Long runs of what a `[^/]+?` group can split many ways, after a prefix a rule begins with. */
 const adversarialPath = fc
   .record({
@@ -102,9 +116,7 @@ describe("the cost of matching (R4)", () => {
         const canonical = canonicalizePath(raw, { caseInsensitive });
         if (!canonical.ok) return;
         for (const [index, policy] of policies.entries()) {
-          const startedAt = performance.now();
-          policy.match("GET", canonical.path, "gateway.example");
-          const elapsedMs = performance.now() - startedAt;
+          const elapsedMs = fastestOfThreeMs(() => policy.match("GET", canonical.path, "gateway.example"));
           expect(elapsedMs, `${DOCUMENTED_SHAPES[index]} against ${raw.slice(0, 40)}… (${raw.length} characters)`).toBeLessThan(BOUND_PER_PATH_MS);
         }
       }),
