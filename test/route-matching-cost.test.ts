@@ -117,7 +117,11 @@ describe("the cost of matching (R4)", () => {
         if (!canonical.ok) return;
         for (const [index, policy] of policies.entries()) {
           const elapsedMs = fastestOfThreeMs(() => policy.match("GET", canonical.path, "gateway.example"));
-          expect(elapsedMs, `${DOCUMENTED_SHAPES[index]} against ${raw.slice(0, 40)}… (${raw.length} characters)`).toBeLessThan(BOUND_PER_PATH_MS);
+          // On a loaded machine everything is slower: the bound grows with what the same path
+          // without its dots and dashes costs right now (the same segments, nothing to split),
+          // which a backtracking match exceeds many times over.
+          const plainMs = elapsedMs < BOUND_PER_PATH_MS ? 0 : fastestOfThreeMs(() => policy.match("GET", canonical.path.replace(/[.-]/g, "b"), "gateway.example"));
+          expect(elapsedMs, `${DOCUMENTED_SHAPES[index]} against ${raw.slice(0, 40)}… (${raw.length} characters)`).toBeLessThan(Math.max(BOUND_PER_PATH_MS, 20 * plainMs));
         }
       }),
       // No shrinking: on a backtracking matcher each smaller case costs seconds again. The
