@@ -9,7 +9,8 @@
  * - any answer with a body, whatever its content type: a known streaming type (SSE, NDJSON,
  *   multipart, gRPC-web, JSON text sequences) is watched before its headers go out (so a
  *   request beyond the caps is a 429); any other body is watched only if it is still flowing
- *   after WATCH_DELAY_MS — an ordinary answer is over by then and costs no watch at all.
+ *   after WATCH_DELAY_MS — an ordinary answer is over by then and costs no watch at all — except
+ *   one that declares a length of at most 8 MiB, which ends by itself and passes untouched.
  *
  * A request without a session is never watched.
  */
@@ -49,7 +50,10 @@ export function liveConnections(options: LiveOptions): LiveConnections {
       if (handshake) return holdHandshake(session, await open(c, session), answer);
       const response = await answer();
       if (!response.body) return response;
-      if (!isStreamingType(response)) return cutWhenSessionEnds(response, () => open(c, session), session.id, WATCH_DELAY_MS);
+      if (!isStreamingType(response)) {
+        if (isSmallFixedLength(response)) return response;
+        return cutWhenSessionEnds(response, () => open(c, session), session.id, WATCH_DELAY_MS);
+      }
       let watch: SessionWatch | WatchRefused;
       try {
         watch = await open(c, session);
@@ -110,6 +114,21 @@ function refusal(watch: WatchRefused, sessionId: string): GatewayError {
     default:
       return new GatewayError("unavailable", "session watch unavailable", { fields: { session: sessionId } });
   }
+}
+
+/**
+ * A body that declares its length, up to FIXED_LENGTH_PASS_BYTES, goes out as the runtime
+ * streams it, untouched: it ends by itself once that many bytes are sent, so a session that ends
+ * meanwhile lets through at most the rest of it. Read through JavaScript instead, a 1 MiB body
+ * went from 0.83× to 0.07–0.1× the bare proxy's throughput (bench, "1 MiB response streamed
+ * through"): workerd moves a native body without a JavaScript call per chunk.
+ */
+const FIXED_LENGTH_PASS_BYTES = 8 * 1024 * 1024;
+
+function isSmallFixedLength(response: Response): boolean {
+  const declared = response.headers.get("content-length");
+  if (declared === null || !/^\d{1,16}$/.test(declared)) return false;
+  return Number(declared) <= FIXED_LENGTH_PASS_BYTES;
 }
 
 function isStreamingType(response: Response): boolean {

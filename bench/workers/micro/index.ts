@@ -137,7 +137,7 @@ async function assertionTasks(): Promise<{ signed: Task; reused: Task }> {
     absoluteExpiresAt: new Date().toISOString(),
   };
   const url = new URL("https://app.example.com/");
-  const context = { request: new Request(url), url, session };
+  const context = { request: new Request(url), url, session, originName: "default" };
   const propagator = (maxEntries: number) => assertionPropagator(none, { signingKey, issuer: null, audience: null, cache: assertionCache({ maxEntries, minRemainingSeconds: 30 }) });
   // maxEntries 0: every entry is dropped as soon as it is stored, so every call signs.
   const uncached = propagator(0);
