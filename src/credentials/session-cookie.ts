@@ -3,10 +3,11 @@
  * principal (credentials/credential.ts says what else the cookie can turn out to be). It never
  * refuses a request by itself (policy/evaluate.ts decides); it only fails the request when the
  * session store cannot answer (503, fail closed), or with 429 past the forged-cookie limit. A
- * forged or garbage cookie costs one HMAC verification and no Durable Object call. A session is a session only on a host of its realm
- * (session/realm.ts): elsewhere the request goes on as if it had sent no cookie — the session
- * is not revoked, its cookie not cleared, a login here does not end it — because it belongs
- * to another app's login, which stays the only one that can end it.
+ * forged or garbage cookie costs one HMAC verification and no Durable Object call. A session
+ * is a session only on a host of its realm (session/realm.ts): elsewhere the request goes on as
+ * if it had sent no cookie — the session is not revoked, its cookie not cleared, a login here
+ * does not end it — because it belongs to another app's login, which stays the only one that
+ * can end it.
  */
 import type { Context } from "hono";
 import type { SessionKeys } from "../session/token";
