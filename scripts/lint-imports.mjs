@@ -24,19 +24,24 @@ const RULES = {
   http: { allow: ["log"] },
   // The Worker-side client of the Durable Objects.
   session: { allow: ["env", "http", "log"] },
-  // Rules compiled once; no request handling.
-  policy: { allow: ["http", "log"] },
-  // The spine: interfaces only, never a concrete login method, propagator or terminal.
-  pipeline: { allow: ["env", "http", "log", "policy", "session", "auth/method", "identity/propagator"] },
+  // Rules compiled once; no request handling. evaluate() is pure: a principal is a plain
+  // value, and no Durable Object client (session/, durable/) may be reached from here.
+  policy: { allow: ["http", "log", "credentials/principal"], deny: { areas: ["session", "durable"], why: "policy/ imports no Durable Object client (evaluate() is pure)" } },
+  // Credential readers: a request → what its credential turned out to be (a principal or not).
+  credentials: { allow: ["env", "http", "log", "session", "pipeline/types"] },
+  // The one renderer: a decision or an error → the answer (page, JSON, 401, 302, 403, 404).
+  answers: { allow: ["http", "log", "pages", "pipeline/types", "policy/evaluate", "credentials/credential"] },
+  // The spine: interfaces only, never a concrete login method, credential reader, propagator or terminal.
+  pipeline: { allow: ["env", "http", "log", "policy", "session", "auth/method", "identity/propagator", "credentials/credential", "credentials/principal", "answers/render"] },
   identity: { allow: ["http", "log", "session/types", "identity"] },
-  upstream: { allow: ["env", "http", "log", "session", "pipeline/types", "identity/propagator", "auth/method", "upstream"] },
+  upstream: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "identity/propagator", "auth/method", "upstream"] },
   // Live connections held under a watch on their session; the terminal knows only the interface.
-  live: { allow: ["env", "http", "log", "session", "pipeline/types", "live"] },
-  endpoints: { allow: ["env", "http", "log", "session", "pipeline", "auth/method", "auth/begin-session", "policy", "pages"] },
+  live: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "live"] },
+  endpoints: { allow: ["env", "http", "log", "session", "pipeline", "credentials/credential", "answers/render", "auth/method", "auth/begin-session", "policy", "pages"] },
   // A login method imports shared auth code, never another method.
-  auth: { allow: ["env", "http", "log", "session", "pipeline/types", "policy/requirements", "policy/hosts", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay", "pages/brand", "pages/error-pages"], methods: ["auth/delegated", "auth/oidc"] },
+  auth: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "policy/requirements", "policy/hosts", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay", "pages/brand", "pages/error-pages"], methods: ["auth/delegated", "auth/oidc"] },
   // Metrics: data points from what the pipeline learnt; no request handling of their own.
-  observability: { allow: ["env", "http", "log", "policy/routes", "pipeline/types", "auth/method", "observability"] },
+  observability: { allow: ["env", "http", "log", "policy/routes", "policy/evaluate", "pipeline/types", "credentials/credential", "auth/method", "observability"] },
   config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config", "pages/brand"] },
   // The gateway's own pages: one template, escaped by hono/html.
   pages: { allow: ["http", "log", "session/types", "pipeline/types", "pages"] },
@@ -82,6 +87,8 @@ function allowed(from, to) {
   const fromMethod = methodOf(from);
   const toMethod = methodOf(to);
   if (fromMethod && toMethod && fromMethod !== toMethod) return `${fromMethod} imports another login method (${toMethod})`;
+  // A denial holds even where `allow` would let the import through (a later, wider allow).
+  if (rule.deny && rule.deny.areas.some((area) => toArea === area)) return `${rule.deny.why}: ${to}`;
   if (fromArea === toArea) {
     if (rule.sameArea && !rule.sameArea.includes(to)) return `${fromArea}/ may import only ${rule.sameArea.join(", ")} of its own folder`;
     if (fromArea === "auth" && toMethod && !fromMethod) return `shared auth code imports a concrete login method (${toMethod})`;

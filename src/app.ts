@@ -6,12 +6,16 @@
  *   target (canonical path; 400, reserved prefix 404)
  *   → /_gateway/health (no cookie read, no Durable Object) → /_gateway/admin (bearer token)
  *   → /_gateway/jwks.json (with ASSERTION_KEYS) → the login method's endpoints without a session
- *   → session (cookie → signature → one touch) → ALLOWED_USERS → the login method's endpoints
- *   → /_gateway endpoints → decision (policy: 401 / 302 / 403) → terminal (the origin)
+ *   → credential (cookie → signature → one touch → a user principal) → ALLOWED_USERS
+ *   → the login method's endpoints → /_gateway endpoints
+ *   → decision (the front builds an AccessRequest; policy/evaluate.ts decides, pure;
+ *     answers/ renders 401 / 302 / 403 / 404) → terminal (the origin)
  *
  * An invalid configuration fails closed: every request gets 503 and nothing is proxied.
  */
-import { Hono, type ErrorHandler } from "hono";
+import { Hono } from "hono";
+import { decisionAnswer } from "./answers/render";
+import { errorHandler } from "./answers/errors";
 import { sessionStarter } from "./auth/begin-session";
 import { delegatedLogin } from "./auth/delegated/method";
 import type { LoginMethod } from "./auth/method";
@@ -37,10 +41,10 @@ import { assertionCache } from "./identity/assertion-cache";
 import { headerPropagator } from "./identity/headers";
 import type { IdentityPropagator } from "./identity/propagator";
 import { liveConnections } from "./live/hold";
-import { logError, logEvent, logWarning } from "./log";
 import { allowedUsers } from "./pipeline/allowed-users";
 import { decide } from "./pipeline/decide";
-import { loadSession } from "./pipeline/load-session";
+import { readCredential } from "./pipeline/read-credential";
+import { sessionCookieReader } from "./credentials/session-cookie";
 import { routingPath, target } from "./pipeline/target";
 import type { GatewayEnv } from "./pipeline/types";
 import { analyticsEngineMetrics } from "./observability/metrics";
@@ -108,7 +112,8 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
   app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
   if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
-  app.use(loadSession({ sessionCookie, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }));
+  // The credential readers, chosen once: today the session cookie's alone.
+  app.use(readCredential(sessionCookieReader({ sessionCookie, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange })));
   if (metrics) app.use(sessionRefusals(metrics));
   if (config.allowedUsers) app.use(allowedUsers({ requirements: config.allowedUsers }));
   if (metrics) app.use("/_gateway/logout", logouts(metrics));
@@ -119,7 +124,7 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
   app.all("/_gateway/*", () => {
     throw new GatewayError("not_found", "no such gateway endpoint");
   });
-  app.all("*", decide({ policy: config.routePolicy, sessionCookie, ...(metrics ? { onDecision: decisionRecorder(metrics) } : {}) }), terminal);
+  app.all("*", decide({ policy: config.routePolicy, answer: decisionAnswer({ sessionCookie }), ...(metrics ? { onDecision: decisionRecorder(metrics) } : {}) }), terminal);
   app.onError(errorHandler(config.brand));
   return app;
 }
@@ -149,24 +154,4 @@ function unavailable(): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.all("*", (c) => errorAnswer(DEFAULT_BRAND, c.req.raw, "unavailable"));
   return app;
-}
-
-/**
- * Every error ends here. A GatewayError was thrown on purpose: its log line (its own event, or
- * request.refused / request.failed) and its answer, a page for a browser navigation and JSON
- * otherwise. Anything else is a bug: logged with its stack, answered 500, never proxied.
- */
-function errorHandler(brand: Brand): ErrorHandler<GatewayEnv> {
-  return function handleError(error, c) {
-    if (error instanceof GatewayError) {
-      const { event, level, fields: extra } = error.options;
-      const fields = { code: error.code, reason: error.reason, path: c.get("canonicalPath") ?? null, ...extra };
-      if (error.status >= 500) logError(event ?? "request.failed", fields);
-      else if (event && level !== "info") logWarning(event, fields);
-      else logEvent(event ?? "request.refused", fields);
-      return errorAnswer(brand, c.req.raw, error.code, error.options);
-    }
-    logError("request.error", { error: String(error), stack: error.stack ?? null });
-    return errorAnswer(brand, c.req.raw, "internal_error");
-  };
 }

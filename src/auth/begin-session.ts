@@ -18,6 +18,7 @@ import { realmOf } from "../session/realm";
 import { createSession, revokeSession, type NewSessionSettings } from "../session/store";
 import type { SessionUser } from "../session/types";
 import type { BeginSession } from "./method";
+import { presentedPublicIds } from "../credentials/credential";
 
 export interface BeginSessionOptions extends NewSessionSettings {
   /** COOKIE_NAME and COOKIE_DOMAIN. */
@@ -40,11 +41,11 @@ export function sessionStarter(options: BeginSessionOptions): BeginSession {
         return { ok: false, refusal: await refusedAccount(c.req.raw, user, options.brand) };
       }
     }
-    const presentedPublicIds = c.get("presentedPublicIds");
-    await Promise.all(presentedPublicIds.map((publicId) => revokeSession(c.env, publicId, "login-replaced")));
+    const presented = presentedPublicIds(c.get("credential"));
+    await Promise.all(presented.map((publicId) => revokeSession(c.env, publicId, "login-replaced")));
     const realm = realmOf(c.get("url").hostname, options.sessionCookie.domain);
     const { token, session } = await createSession(c.env, options, realm, user, clientInfo(c.req.raw), extras);
-    logEvent("login.succeeded", { session: session.id, realm, sub: session.user.sub, replaced: presentedPublicIds, via: options.via });
+    logEvent("login.succeeded", { session: session.id, realm, sub: session.user.sub, replaced: presented, via: options.via });
     return { ok: true, session, setCookie: sessionSetCookie(options.sessionCookie, token, options.absoluteTimeoutSeconds) };
   };
 }

@@ -15,12 +15,14 @@ import { GatewayError, gatewayHeaders } from "../http/responses";
 import { logEvent, logWarning } from "../log";
 import { CONSOLE_PATH, consolePage } from "../pages/admin-pages";
 import type { Brand } from "../pages/brand";
-import { unauthenticated } from "../pipeline/decide";
+import { unauthenticated } from "../answers/render";
 import { subParam } from "./admin";
 import type { GatewayEnv } from "../pipeline/types";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions, updateUserSessions } from "../session/store";
 import { parseUserChanges } from "../session/user";
 import { isPublicId } from "../session/token";
+import { liveSession } from "../credentials/credential";
+import type { SessionView } from "../session/types";
 
 const MAX_FORM_BYTES = 4096;
 
@@ -44,8 +46,8 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const asked = c.req.query("user");
     const sub = asked === undefined ? null : subParam(asked.trim());
     const lookup = sub ? { sub, sessions: await listUserSessions(c.env, realmOf(c), sub) } : null;
-    if (lookup) logEvent("admin.console_lookup", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub });
-    return consolePage(options.brand, c.get("session")!, lookup);
+    if (lookup) logEvent("admin.console_lookup", { admin: adminSession(c).user.sub, session: adminSession(c).id, sub });
+    return consolePage(options.brand, adminSession(c), lookup);
   };
   // Mounted at /_gateway: the console is /_gateway/admin/ (with its slash) and /_gateway/admin.
   console.get("/admin/", page);
@@ -59,7 +61,7 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     // Another realm's session is as good as an ended one here: not listed, not ended.
     const target = found?.realm === realmOf(c) ? found : null;
     const wasLive = target ? await revokeSession(c.env, id, "admin") : false;
-    logEvent("admin.console_session_ended", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, ended: id, sub: target?.user.sub ?? null, wasLive });
+    logEvent("admin.console_session_ended", { admin: adminSession(c).user.sub, session: adminSession(c).id, ended: id, sub: target?.user.sub ?? null, wasLive });
     return backTo(user ?? target?.user.sub ?? null);
   });
 
@@ -71,7 +73,7 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const parsed = parseUserChanges({ roles });
     if (!parsed.ok) throw new GatewayError("bad_request", `console roles: ${parsed.problem}`);
     const updated = await updateUserSessions(c.env, realmOf(c), form.user, parsed.changes);
-    logEvent("admin.console_roles_changed", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub: form.user, roles: parsed.changes.roles ?? [], updated });
+    logEvent("admin.console_roles_changed", { admin: adminSession(c).user.sub, session: adminSession(c).id, sub: form.user, roles: parsed.changes.roles ?? [], updated });
     return backTo(form.user);
   });
 
@@ -79,15 +81,20 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const { user } = await formOf(c.req.raw);
     if (!user) throw new GatewayError("bad_request", "no user id in the form");
     const revoked = await revokeUserSessions(c.env, realmOf(c), user, "admin-user");
-    logEvent("admin.console_user_sessions_ended", { admin: c.get("session")!.user.sub, session: c.get("session")!.id, sub: user, revoked });
+    logEvent("admin.console_user_sessions_ended", { admin: adminSession(c).user.sub, session: adminSession(c).id, sub: user, revoked });
     return backTo(user);
   });
   return console;
 }
 
+/** The acting admin's session: requireAdmin let only a live one with ADMIN_ROLE through. */
+function adminSession(c: Context<GatewayEnv>): SessionView {
+  return liveSession(c.get("credential"))!;
+}
+
 /** The acting admin's realm: the console's users are that realm's. */
 function realmOf(c: Context<GatewayEnv>): string {
-  const realm = c.get("session")!.realm;
+  const realm = adminSession(c).realm;
   if (realm === undefined) throw new Error("a console session without a realm");
   return realm;
 }
@@ -96,7 +103,7 @@ function requireAdmin({ adminRole, sessionCookie }: AdminConsoleOptions): Middle
   return async function requireAdmin(c, next) {
     // Mounted beside the API: the API's own paths are none of the console's business.
     if (!isConsolePath(c.get("canonicalPath"))) return next();
-    const session = c.get("session");
+    const session = liveSession(c.get("credential"));
     if (!session) return unauthenticated(c, sessionCookie);
     if (!session.user.roles.includes(adminRole)) {
       throw new GatewayError("forbidden", "the admin console needs ADMIN_ROLE", { event: "admin.console_refused", fields: { session: session.id, sub: session.user.sub } });

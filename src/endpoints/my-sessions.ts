@@ -5,7 +5,7 @@
  * app is another user: session/realm.ts), and the unsafe methods are refused when the browser
  * says they come from another site.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { errorResponse, GatewayError, gatewayHeaders, jsonResponse, wantsHtmlNavigation } from "../http/responses";
 import type { Brand } from "../pages/brand";
@@ -16,8 +16,9 @@ import { markSignedOut, type SessionCookieSpec } from "../http/cookies";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions } from "../session/store";
 import { isPublicId } from "../session/token";
 import { isCrossSite } from "../http/csrf";
-import { unauthenticated } from "../pipeline/decide";
+import { unauthenticated } from "../answers/render";
 import type { GatewayEnv } from "../pipeline/types";
+import { liveSession } from "../credentials/credential";
 
 export interface MySessionsOptions {
   /** COOKIE_NAME and COOKIE_DOMAIN. */
@@ -31,7 +32,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   mySessions.use(requireOwnSession(sessionCookie));
 
   mySessions.get("/", async function listMySessions(c) {
-    const session = c.get("session")!;
+    const session = ownSession(c);
     const sessions = await listUserSessions(c.env, realmOf(session), session.user.sub);
     if (wantsHtmlNavigation(c.req.raw)) return sessionsPage(brand, session, sessions);
     return jsonResponse({ current: session.id, sessions });
@@ -40,14 +41,14 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   // The page's forms (the JSON API below is unchanged): each answers with the page again, or
   // with "signed out" when this browser's own session was among those ended.
   mySessions.post("/:id/end", async function endFromPage(c) {
-    const session = c.get("session")!;
+    const session = ownSession(c);
     const id = c.req.param("id");
     if (!(await endOwnSession(c.env, session, id))) throw new GatewayError("not_found", "no such session of this user");
     return afterForm(id === session.id);
   });
 
   mySessions.post("/end-others", async function endOthersFromPage(c) {
-    const session = c.get("session")!;
+    const session = ownSession(c);
     const others = (await listUserSessions(c.env, realmOf(session), session.user.sub)).filter((other) => other.id !== session.id);
     await Promise.all(others.map((other) => revokeSession(c.env, other.id, "user-ended")));
     logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked: others.length, kept: session.id });
@@ -55,7 +56,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   });
 
   mySessions.post("/end-all", async function endAllFromPage(c) {
-    await endAllOwnSessions(c.env, c.get("session")!);
+    await endAllOwnSessions(c.env, ownSession(c));
     return afterForm(true);
   });
 
@@ -66,7 +67,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   }
 
   mySessions.delete("/:id", async function endMySession(c) {
-    const session = c.get("session")!;
+    const session = ownSession(c);
     const id = c.req.param("id");
     if (!(await endOwnSession(c.env, session, id))) return errorResponse("not_found");
     const headers = gatewayHeaders();
@@ -75,7 +76,7 @@ export function mySessions({ sessionCookie, brand }: MySessionsOptions): Hono<Ga
   });
 
   mySessions.delete("/", async function endAllMySessions(c) {
-    await endAllOwnSessions(c.env, c.get("session")!);
+    await endAllOwnSessions(c.env, ownSession(c));
     const headers = gatewayHeaders();
     markSignedOut(headers, sessionCookie);
     return new Response(null, { status: 204, headers });
@@ -98,15 +99,20 @@ async function endAllOwnSessions(env: Env, session: SessionView): Promise<void> 
   logEvent("user.sessions_ended", { session: session.id, sub: session.user.sub, revoked });
 }
 
-/** A live session has its realm: one from before realms is none anywhere (load-session.ts). */
+/** A live session has its realm: one from before realms is none anywhere (credentials/session-cookie.ts). */
 function realmOf(session: SessionView): string {
   if (session.realm === undefined) throw new Error(`session ${session.id} has no realm`);
   return session.realm;
 }
 
+/** The caller's session: requireOwnSession let only a live one through. */
+function ownSession(c: Context<GatewayEnv>): SessionView {
+  return liveSession(c.get("credential"))!;
+}
+
 function requireOwnSession(sessionCookie: SessionCookieSpec): MiddlewareHandler<GatewayEnv> {
   return async function requireOwnSession(c, next) {
-    const session = c.get("session");
+    const session = liveSession(c.get("credential"));
     if (!session) return unauthenticated(c, sessionCookie);
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && isCrossSite(c.req.raw)) {
       logWarning("user.cross_site_refused", { session: session.id, origin: c.req.header("origin") ?? null });

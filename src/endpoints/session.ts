@@ -12,9 +12,10 @@ import type { Brand } from "../pages/brand";
 import { providerSignOutPage, SIGNED_OUT_PATH, signedOutPage, signOutPage } from "../pages/session-pages";
 import { safeReturnTo } from "../http/return-to";
 import { logWarning } from "../log";
-import { unauthenticated } from "../pipeline/decide";
+import { unauthenticated } from "../answers/render";
 import type { GatewayEnv } from "../pipeline/types";
 import { logoutSessions } from "../session/store";
+import { liveSession, presentedPublicIds } from "../credentials/credential";
 
 export interface SessionEndpointsOptions {
   readonly login: LoginMethod;
@@ -32,12 +33,12 @@ export function sessionEndpoints({ login, sessionCookie, brand }: SessionEndpoin
 
   endpoints.post("/logout", async function logout(c) {
     if (isCrossSite(c.req.raw)) {
-      logWarning("logout.cross_site_refused", { session: c.get("presentedPublicIds")[0] ?? null, origin: c.req.header("origin") ?? null });
+      logWarning("logout.cross_site_refused", { session: presentedPublicIds(c.get("credential"))[0] ?? null, origin: c.req.header("origin") ?? null });
       return errorResponse("forbidden");
     }
     // Every session cookie that verifies is ended, so a second cookie planted beside the real
     // one cannot make a logout revoke nothing (SECURITY.md X-02).
-    const logoutHint = await logoutSessions(c.env, c.get("presentedPublicIds"), "user");
+    const logoutHint = await logoutSessions(c.env, presentedPublicIds(c.get("credential")), "user");
     const headers = gatewayHeaders();
     markSignedOut(headers, sessionCookie);
     const form = isFormSubmission(c.req.raw);
@@ -56,12 +57,12 @@ export function sessionEndpoints({ login, sessionCookie, brand }: SessionEndpoin
   });
 
   // A page with the sign-out button, so that a plain link can sign out.
-  endpoints.get("/logout", (c) => (wantsHtmlNavigation(c.req.raw) ? signOutPage(brand, c.get("session")) : logoutIsAPost()));
+  endpoints.get("/logout", (c) => (wantsHtmlNavigation(c.req.raw) ? signOutPage(brand, liveSession(c.get("credential"))) : logoutIsAPost()));
   endpoints.all("/logout", logoutIsAPost);
   endpoints.get("/signed-out", () => signedOutPage(brand));
 
   endpoints.get("/session", function currentSession(c) {
-    const session = c.get("session");
+    const session = liveSession(c.get("credential"));
     if (!session) return unauthenticated(c, sessionCookie);
     return jsonResponse(session);
   });

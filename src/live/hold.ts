@@ -22,6 +22,7 @@ import type { SessionView } from "../session/types";
 import { isRefused, watchSession, type SessionWatch, type WatchRefused } from "../session/watch";
 import { cutWhenSessionEnds, WATCH_DELAY_MS } from "./stream-cut";
 import { relayWebSocket } from "./websocket-relay";
+import { liveSession } from "../credentials/credential";
 
 export interface LiveOptions {
   /** How often a connection's activity is told to its session: the touch-coalescing window. */
@@ -45,7 +46,7 @@ export function liveConnections(options: LiveOptions): LiveConnections {
 
   return {
     async hold(c, handshake, answer) {
-      const session = c.get("session");
+      const session = liveSession(c.get("credential"));
       if (!session) return answer();
       if (handshake) return holdHandshake(session, await open(c, session), answer);
       const response = await answer();

@@ -19,7 +19,7 @@
  *   double1 latency in ms, from the request's arrival to the decision or event
  * Nothing identifies a user or a session: a metric is for counting, the log is for finding.
  */
-import type { Decision, DecisionOutcome } from "../pipeline/types";
+import type { Decision, DecisionOutcome } from "../policy/evaluate";
 import type { Access } from "../policy/routes";
 
 export type { DecisionOutcome };

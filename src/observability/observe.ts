@@ -5,7 +5,8 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { BeginSession } from "../auth/method";
-import type { Decision, GatewayEnv } from "../pipeline/types";
+import type { GatewayEnv } from "../pipeline/types";
+import type { Decision } from "../policy/evaluate";
 import type { Metrics } from "./metrics";
 
 const sinceArrivalMs = (c: Context<GatewayEnv>) => Date.now() - c.get("receivedAtMs");
@@ -36,7 +37,7 @@ export function observedBegin(begin: BeginSession, metrics: Metrics, via: string
 /** After the session step: a verified cookie that gave no session (expired, idle, revoked). */
 export function sessionRefusals(metrics: Metrics): MiddlewareHandler<GatewayEnv> {
   return async function sessionRefusals(c, next) {
-    if (c.get("staleCookie") && c.get("presentedPublicIds").length > 0) {
+    if (c.get("credential").state === "ended") {
       metrics.sessionEvent({ outcome: "refused", reason: "ended", method: c.req.method, latencyMs: sinceArrivalMs(c) });
     }
     await next();

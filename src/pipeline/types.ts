@@ -2,12 +2,12 @@
  * The spine's shared vocabulary: what each step of a request learns, in the order it learns
  * it, and the shape of the step that ends an allowed request.
  *
- *   target (canonical path) → session (cookie → one touch) → decision (policy) → terminal
+ *   target (canonical path) → credential (cookie → one touch → principal) → decision (policy)
+ *   → answer or terminal
  */
 import type { Context, Handler } from "hono";
+import type { Credential } from "../credentials/credential";
 import type { Env } from "../env";
-import type { Access } from "../policy/routes";
-import type { SessionView } from "../session/types";
 
 /**
  * Read with `c.get(name)`, never `c.var.name`: Hono's `c.var` builds a new object of every
@@ -20,20 +20,8 @@ export interface GatewayVariables {
   canonicalPath: string;
   /** The request URL (with the canonical path), parsed once for every step that needs it. */
   url: URL;
-  /** The live session after touch, or null. */
-  session: SessionView | null;
-  /**
-   * The public ids of the session cookies whose signature verified, live or not: one, or
-   * several when the request was ambiguous. A login or a logout revokes every one of them.
-   */
-  presentedPublicIds: readonly string[];
-  /** A session cookie was sent but gave no session: refusals clear it. */
-  staleCookie: boolean;
-  /**
-   * The public id of a live session whose user fails ALLOWED_USERS (allowed-users.ts): the
-   * request goes on without it, and where it needs a session it gets 403. Otherwise null.
-   */
-  disallowedSession: string | null;
+  /** What the request's credential turned out to be (credentials/credential.ts). */
+  credential: Credential;
   /** The origin that serves the request (the decision step: its rule's `origin`). */
   originName: string;
   /**
@@ -60,16 +48,5 @@ export interface LiveConnections {
   hold(c: Context<GatewayEnv>, handshake: boolean, answer: () => Promise<Response>): Promise<Response>;
 }
 
-/** How the decision step decided a request (metrics: observability/metrics.ts). */
-export type DecisionOutcome = "allowed" | "unauthenticated" | "reauthenticate" | "forbidden";
-
-/** One decision, as the decision step reports it (app.ts: metrics). */
-export interface Decision {
-  readonly outcome: DecisionOutcome;
-  /** The access that decided: the strictest of the request's method and its overrides. */
-  readonly access: Access;
-  /** Why: "public", "session", "requirements", "no-session", or the requirement that failed. */
-  readonly reason: string;
-  /** The rule the request's own method matched, as written (RouteMatch.rule). */
-  readonly rule: string;
-}
+/** Turns a request into its credential (credentials/): chosen once per configuration (app.ts). */
+export type CredentialReader = (c: Context<GatewayEnv>) => Promise<Credential>;

@@ -37,13 +37,24 @@ export interface AccessSubject {
   readonly nowMs: number;
 }
 
+/** Where a request comes from, as requirements see it (AccessSubject's clientIp and country). */
+export interface RequestClient {
+  readonly clientIp: string | null;
+  readonly country: string | null;
+}
+
 /**
- * The subject of a request: the address from `CF-Connecting-IP` only (never a client-sent
- * forwarding header; SECURITY.md F-03) and the country Cloudflare put in `request.cf`.
+ * The address from `CF-Connecting-IP` only (never a client-sent forwarding header; SECURITY.md
+ * F-03) and the country Cloudflare put in `request.cf`.
  */
-export function requestSubject(request: Request, user: AccessSubject["user"], authenticatedAtMs: number | null, nowMs: number): AccessSubject {
+export function requestClient(request: Request): RequestClient {
   const country = (request.cf as { country?: unknown } | undefined)?.country;
-  return { user, authenticatedAtMs, clientIp: clientIp(request), country: typeof country === "string" && country !== "" ? country : null, nowMs };
+  return { clientIp: clientIp(request), country: typeof country === "string" && country !== "" ? country : null };
+}
+
+/** The subject of a request (requestClient) for a user. */
+export function requestSubject(request: Request, user: AccessSubject["user"], authenticatedAtMs: number | null, nowMs: number): AccessSubject {
+  return { user, authenticatedAtMs, ...requestClient(request), nowMs };
 }
 
 /** The first requirement the subject fails, in the order of the table above; null when all hold. */
@@ -71,13 +82,6 @@ function emailDomainMatches(domains: readonly string[], email: string | undefine
 function ipMatches(ranges: readonly IpRange[], clientIp: string | null): boolean {
   const address = clientIp === null ? null : parseIp(clientIp);
   return address !== null && ranges.some((range) => ipInRange(address, range));
-}
-
-/** A session's authenticatedAt as epoch ms; null when unknown (or unreadable: fail closed). */
-export function authenticatedAtMs(session: { readonly authenticatedAt: string | null }): number | null {
-  if (session.authenticatedAt === null) return null;
-  const parsed = Date.parse(session.authenticatedAt);
-  return Number.isNaN(parsed) ? null : parsed;
 }
 
 function freshEnough(maxAuthAgeSeconds: number, subject: AccessSubject): boolean {

@@ -14,6 +14,7 @@ import type { LoginMethod } from "../auth/method";
 import type { IdentityPropagator } from "../identity/propagator";
 import type { GatewayEnv } from "../pipeline/types";
 import { logoutSessions } from "../session/store";
+import { presentedPublicIds } from "../credentials/credential";
 
 export interface OriginControlOptions {
   /** COOKIE_NAME and COOKIE_DOMAIN. */
@@ -43,7 +44,7 @@ export function originControl(options: OriginControlOptions) {
 }
 
 async function endSessions(c: Context<GatewayEnv>, response: Response, sessionCookie: SessionCookieSpec): Promise<Response> {
-  await logoutSessions(c.env, c.get("presentedPublicIds"), "origin");
+  await logoutSessions(c.env, presentedPublicIds(c.get("credential")), "origin");
   markSignedOut(response.headers, sessionCookie);
   response.headers.set("Cache-Control", "no-store");
   return response;

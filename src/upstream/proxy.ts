@@ -18,6 +18,7 @@ import type { IdentityPropagator } from "../identity/propagator";
 import type { GatewayEnv, LiveConnections, Terminal } from "../pipeline/types";
 import type { Origin } from "./origin";
 import { originControl, type OriginControlOptions } from "./origin-control";
+import { liveSession } from "../credentials/credential";
 
 // RFC 9110 §7.6.1: connection-specific fields are not forwarded.
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
@@ -41,7 +42,7 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
   const { origins, originTimeoutSeconds } = options;
   const control = originControl(options);
   return async function proxyToOrigin(c) {
-    const session = c.get("session");
+    const session = liveSession(c.get("credential"));
     // Config checked every rule's origin name (config/origins.ts): a miss is a bug, not a 404.
     const origin = origins.get(c.get("originName"));
     if (!origin) throw new Error(`no origin named ${c.get("originName")}`);
@@ -119,6 +120,6 @@ async function forwardHeaders(c: Context<GatewayEnv>, options: ProxyOptions, web
   const cookie = cookieHeaderWithout(headers.get("cookie"), options.isGatewayCookie);
   if (cookie) headers.set("cookie", cookie);
   else headers.delete("cookie");
-  await options.propagator.prepare(headers, { request: c.req.raw, url: c.get("url"), session: c.get("session"), originName: c.get("originName") });
+  await options.propagator.prepare(headers, { request: c.req.raw, url: c.get("url"), session: liveSession(c.get("credential")), originName: c.get("originName") });
   return headers;
 }

@@ -20,7 +20,7 @@ describe("the settings table", () => {
   });
 
   it("names only settings that the configuration code reads", () => {
-    const code = ["src/config/resolve.ts", "src/config/origins.ts", "src/config/session-cookie.ts", "src/config/assertion-settings.ts", "src/auth/oidc/settings.ts", "src/upstream/origin.ts", "src/pipeline/load-session.ts", "src/app.ts"].map((file) => readFileSync(join(ROOT, file), "utf8")).join("\n");
+    const code = ["src/config/resolve.ts", "src/config/origins.ts", "src/config/session-cookie.ts", "src/config/assertion-settings.ts", "src/auth/oidc/settings.ts", "src/upstream/origin.ts", "src/credentials/session-cookie.ts", "src/app.ts"].map((file) => readFileSync(join(ROOT, file), "utf8")).join("\n");
     for (const name of Object.keys(SETTINGS)) expect(code, name).toMatch(new RegExp(`env\\.${name}\\b`));
   });
 

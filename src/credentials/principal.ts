@@ -1,0 +1,54 @@
+/**
+ * Who is asking, as a plain value: what a credential reader makes of a request and what
+ * policy/evaluate.ts decides on. Today the one credential is the session cookie, which gives a
+ * `user`; the other kinds are named so that rules and readers can grow into them
+ * (docs/design.md "Principals").
+ */
+import type { SessionView } from "../session/types";
+
+export type PrincipalKind = "user" | "agent" | "service" | "workload";
+
+export interface Principal {
+  readonly kind: PrincipalKind;
+  /** A user's `sub`; what `users` requirements and `X-Auth-User` name. */
+  readonly id: string;
+  readonly roles: readonly string[];
+  readonly email?: string;
+  readonly name?: string;
+  /** What its credential says beyond the above (a workload token's claims); absent for a user. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * Epoch ms of the authentication `maxAuthAgeSeconds` counts from. null: unknown (an ID token
+   * without `auth_time`, or an unreadable time), which no `maxAuthAgeSeconds` accepts.
+   */
+  readonly authenticatedAtMs: number | null;
+  /** The session that carries a user (its cookie's); absent for the other kinds. */
+  readonly session?: SessionView;
+}
+
+/** A user signed in through a session: the principal its cookie stands for. */
+export interface UserPrincipal extends Principal {
+  readonly kind: "user";
+  readonly session: SessionView;
+}
+
+/** The session's user as a principal; built once per request, after the session's touch. */
+export function userPrincipal(session: SessionView): UserPrincipal {
+  const { user } = session;
+  return {
+    kind: "user",
+    id: user.sub,
+    roles: user.roles,
+    ...(user.email === undefined ? {} : { email: user.email }),
+    ...(user.name === undefined ? {} : { name: user.name }),
+    authenticatedAtMs: authenticatedAtMs(session),
+    session,
+  };
+}
+
+/** A session's authenticatedAt as epoch ms; null when unknown (or unreadable: fail closed). */
+export function authenticatedAtMs(session: { readonly authenticatedAt: string | null }): number | null {
+  if (session.authenticatedAt === null) return null;
+  const parsed = Date.parse(session.authenticatedAt);
+  return Number.isNaN(parsed) ? null : parsed;
+}
