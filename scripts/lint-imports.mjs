@@ -37,6 +37,9 @@ const RULES = {
   auth: { allow: ["env", "http", "log", "session", "pipeline/types", "policy/requirements", "policy/hosts", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay", "pages/brand", "pages/error-pages"], methods: ["auth/delegated", "auth/oidc"] },
   // Metrics: data points from what the pipeline learnt; no request handling of their own.
   observability: { allow: ["env", "http", "log", "policy/routes", "pipeline/types", "auth/method", "observability"] },
+  // Credential readers other than the cookie: a bearer credential → a principal's fields. No
+  // request handling and no pipeline; the setting's schema helpers only from config/.
+  credentials: { allow: ["http", "log", "session/user", "config/schemas", "config/suggest"] },
   config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config", "pages/brand"] },
   // The gateway's own pages: one template, escaped by hono/html.
   pages: { allow: ["http", "log", "session/types", "pipeline/types", "pages"] },
