@@ -6,12 +6,13 @@
  *
  * The cheap checks come first, on the undecoded token, so junk costs no key and no network
  * call: at most MAX_TOKEN_LENGTH characters (a 16 KiB token or a 1 MB header is refused before
- * any decoding), three base64url parts, an `iss` naming a trusted issuer (read unverified to
- * pick the entry, then verified), an `alg` among that issuer's algorithms (so never `none`,
- * never HMAC: an HS256 token "signed" with the public key goes no further). Then the signature
- * by a key of the issuer's JWKS, `iss` exactly, `aud` holding one of its audiences, `exp` in the
- * future (no leeway: an expired token is refused at once), `nbf` and `iat` not more than
- * CLOCK_SKEW_SECONDS in the future (an issuer whose clock runs ahead), `exp − iat` within the
+ * any decoding), three base64url parts (the third may be empty, only to be refused for its
+ * `alg`), an `iss` naming a trusted issuer (read unverified to pick the entry, then verified),
+ * an `alg` among that issuer's algorithms (so never `none`, never HMAC: an HS256 token "signed"
+ * with the public key goes no further). Then the signature by a key of the issuer's JWKS, `iss`
+ * exactly, `aud` holding one of its audiences, `exp` in the future (no leeway: an expired token
+ * is refused at once), `nbf` and `iat` not more than CLOCK_SKEW_SECONDS in the future (an
+ * issuer whose clock runs ahead), `exp − iat` within the
  * entry's maxTokenLifetimeSeconds, and a usable subject.
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from "jose";
@@ -60,7 +61,8 @@ export type WorkloadVerification =
   /** `detail` is for the log: it names the check, never the token. */
   | { readonly ok: false; readonly reason: RefusalReason; readonly status: 401 | 503; readonly detail: string };
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// The signature may be empty here so that an `alg: none` token is refused for its alg (below).
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** The key set threw something other than a JOSE error: a key of the issuer's JWKS does not import. */
 class BrokenKey extends Error {}
@@ -171,15 +173,22 @@ function rolesOf(payload: JWTPayload, issuer: TrustedIssuer, subject: string): s
   return [...new Set(usable)].slice(0, MAX_ROLES);
 }
 
-/** A top-level claim by its name, else a dotted name walked into objects — as OIDC_*_CLAIM are read. */
-function claimAt(claims: JWTPayload, name: string): unknown {
-  if (Object.hasOwn(claims, name)) return claims[name];
-  let value: unknown = claims;
-  for (const part of name.split(".")) {
-    if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.hasOwn(value, part)) return undefined;
-    value = (value as Record<string, unknown>)[part];
+/**
+ * A claim by its name, else a dotted name walked into objects (Keycloak's `realm_access.roles`),
+ * where a key may hold dots itself (Kubernetes' `kubernetes.io.namespace`) — as OIDC_*_CLAIM are
+ * read, plus the dotted keys.
+ */
+function claimAt(claims: unknown, name: string): unknown {
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return undefined;
+  const object = claims as Record<string, unknown>;
+  if (Object.hasOwn(object, name)) return object[name];
+  for (let dot = name.indexOf("."); dot > 0; dot = name.indexOf(".", dot + 1)) {
+    const head = name.slice(0, dot);
+    if (!Object.hasOwn(object, head)) continue;
+    const found = claimAt(object[head], name.slice(dot + 1));
+    if (found !== undefined) return found;
   }
-  return value;
+  return undefined;
 }
 
 function refused(reason: RefusalReason, detail: string): Refused {
