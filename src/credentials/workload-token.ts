@@ -12,8 +12,8 @@
  * with the public key goes no further). Then the signature by a key of the issuer's JWKS, `iss`
  * exactly, `aud` holding one of its audiences, `exp` in the future (no leeway: an expired token
  * is refused at once), `nbf` and `iat` not more than CLOCK_SKEW_SECONDS in the future (an
- * issuer whose clock runs ahead), `exp − iat` within the
- * entry's maxTokenLifetimeSeconds, and a usable subject.
+ * issuer whose clock runs ahead), `exp − iat` within the entry's maxTokenLifetimeSeconds, and
+ * a usable subject.
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from "jose";
 import { MAX_ROLES, parseSessionUser } from "../session/user";
