@@ -110,4 +110,12 @@ describe("TRUSTED_ISSUERS", () => {
       expect.stringMatching(/^TRUSTED_ISSUERS\[1\]\.algorithms\[1\] \("HS512"\) must not be an HMAC algorithm/),
     ]);
   });
+
+  it("reports a duplicate among the right entries beside a wrong entry's problem", () => {
+    const problems = problemsOf([GITHUB, { ...GITHUB, name: "x", issuer: "ftp://x" }, { ...GITHUB, issuer: "https://other.example.com" }]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^TRUSTED_ISSUERS\[1\]\.issuer \("ftp:\/\/x"\) must be an absolute https URL/),
+      `TRUSTED_ISSUERS[2].name ("github") is also TRUSTED_ISSUERS[0]'s: names must be unique (rules and X-Auth-Issuer use them)`,
+    ]);
+  });
 });

@@ -185,7 +185,7 @@ async function getJson(fetcher: typeof fetch, url: string, what: string, maxByte
   try {
     response = await fetcher(url, { headers: { accept: "application/json" }, redirect: "manual", signal });
     if (response.status !== 200) {
-      await response.body?.cancel();
+      await response.body?.cancel().catch(() => {});
       if (response.status >= 300 && response.status < 400) {
         throw new Unavailable("redirect", `${what} at ${shown(url)} answered ${response.status} to ${shown(response.headers.get("location") ?? "nowhere")}: redirects are not followed (configure the final URL)`);
       }

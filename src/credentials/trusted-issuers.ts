@@ -123,7 +123,9 @@ const EntrySchema = v.pipe(
   }),
 );
 
-const TrustedIssuersSetting = v.pipe(valueOrJson, v.array(EntrySchema, `must be an array of issuers: ${ENTRY_SHAPE}`));
+// The list first, then each entry on its own: a wrong entry does not hide the others' problems,
+// nor the duplicates among the entries that are right.
+const TrustedIssuersSetting = v.pipe(valueOrJson, v.array(v.unknown(), `must be an array of issuers: ${ENTRY_SHAPE}`));
 
 /**
  * TRUSTED_ISSUERS as entries with their defaults, or null when anything is wrong (the problems
@@ -131,34 +133,42 @@ const TrustedIssuersSetting = v.pipe(valueOrJson, v.array(EntrySchema, `must be 
  */
 export function resolveTrustedIssuers(problems: string[], value: unknown): readonly TrustedIssuer[] | null {
   const before = problems.length;
-  const entries = parseSetting(problems, "TRUSTED_ISSUERS", value, TrustedIssuersSetting, []);
-  const issuers = entries.map((entry): TrustedIssuer => {
-    const allowInsecureHttp = issuerUrl(entry.issuer)!.protocol === "http:";
-    return {
-      name: entry.name,
-      issuer: entry.issuer,
-      audiences: [...new Set(entry.audiences)],
-      jwksUrl: entry.jwksUrl ?? null,
-      // Discovery §4: a trailing "/" of the issuer is removed before the well-known path is added.
-      discoveryUrl: `${entry.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
-      algorithms: [...new Set(entry.algorithms ?? DEFAULT_ALGORITHMS)],
-      subjectClaim: entry.subjectClaim ?? "sub",
-      rolesClaim: entry.rolesClaim ?? null,
-      maxTokenLifetimeSeconds: entry.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-      allowInsecureHttp,
-    };
+  const list = parseSetting(problems, "TRUSTED_ISSUERS", value, TrustedIssuersSetting, []);
+  const resolved: [index: number, issuer: TrustedIssuer][] = [];
+  list.forEach((raw, index) => {
+    const entry = parseSetting(problems, `TRUSTED_ISSUERS[${index}]`, raw, EntrySchema, null);
+    if (entry) resolved.push([index, withDefaults(entry)]);
   });
-  issuers.forEach((entry, index) => {
+  resolved.forEach(([index, entry], position) => {
     const where = `TRUSTED_ISSUERS[${index}]`;
-    const first = issuers.findIndex((other) => other.name === entry.name);
-    if (first < index) problems.push(`${where}.name (${quote(entry.name)}) is also TRUSTED_ISSUERS[${first}]'s: names must be unique (rules and X-Auth-Issuer use them)`);
+    const earlier = resolved.slice(0, position);
+    const sameName = earlier.find(([, other]) => other.name === entry.name);
+    if (sameName) problems.push(`${where}.name (${quote(entry.name)}) is also TRUSTED_ISSUERS[${sameName[0]}]'s: names must be unique (rules and X-Auth-Issuer use them)`);
     // The token's iss picks its entry, so one iss must lead to exactly one entry.
-    const same = issuers.findIndex((other) => other.issuer === entry.issuer);
-    if (same < index) problems.push(`${where}.issuer (${quote(entry.issuer)}) is also TRUSTED_ISSUERS[${same}]'s: one entry per issuer (list several audiences in it instead)`);
+    const sameIssuer = earlier.find(([, other]) => other.issuer === entry.issuer);
+    if (sameIssuer) {
+      problems.push(`${where}.issuer (${quote(entry.issuer)}) is also TRUSTED_ISSUERS[${sameIssuer[0]}]'s: one entry per issuer (list several audiences in it instead)`);
+    }
     // An https issuer's keys must not come over plain http, even from a loopback address.
     if (entry.jwksUrl && !entry.allowInsecureHttp && issuerUrl(entry.jwksUrl)!.protocol === "http:") {
       problems.push(`${where}.jwksUrl (${quote(entry.jwksUrl)}) must be https: the issuer is https`);
     }
   });
-  return problems.length > before ? null : issuers;
+  return problems.length > before ? null : resolved.map(([, issuer]) => issuer);
+}
+
+function withDefaults(entry: v.InferOutput<typeof EntrySchema>): TrustedIssuer {
+  return {
+    name: entry.name,
+    issuer: entry.issuer,
+    audiences: [...new Set(entry.audiences)],
+    jwksUrl: entry.jwksUrl ?? null,
+    // Discovery §4: a trailing "/" of the issuer is removed before the well-known path is added.
+    discoveryUrl: `${entry.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
+    algorithms: [...new Set(entry.algorithms ?? DEFAULT_ALGORITHMS)],
+    subjectClaim: entry.subjectClaim ?? "sub",
+    rolesClaim: entry.rolesClaim ?? null,
+    maxTokenLifetimeSeconds: entry.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    allowInsecureHttp: issuerUrl(entry.issuer)!.protocol === "http:",
+  };
 }
