@@ -158,6 +158,19 @@ describe("workload tokens: accepted", () => {
     expect((await issuer.hits()).jwksHits).toBe(2);
   });
 
+  it("takes roles from rolesClaim, leaving out what cannot go into a header", async () => {
+    const { issuer, keys } = await issuerWith("ES256");
+    const token = await sign(keys[0]!, githubClaims(issuer, { groups: ["deployers", "a,b", 7, "deployers", " padded"] }));
+    const result = await verifyWorkloadToken(token, [issuer.entry({ rolesClaim: "groups" })], NOW_MS, jwksCache());
+    expect(result).toMatchObject({ ok: true, identity: { roles: ["deployers"] } });
+  });
+
+  it("accepts a token without kid when exactly one key of the JWKS fits it", async () => {
+    const { issuer, keys } = await issuerWith("RS256", "ES256");
+    const token = await sign(keys[1]!, githubClaims(issuer), { kid: undefined });
+    expect((await verifyWorkloadToken(token, [issuer.entry()], NOW_MS, jwksCache())).ok).toBe(true);
+  });
+
   it("serves concurrent verifications from one fetch", async () => {
     const { issuer, keys } = await issuerWith("EdDSA");
     const cache = jwksCache();
@@ -240,6 +253,12 @@ describe("workload tokens: refused, each with its reason", () => {
     expect(result).toMatchObject({ ok: false, reason: "signature", status: 401 });
   });
 
+  it("refuses a token without kid when several keys of the JWKS fit it", async () => {
+    const { issuer, keys } = await issuerWith("ES256", "ES256");
+    const token = await sign(keys[0]!, githubClaims(issuer), { kid: undefined });
+    expect(await verifyWorkloadToken(token, [issuer.entry()], NOW_MS, jwksCache())).toMatchObject({ reason: "unknown-key", status: 401 });
+  });
+
   it("refuses an unknown kid after one refetch, and refetches at most once per 30 s", async () => {
     const { issuer, keys } = await issuerWith("RS256");
     const cache = jwksCache();
@@ -297,6 +316,26 @@ describe("workload tokens: an issuer whose keys cannot be had is a 503, never an
     expect(result).toMatchObject({ reason: "issuer-unavailable", status: 503 });
     expect(result.detail).toContain(`: ${failure}: `);
     expect(performance.now() - started).toBeLessThan(DEADLINE_MS + 1500);
+  });
+
+  it("answers 503 when the key the token names does not import", async () => {
+    const { issuer, keys } = await issuerWith("RS256");
+    await issuer.control({ keys: [{ ...keys[0]!.publicJwk, n: "AQAB" }] });
+    const result = await verifyWorkloadToken(await sign(keys[0]!, githubClaims(issuer)), [issuer.entry()], NOW_MS, jwksCache());
+    expect(result).toMatchObject({ ok: false, reason: "issuer-unavailable", status: 503 });
+  });
+
+  it("answers 503 when the key the token names is an RSA key under 2048 bits", async () => {
+    const issuer = new LocalIssuer();
+    // Made and used with WebCrypto itself: jose refuses to make or sign with such a key.
+    const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    const pair = (await crypto.subtle.generateKey({ ...algorithm, modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]) }, true, ["sign", "verify"])) as CryptoKeyPair;
+    await issuer.control({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "weak" }] });
+    const input = `${b64({ alg: "RS256", kid: "weak" })}.${b64(githubClaims(issuer))}`;
+    const signature = new Uint8Array(await crypto.subtle.sign(algorithm, pair.privateKey, new TextEncoder().encode(input)));
+    const token = `${input}.${btoa(String.fromCharCode(...signature)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")}`;
+    const result = await verifyWorkloadToken(token, [issuer.entry()], NOW_MS, jwksCache());
+    expect(result).toMatchObject({ ok: false, reason: "issuer-unavailable", status: 503, detail: expect.stringContaining("1024 bits") });
   });
 
   it("answers 503 when the issuer cannot be reached", async () => {

@@ -107,12 +107,18 @@ async function verifyWith(token: string, issuer: TrustedIssuer, keys: Extract<Is
     const { payload } = await jwtVerify(
       token,
       async (protectedHeader, jws) => {
+        let key: Awaited<ReturnType<typeof keys.keySet>>;
         try {
-          return await keys.keySet(protectedHeader, jws);
+          key = await keys.keySet(protectedHeader, jws);
         } catch (error) {
           if (error instanceof errors.JOSEError) throw error;
           throw new BrokenKey((error as Error).message);
         }
+        // jose throws a TypeError for a short RSA key (RFC 7518 §3.3 wants 2048 bits): the
+        // issuer's fault, said here before it could become a 500.
+        const { modulusLength } = key.algorithm as { modulusLength?: number };
+        if (modulusLength !== undefined && modulusLength < 2048) throw new BrokenKey(`an RSA key of ${modulusLength} bits (at least 2048 are required)`);
+        return key;
       },
       {
         issuer: issuer.issuer,
