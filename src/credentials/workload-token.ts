@@ -90,12 +90,12 @@ export async function verifyWorkloadToken(token: string, issuers: readonly Trust
   if (outcome === "no-matching-key") {
     // A kid the cached JWKS lacks: the issuer may have rotated its keys (rate-limited refetch).
     const refreshed = await cache.refresh(issuer, nowMs);
-    if (refreshed === null) return refused("unknown-key", `no key of ${issuer.name}'s JWKS fits kid ${shown(header.kid)} (fetched again under 30 s ago)`);
+    if (refreshed === null) return refused("unknown-key", `no key of ${issuer.name}'s JWKS fits kid ${shown(header.kid)} (the JWKS was fetched under 30 s ago)`);
     if (!refreshed.ok) return unavailable(issuer, refreshed);
     outcome = await verifyWith(token, issuer, refreshed, nowMs);
     if (outcome === "no-matching-key") return refused("unknown-key", `no key of ${issuer.name}'s JWKS fits kid ${shown(header.kid)}, after fetching it again`);
   }
-  if ("reason" in outcome) return outcome.reason === "issuer-unavailable" ? { ...outcome, status: 503 } : outcome;
+  if ("reason" in outcome) return outcome;
   return checkClaims(issuer, outcome, nowMs);
 }
 
