@@ -140,6 +140,15 @@ describe("workload tokens: refused, each with its reason", () => {
     expect(result.detail).not.toContain(token.slice(0, 40));
   });
 
+  it("refuses alg none and HS256 before fetching the issuer's keys", async () => {
+    const { issuer, keys } = await issuerWith("RS256");
+    const cache = jwksCache();
+    const unsigned = `${b64({ alg: "none" })}.${b64(githubClaims(issuer))}.`;
+    const hmac = await new SignJWT(githubClaims(issuer)).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(await exportSPKI(keys[0]!.publicKey)));
+    for (const token of [unsigned, hmac]) expect(await verifyWorkloadToken(token, [issuer.entry()], NOW_MS, cache)).toMatchObject({ reason: "algorithm", status: 401 });
+    expect(await issuer.hits()).toEqual({ discoveryHits: 0, jwksHits: 0 });
+  });
+
   it("honours a smaller maxTokenLifetimeSeconds", async () => {
     const { issuer, keys } = await issuerWith("ES256");
     const entry = issuer.entry({ maxTokenLifetimeSeconds: 600 });
