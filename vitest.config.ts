@@ -77,7 +77,7 @@ export default defineConfig({
           // Three files at a time beside the e2e and tools projects on 2 cores: a test of 40
           // logins at once once took over vitest's default 5 s; the e2e project allows 60 s.
           testTimeout: 20_000,
-          globalSetup: ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs"],
+          globalSetup: ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs", "./test/workload/global-setup.mjs"],
           // Console lines stay in workerd unless their test fails (test/held-console.ts).
           setupFiles: ["./test/held-console.ts"],
           include: ["test/**/*.test.ts"],

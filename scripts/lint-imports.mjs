@@ -27,8 +27,10 @@ const RULES = {
   // Rules compiled once; no request handling. evaluate() is pure: a principal is a plain
   // value, and no Durable Object client (session/, durable/) may be reached from here.
   policy: { allow: ["http", "log", "credentials/principal"], deny: { areas: ["session", "durable"], why: "policy/ imports no Durable Object client (evaluate() is pure)" } },
-  // Credential readers: a request → what its credential turned out to be (a principal or not).
-  credentials: { allow: ["env", "http", "log", "session", "pipeline/types"] },
+  // Credential readers: a request → what its credential turned out to be (a principal or not);
+  // a bearer credential's verification (workload tokens) reads its setting with config/'s
+  // schema helpers, and no pipeline.
+  credentials: { allow: ["env", "http", "log", "session", "pipeline/types", "config/schemas", "config/suggest"] },
   // The one renderer: a decision or an error → the answer (page, JSON, 401, 302, 403, 404).
   answers: { allow: ["http", "log", "pages", "pipeline/types", "policy/evaluate", "credentials/credential"] },
   // The spine: interfaces only, never a concrete login method, credential reader, propagator or terminal.

@@ -1,11 +1,14 @@
 /** Reading a request body with a bound: a larger one is never held in memory. */
 
-/** The body's bytes, or null past `maxBytes` (reading stops there; a declared length over it is refused unread). */
-export async function readBoundedBody(request: Request, maxBytes: number): Promise<Uint8Array | null> {
-  const declared = Number(request.headers.get("content-length") ?? 0);
+/**
+ * The body's bytes, or null past `maxBytes` (reading stops there; a declared length over it is
+ * refused unread). A request's, or a response's from a server the gateway calls.
+ */
+export async function readBoundedBody(message: Pick<Request, "headers" | "body">, maxBytes: number): Promise<Uint8Array | null> {
+  const declared = Number(message.headers.get("content-length") ?? 0);
   if (declared > maxBytes) return null;
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
+  if (!message.body) return new Uint8Array(0);
+  const reader = message.body.getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;
   for (;;) {
