@@ -124,28 +124,31 @@ const RULE_KEYS = ["host", "path", "methods", "access", "origin"];
 const REQUIRED_RULE_KEYS = ["path", "access"];
 
 /**
- * One problem per rule for its keys, before their values are read: `acess` is reported as
- * an unknown key with its likely spelling, not also as a missing `access`.
+ * One problem per object for its keys, before their values are read: a misspelt key is
+ * reported as unknown with its likely spelling, not also as a missing one (`acess` in a rule,
+ * `audience` in a TRUSTED_ISSUERS entry). `shape` ends the message: `a rule is {…}`.
  */
-const ruleKeys = v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
-  if (!dataset.typed) return;
-  const keys = Object.keys(dataset.value);
-  const unknown = keys.filter((key) => !RULE_KEYS.includes(key));
-  const missing = REQUIRED_RULE_KEYS.filter((key) => !keys.includes(key));
-  if (unknown.length === 0 && missing.length === 0) return;
-  const parts = [
-    ...unknown.map((key) => {
-      const suggestion = closestName(key, RULE_KEYS);
-      return `has an unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`;
-    }),
-    ...(missing.length > 0 ? [`has no ${missing.map((key) => `"${key}"`).join(" and no ")}`] : []),
-  ];
-  addIssue({ message: `${parts.join(", ")}: ${RULE_SHAPE}` });
-});
+export function knownKeys(known: readonly string[], required: readonly string[], shape: string) {
+  return v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const keys = Object.keys(dataset.value);
+    const unknown = keys.filter((key) => !known.includes(key));
+    const missing = required.filter((key) => !keys.includes(key));
+    if (unknown.length === 0 && missing.length === 0) return;
+    const parts = [
+      ...unknown.map((key) => {
+        const suggestion = closestName(key, known);
+        return `has an unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`;
+      }),
+      ...(missing.length > 0 ? [`has no ${missing.map((key) => `"${key}"`).join(" and no ")}`] : []),
+    ];
+    addIssue({ message: `${parts.join(", ")}: ${shape}` });
+  });
+}
 
 const RuleSchema = v.pipe(
   v.record(v.string(), v.unknown(), `must be an object: ${RULE_SHAPE}`),
-  ruleKeys,
+  knownKeys(RULE_KEYS, REQUIRED_RULE_KEYS, RULE_SHAPE),
   v.strictObject({
     host: v.optional(HostPattern),
     path: PatternPath,

@@ -8,8 +8,7 @@
  * tokens until the next step of issue 23 wires them to rules.
  */
 import * as v from "valibot";
-import { ClaimValue, parseSetting, quote, valueOrJson } from "../config/schemas";
-import { closestName } from "../config/suggest";
+import { ClaimValue, knownKeys, parseSetting, quote, valueOrJson } from "../config/schemas";
 
 /** Asymmetric JWS algorithms (RFC 7518 §3.1, RFC 8037, RFC 9864): verified with a JWKS's public keys. */
 export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"] as const;
@@ -80,26 +79,10 @@ const ENTRY_KEYS = ["name", "issuer", "audiences", "jwksUrl", "algorithms", "sub
 const REQUIRED_KEYS = ["name", "issuer", "audiences"];
 const ENTRY_SHAPE = "an issuer is {name, issuer, audiences, jwksUrl?, algorithms?, subjectClaim?, rolesClaim?, maxTokenLifetimeSeconds?}";
 
-// One problem per entry for its keys, with the likely spelling of a misspelt one (as ROUTES does).
-const entryKeys = v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
-  if (!dataset.typed) return;
-  const keys = Object.keys(dataset.value);
-  const unknown = keys.filter((key) => !ENTRY_KEYS.includes(key));
-  const missing = REQUIRED_KEYS.filter((key) => !keys.includes(key));
-  if (unknown.length === 0 && missing.length === 0) return;
-  const parts = [
-    ...unknown.map((key) => {
-      const suggestion = closestName(key, ENTRY_KEYS);
-      return `has an unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`;
-    }),
-    ...(missing.length > 0 ? [`has no ${missing.map((key) => `"${key}"`).join(" and no ")}`] : []),
-  ];
-  addIssue({ message: `${parts.join(", ")}: ${ENTRY_SHAPE}` });
-});
-
 const EntrySchema = v.pipe(
   v.record(v.string(), v.unknown(), `must be an object: ${ENTRY_SHAPE}`),
-  entryKeys,
+  // One problem per entry for its keys, with the likely spelling of a misspelt one (as ROUTES does).
+  knownKeys(ENTRY_KEYS, REQUIRED_KEYS, ENTRY_SHAPE),
   v.strictObject({
     // As a service credential's name (DESIGN §1.1): it goes into a header and a rule.
     name: v.pipe(v.string("must be a string"), v.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a name: a lower-case letter or digit, then letters, digits or - (at most 63)")),
