@@ -56,22 +56,22 @@ describe("client-chosen forwarding and identity headers (X-07)", () => {
     "X-ARR-ClientCert", "X-Forwarded-Client-Cert", "WL_Proxy_Client_IP",
   ];
 
-  it("never forwards any of them, anonymous or logged in", async () => {
-    const headers = Object.fromEntries(forged.map((name) => [name, "attacker"]));
+  /** Each header sent as `attacker`, anonymous on a public path and with a session: none reaches the origin. */
+  async function expectNoneForwarded(names: readonly string[]): Promise<void> {
+    const headers = Object.fromEntries(names.map((name) => [name, "attacker"]));
     const { token } = await login(uniqueUser());
     for (const response of [await gatewayFetch("/public/x", { headers }), await fetchWithSession(token, "/anything", { headers })]) {
       const body = await response.json<EchoBody>();
       expect(body.headers.filter(([, value]) => value === "attacker")).toEqual([]);
     }
+  }
+
+  it("never forwards any of them, anonymous or logged in", async () => {
+    await expectNoneForwarded(forged);
   });
 
   it("never forwards the address, identity and certificate headers of common proxies (R11)", async () => {
-    const headers = Object.fromEntries(forgedR11.map((name) => [name, "attacker"]));
-    const { token } = await login(uniqueUser());
-    for (const response of [await gatewayFetch("/public/x", { headers }), await fetchWithSession(token, "/anything", { headers })]) {
-      const body = await response.json<EchoBody>();
-      expect(body.headers.filter(([, value]) => value === "attacker")).toEqual([]);
-    }
+    await expectNoneForwarded(forgedR11);
   });
 });
 
