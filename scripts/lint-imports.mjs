@@ -32,10 +32,10 @@ const RULES = {
   // schema helpers, and no pipeline.
   credentials: { allow: ["env", "http", "log", "session", "pipeline/types", "config/schemas"] },
   // The one renderer: a decision or an error → the answer (page, JSON, 401, 302, 403, 404).
-  answers: { allow: ["http", "log", "pages", "pipeline/types", "policy/evaluate", "credentials/credential"] },
+  answers: { allow: ["http", "log", "pages", "pipeline/types", "policy/evaluate", "policy/routes", "credentials/credential"] },
   // The spine: interfaces only, never a concrete login method, credential reader, propagator or terminal.
-  pipeline: { allow: ["env", "http", "log", "policy", "session", "auth/method", "identity/propagator", "credentials/credential", "credentials/principal", "answers/render"] },
-  identity: { allow: ["http", "log", "session/types", "identity"] },
+  pipeline: { allow: ["env", "http", "log", "policy", "session", "auth/method", "identity/propagator", "credentials/credential", "credentials/principal", "credentials/bearer", "answers/render"] },
+  identity: { allow: ["http", "log", "session/types", "credentials/principal", "identity"] },
   upstream: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "identity/propagator", "auth/method", "upstream"] },
   // Live connections held under a watch on their session; the terminal knows only the interface.
   live: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "live"] },
@@ -44,7 +44,7 @@ const RULES = {
   auth: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "policy/requirements", "policy/hosts", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay", "pages/brand", "pages/error-pages"], methods: ["auth/delegated", "auth/oidc"] },
   // Metrics: data points from what the pipeline learnt; no request handling of their own.
   observability: { allow: ["env", "http", "log", "policy/routes", "policy/evaluate", "pipeline/types", "credentials/credential", "auth/method", "observability"] },
-  config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config", "pages/brand"] },
+  config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config", "pages/brand", "credentials/trusted-issuers"] },
   // The gateway's own pages: one template, escaped by hono/html.
   pages: { allow: ["http", "log", "session/types", "pipeline/types", "pages"] },
   // Only the composition root and the entry name concrete parts.

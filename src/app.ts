@@ -6,7 +6,8 @@
  *   target (canonical path; 400, reserved prefix 404)
  *   → /_gateway/health (no cookie read, no Durable Object) → /_gateway/admin (bearer token)
  *   → /_gateway/jwks.json (with ASSERTION_KEYS) → the login method's endpoints without a session
- *   → credential (cookie → signature → one touch → a user principal) → ALLOWED_USERS
+ *   → credential (on a rule that admits machines, Authorization: Bearer → a service or workload
+ *     principal; else cookie → signature → one touch → a user principal) → ALLOWED_USERS
  *   → the login method's endpoints → /_gateway endpoints
  *   → decision (the front builds an AccessRequest; policy/evaluate.ts decides, pure;
  *     answers/ renders 401 / 302 / 403 / 404) → terminal (the origin)
@@ -45,6 +46,8 @@ import { allowedUsers } from "./pipeline/allowed-users";
 import { decide } from "./pipeline/decide";
 import { readCredential } from "./pipeline/read-credential";
 import { sessionCookieReader } from "./credentials/session-cookie";
+import { bearerReader } from "./credentials/bearer";
+import { jwksCache } from "./credentials/jwks-cache";
 import { routingPath, target } from "./pipeline/target";
 import type { GatewayEnv } from "./pipeline/types";
 import { analyticsEngineMetrics } from "./observability/metrics";
@@ -59,6 +62,8 @@ export interface GatewayOptions {
    * JWKS). Default: the global fetch. Tests pass one that fails as a network failure does.
    */
   readonly providerFetch?: typeof fetch;
+  /** The fetch TRUSTED_ISSUERS' discovery and JWKS go through. Default: the global fetch. */
+  readonly issuerFetch?: typeof fetch;
 }
 
 export function createGateway(options: GatewayOptions = {}): ExportedHandler<Env> {
@@ -112,8 +117,18 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
   app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
   if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
   if (login.beforeSession) app.route("/_gateway", login.beforeSession);
-  // The credential readers, chosen once: today the session cookie's alone.
-  app.use(readCredential(sessionCookieReader({ sessionCookie, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange })));
+  // The credential readers, chosen once: the session cookie's, and on rules that admit
+  // machines the bearer reader's (service and workload tokens).
+  app.use(
+    readCredential({
+      cookie: sessionCookieReader({ sessionCookie, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }),
+      bearer: bearerReader({
+        workload: config.trustedIssuers.length > 0 ? { issuers: config.trustedIssuers, cache: jwksCache(options.issuerFetch ? { fetch: options.issuerFetch } : {}) } : null,
+        services: async () => ({ ok: false, reason: "service credentials are not built yet" }),
+      }),
+      policy: config.routePolicy,
+    }),
+  );
   if (metrics) app.use(sessionRefusals(metrics));
   if (config.allowedUsers) app.use(allowedUsers({ requirements: config.allowedUsers }));
   if (metrics) app.use("/_gateway/logout", logouts(metrics));

@@ -2,6 +2,7 @@
  * The assertion cache behind identity/assertion.ts: a session's assertion is re-used only
  * while everything it states is unchanged and it has 30 s left; the cache is bounded.
  */
+import { userPrincipal } from "../src/credentials/principal";
 import { decodeJwt, importJWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { assertionPropagator } from "../src/identity/assertion";
@@ -36,7 +37,7 @@ function harness(maxEntries = 100) {
   const assertionFor = async (session: SessionView, host = "app.example.com", originName = "default") => {
     const headers = new Headers();
     const url = new URL(`https://${host}/x`);
-    await propagator.prepare(headers, { request: new Request(url), url, session, originName });
+    await propagator.prepare(headers, { request: new Request(url), url, principal: userPrincipal(session), originName });
     return headers.get("x-auth-assertion")!;
   };
   return { assertionFor, advanceSeconds: (seconds: number) => (nowMs += seconds * 1000) };

@@ -1,3 +1,4 @@
+import { userPrincipal } from "../src/credentials/principal";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { setForwardingHeaders } from "../src/identity/forwarding";
@@ -72,7 +73,8 @@ describe("injectIdentityHeaders", () => {
 
   it("sets our identity headers, encoded, replacing any copy", () => {
     const headers = new Headers({ "X-Auth-User": "mallory" });
-    injectIdentityHeaders(headers, session);
+    injectIdentityHeaders(headers, userPrincipal(session));
+    expect(headers.get("X-Auth-Principal")).toBe("user");
     expect(headers.get("X-Auth-User")).toBe("alice");
     expect(headers.get("X-Auth-Email")).toBe("alice@example.com");
     expect(headers.get("X-Auth-Name")).toBe("Zo%C3%AB, Ltd%0D%0AX-Auth-Roles: admin");
@@ -82,8 +84,9 @@ describe("injectIdentityHeaders", () => {
 
   it("leaves out the email and name when they are not known", () => {
     const headers = new Headers();
-    injectIdentityHeaders(headers, { ...session, user: { sub: "bob", roles: [] } });
+    injectIdentityHeaders(headers, userPrincipal({ ...session, user: { sub: "bob", roles: [] } }));
     expect([...headers]).toEqual([
+      ["x-auth-principal", "user"],
       ["x-auth-roles", ""],
       ["x-auth-session", session.id],
       ["x-auth-user", "bob"],

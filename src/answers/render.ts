@@ -8,14 +8,21 @@
  * rule serves: 404, both as a page for a browser and JSON otherwise (errors.ts). Every refusal
  * is logged with the requirement that failed and the session's public id; the client sees only
  * the generic answer. The endpoints that need a session answer its absence here too.
+ *
+ * A request with a bearer credential is never redirected (RFC 6750 §3): one that is no good ⇒
+ * 401 `WWW-Authenticate: Bearer error="invalid_token"`; a good one the rule does not allow ⇒
+ * 403 `Bearer error="insufficient_scope"`. A rule that admits machines answers a request with
+ * no credential 401 `WWW-Authenticate: Bearer`, unless it admits users too and the request is a
+ * browser navigation, which goes to the login.
  */
 import type { Context } from "hono";
-import { presentedPublicIds, clearsCookie } from "../credentials/credential";
+import { presentedPublicIds, clearsCookie, isBearer, principalOf } from "../credentials/credential";
 import { clearedSessionSetCookie, type SessionCookieSpec } from "../http/cookies";
 import { errorResponse, GatewayError, gatewayHeaders, wantsHtmlNavigation } from "../http/responses";
 import { logEvent } from "../log";
 import type { GatewayEnv } from "../pipeline/types";
 import type { AccessRequest, Decision } from "../policy/evaluate";
+import { admittedKinds } from "../policy/routes";
 
 export interface DecisionAnswerOptions {
   /** COOKIE_NAME and COOKIE_DOMAIN: a refusal clears a cookie that gave no session. */
@@ -29,32 +36,61 @@ export function decisionAnswer({ sessionCookie }: DecisionAnswerOptions): Decisi
   return function answerDecision(c, request, decision) {
     if (decision === null) throw new GatewayError("not_found", "no rule serves this host", { fields: { host: request.host } });
     if (decision.outcome === "allowed") return null;
-    // A route that needs a recent login asks for one from the start: the login then proves
-    // it (max_age), rather than a silent one the route would send back (R1).
-    if (decision.outcome === "unauthenticated") return unauthenticated(c, sessionCookie, decision.maxAgeSeconds);
     const credential = c.get("credential");
+    const bearer = isBearer(credential);
+    if (decision.outcome === "unauthenticated") {
+      if (bearer) return invalidToken();
+      const admitted = admittedKinds(decision.access);
+      if (admitted.some((kind) => kind !== "user") && !(admitted.includes("user") && wantsHtmlNavigation(c.req.raw))) {
+        return unauthenticatedAnswer(c, sessionCookie, { "WWW-Authenticate": "Bearer" });
+      }
+      // A route that needs a recent login asks for one from the start: the login then proves
+      // it (max_age), rather than a silent one the route would send back (R1).
+      return unauthenticated(c, sessionCookie, decision.maxAgeSeconds);
+    }
+    const principal = principalOf(credential);
     const logged = {
       session: presentedPublicIds(credential)[0] ?? null,
+      ...(principal && principal.kind !== "user" ? { principal: principal.kind, id: principal.id } : {}),
       path: request.path,
       method: request.method,
       ...(request.overrides.length > 0 ? { overrides: request.overrides } : {}),
       requirement: decision.reason,
     };
     if (decision.outcome === "forbidden") {
-      throw new GatewayError("forbidden", `${decision.reason} is not met`, { event: "access.forbidden", level: "info", fields: logged });
+      const headers: HeadersInit = bearer ? { "WWW-Authenticate": 'Bearer error="insufficient_scope"' } : {};
+      throw new GatewayError("forbidden", `${decision.reason} is not met`, { event: "access.forbidden", level: "info", fields: logged, headers });
     }
     const authenticatedAt = credential.state === "live" ? credential.principal.session.authenticatedAt : null;
     logEvent("access.reauthentication_required", { ...logged, maxAgeSeconds: decision.maxAgeSeconds, authenticatedAt });
+    // A machine's token is too old for the rule: a newer token, not a login, is the remedy.
+    if (bearer) return invalidToken();
     return reauthenticate(c, decision.maxAgeSeconds);
   };
 }
 
+/** RFC 6750 §3.1: the bearer credential is malformed, expired, revoked or unknown (the log says which). */
+function invalidToken(): Response {
+  return errorResponse("unauthenticated", gatewayHeaders({ "WWW-Authenticate": 'Bearer error="invalid_token"' }));
+}
+
 /** The one answer for no session, expired, revoked or unknown alike (docs/design.md "Sessions"). */
 export function unauthenticated(c: Context<GatewayEnv>, sessionCookie: SessionCookieSpec, maxAgeSeconds?: number): Response {
+  if (wantsHtmlNavigation(c.req.raw)) return loginRedirect(c, cookieClearing(c, sessionCookie), maxAgeSeconds);
+  return unauthenticatedAnswer(c, sessionCookie);
+}
+
+/** 401 JSON, clearing a cookie that gave no session. */
+function unauthenticatedAnswer(c: Context<GatewayEnv>, sessionCookie: SessionCookieSpec, extra?: HeadersInit): Response {
+  const headers = cookieClearing(c, sessionCookie);
+  for (const [name, value] of new Headers(extra)) headers.set(name, value);
+  return errorResponse("unauthenticated", headers);
+}
+
+function cookieClearing(c: Context<GatewayEnv>, sessionCookie: SessionCookieSpec): Headers {
   const headers = gatewayHeaders();
   if (clearsCookie(c.get("credential"))) headers.append("Set-Cookie", clearedSessionSetCookie(sessionCookie));
-  if (wantsHtmlNavigation(c.req.raw)) return loginRedirect(c, headers, maxAgeSeconds);
-  return errorResponse("unauthenticated", headers);
+  return headers;
 }
 
 /** A login too long ago for the rule: sign in again, with `max_age` for the provider or LOGIN_URL. */

@@ -33,6 +33,8 @@ import { parseBrand, type Brand } from "../pages/brand";
 import { importTransactionKeys } from "../auth/oidc/transaction";
 import { parseAssertionSettings, type ResolvedAssertionConfig } from "./assertion-settings";
 import { originWarnings, shortIdleTimeoutWarning, unknownNameWarnings, type ConfigWarning } from "./warnings";
+import { resolveTrustedIssuers, type TrustedIssuer } from "../credentials/trusted-issuers";
+import { machineAccessProblems, machineAccessWarnings } from "./machine-access";
 
 export interface ResolvedConfig {
   /** Every origin by name: `default` (ORIGIN or ORIGIN_URL) and ORIGINS (upstream/origin.ts builds each fetch). */
@@ -73,6 +75,8 @@ export interface ResolvedConfig {
   readonly maxConnectionsPerUser: number;
   /** The signed assertion's keys and claims; null: ASSERTION_KEYS unset, no assertion. */
   readonly assertion: ResolvedAssertionConfig | null;
+  /** TRUSTED_ISSUERS: whose JWTs are workload tokens; empty: none. */
+  readonly trustedIssuers: readonly TrustedIssuer[];
 }
 
 /** Either way, the warnings (config/warnings.ts): legal, but probably not what was meant. */
@@ -128,10 +132,17 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
   const oidc = authMode === "oidc" ? parseOidcSettings(problems, env, sessionCookie?.name ?? "") : null;
   const assertion = await parseAssertionSettings(problems, env, originAudiences(env));
   const allowedUsers = resolveAllowedUsers(problems, env.ALLOWED_USERS, authMode);
+  const trustedIssuers = resolveTrustedIssuers(problems, env.TRUSTED_ISSUERS);
+  if (trustedIssuers) problems.push(...machineAccessProblems(rules, defaultAccess, trustedIssuers));
 
-  const warnings = [...unknownNameWarnings(env, originBindingNames(env)), ...originWarnings(env), ...(timeoutsParsed ? shortIdleTimeoutWarning(idleTimeoutSeconds) : [])];
+  const warnings = [
+    ...unknownNameWarnings(env, originBindingNames(env)),
+    ...originWarnings(env),
+    ...(timeoutsParsed ? shortIdleTimeoutWarning(idleTimeoutSeconds) : []),
+    ...machineAccessWarnings(rules, defaultAccess),
+  ];
   for (const warning of warnings) logWarning(warning.event, { ...warning.fields, message: warning.message });
-  if (problems.length > 0 || !origins || !secrets || !sessionCookie) {
+  if (problems.length > 0 || !origins || !secrets || !sessionCookie || !trustedIssuers) {
     logError("config.invalid", { problems });
     return { ok: false, problems, warnings };
   }
@@ -161,6 +172,7 @@ export async function resolveConfig(env: Env): Promise<ConfigResult> {
       brand,
       adminRole,
       assertion,
+      trustedIssuers,
     },
   };
 }

@@ -44,7 +44,13 @@ const IpRangeSchema = v.pipe(
   }),
 );
 
-const REQUIREMENT_KEYS = "roles, users, emails, emailDomains, ips, countries, maxAuthAgeSeconds";
+const REQUIREMENT_KEYS = "principals, roles, users, emails, emailDomains, services, issuers, claims, ips, countries, maxAuthAgeSeconds";
+/** The names services and TRUSTED_ISSUERS entries are given. */
+export const CREDENTIAL_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const CredentialName = v.pipe(v.string("must be a string"), v.regex(CREDENTIAL_NAME, "must be a name: a lower-case letter or digit, then letters, digits or - (at most 63)"));
+/** The principal kinds a rule may admit today (`agent` comes with the gateway's OAuth grants). */
+const PRINCIPAL_KINDS = ["user", "service", "workload"] as const;
+const ClaimName = v.pipe(v.string(), v.regex(/^[^\s]{1,128}$/, "must be a claim name without spaces"));
 
 function requirementEntries() {
   return {
@@ -66,9 +72,32 @@ function requirementEntries() {
   };
 }
 
+/** The keys only a rule has: whom it admits beyond users, and what narrows them. */
+function principalEntries() {
+  return {
+    principals: v.optional(List(v.picklist(PRINCIPAL_KINDS, `must be one of ${PRINCIPAL_KINDS.map((kind) => `"${kind}"`).join(", ")}`), "principal kinds")),
+    services: v.optional(List(CredentialName, "service names")),
+    issuers: v.optional(List(CredentialName, "TRUSTED_ISSUERS names")),
+    claims: v.optional(
+      v.pipe(
+        v.record(ClaimName, List(v.pipe(v.string("must be a string"), v.maxLength(1024, "must be at most 1024 characters")), "values"), "must be an object of claim names, each with a list of values"),
+        v.check((claims) => Object.keys(claims).length > 0, "must name at least one claim (leave the key out instead)"),
+      ),
+    ),
+  };
+}
+
 const RequirementsSchema: v.GenericSchema<unknown, Requirements> = v.pipe(
-  v.strictObject(requirementEntries(), `must be an object of requirements with only the keys ${REQUIREMENT_KEYS}`),
+  v.strictObject({ ...requirementEntries(), ...principalEntries() }, `must be an object of requirements with only the keys ${REQUIREMENT_KEYS}`),
   v.check((requirements) => Object.keys(requirements).length > 0, 'must hold at least one requirement (or be "session")'),
+  // A key that narrows a kind the rule does not admit would admit nobody: a mistake to report.
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const admitted: readonly string[] = dataset.value.principals ?? ["user"];
+    for (const [key, kind] of [["services", "service"], ["issuers", "workload"]] as const) {
+      if (dataset.value[key] && !admitted.includes(kind)) addIssue({ message: `names ${key} but does not admit them: add "${kind}" to its principals` });
+    }
+  }),
 );
 
 // Chosen by the value's type rather than a union, so a bad requirement is reported itself
@@ -232,7 +261,7 @@ export function toAccess(access: "public" | "session" | Requirements): Access {
 }
 
 const { maxAuthAgeSeconds: _notForAllowedUsers, ...userEntries } = requirementEntries();
-const USER_REQUIREMENT_KEYS = REQUIREMENT_KEYS.replace(", maxAuthAgeSeconds", "");
+const USER_REQUIREMENT_KEYS = "roles, users, emails, emailDomains, ips, countries";
 
 /**
  * ALLOWED_USERS: who may have a session at all. `"any"`, or requirements without

@@ -71,6 +71,13 @@ export const SETTINGS = {
     meaning:
       "Who may have a session at all: `\"any\"`, or requirements (as in `access`, without `maxAuthAgeSeconds`), checked at login and on every request. See [Who gets in](#who-gets-in).",
   },
+  TRUSTED_ISSUERS: {
+    kind: "var (array)",
+    section: "core",
+    default: [],
+    meaning:
+      "Issuers whose JWTs are workload tokens (GitHub Actions, Kubernetes, SPIFFE): `{ name, issuer, audiences, jwksUrl?, algorithms?, subjectClaim?, rolesClaim?, maxTokenLifetimeSeconds? }`. Only rules whose `principals` include `\"workload\"` read them. See [Machines and CI](#machines-and-ci).",
+  },
   CASE_INSENSITIVE_PATHS: {
     kind: "var",
     section: "core",

@@ -25,13 +25,28 @@ export type Credential =
    * A live session whose user fails ALLOWED_USERS (the setting changed after the login): it is
    * not used — no identity reaches the origin — and a route that needs one answers 403.
    */
-  | { readonly state: "excluded"; readonly principal: UserPrincipal; readonly requirement: "ALLOWED_USERS" };
+  | { readonly state: "excluded"; readonly principal: UserPrincipal; readonly requirement: "ALLOWED_USERS" }
+  /**
+   * A good bearer credential (credentials/bearer.ts), on a rule that admits machines: it decides
+   * the request alone, and the session cookie is neither read nor cleared.
+   */
+  | { readonly state: "bearer"; readonly principal: Principal }
+  /**
+   * A bearer credential that is no good (malformed, forged, expired, revoked, unknown): 401
+   * `invalid_token`, never a redirect. `reason` is for the log only.
+   */
+  | { readonly state: "bearer-refused"; readonly reason: string };
 
 export const NO_CREDENTIAL: Credential = { state: "none" };
 
 /** The principal the request is decided as; null when it has none to use. */
 export function principalOf(credential: Credential): Principal | null {
-  return credential.state === "live" ? credential.principal : null;
+  return credential.state === "live" || credential.state === "bearer" ? credential.principal : null;
+}
+
+/** Whether the request came with a bearer credential: its answers are 401/403, never a redirect. */
+export function isBearer(credential: Credential): boolean {
+  return credential.state === "bearer" || credential.state === "bearer-refused";
 }
 
 /** The live session, or null (an excluded one is not used). */

@@ -1,8 +1,8 @@
 /**
  * Who is asking, as a plain value: what a credential reader makes of a request and what
- * policy/evaluate.ts decides on. Today the one credential is the session cookie, which gives a
- * `user`; the other kinds are named so that rules and readers can grow into them
- * (docs/design.md "Principals").
+ * policy/evaluate.ts decides on (docs/principals.md). The session cookie gives a `user`; a
+ * service token (`Authorization: Bearer gws_…`) a `service`; a JWT of a TRUSTED_ISSUERS entry a
+ * `workload`. `agent` is named for the OAuth grants still to come.
  */
 import type { SessionView } from "../session/types";
 
@@ -10,7 +10,10 @@ export type PrincipalKind = "user" | "agent" | "service" | "workload";
 
 export interface Principal {
   readonly kind: PrincipalKind;
-  /** A user's `sub`; what `users` requirements and `X-Auth-User` name. */
+  /**
+   * What `X-Auth-User` and the assertion's `sub` say: a user's `sub`, `service:<name>` for a
+   * service, the subject claim for a workload.
+   */
   readonly id: string;
   readonly roles: readonly string[];
   readonly email?: string;
@@ -24,6 +27,15 @@ export interface Principal {
   readonly authenticatedAtMs: number | null;
   /** The session that carries a user (its cookie's); absent for the other kinds. */
   readonly session?: SessionView;
+  /** A service's name (what `services` requirements name). */
+  readonly service?: string;
+  /** A workload's issuer: its TRUSTED_ISSUERS name (`issuers`, `X-Auth-Issuer`). */
+  readonly issuer?: string;
+  /**
+   * Epoch ms after which the credential is no longer good by itself (a workload token's `exp`):
+   * a live connection it opened ends then. Absent: its own Durable Object says (a session, a service).
+   */
+  readonly expiresAtMs?: number;
 }
 
 /** A user signed in through a session: the principal its cookie stands for. */

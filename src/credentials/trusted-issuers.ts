@@ -3,9 +3,6 @@
  * entry is checked here once, and every problem of every entry is reported together, naming
  * the entry, quoting the value and stating the rule, as the other settings are
  * (config/schemas.ts). Defaults are filled in, so later code never sees an absent field.
- *
- * Not yet read from the Worker's settings: the request pipeline does not consult workload
- * tokens until the next step of issue 23 wires them to rules.
  */
 import * as v from "valibot";
 import { ClaimValue, knownKeys, parseSetting, quote, valueOrJson } from "../config/schemas";

@@ -16,6 +16,7 @@
  * a usable subject.
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from "jose";
+import { claimAt } from "../http/claims";
 import { MAX_ROLES, parseSessionUser } from "../session/user";
 import type { IssuerKeys, JwksCache } from "./jwks-cache";
 import type { TrustedIssuer } from "./trusted-issuers";
@@ -177,24 +178,6 @@ function rolesOf(payload: JWTPayload, issuer: TrustedIssuer, subject: string): s
   const candidates = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
   const usable = candidates.filter((role): role is string => typeof role === "string" && parseSessionUser({ sub: subject, roles: [role] }).ok);
   return [...new Set(usable)].slice(0, MAX_ROLES);
-}
-
-/**
- * A claim by its name, else a dotted name walked into objects (Keycloak's `realm_access.roles`),
- * where a key may hold dots itself (Kubernetes' `kubernetes.io.namespace`) — as OIDC_*_CLAIM are
- * read, plus the dotted keys.
- */
-function claimAt(claims: unknown, name: string): unknown {
-  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return undefined;
-  const object = claims as Record<string, unknown>;
-  if (Object.hasOwn(object, name)) return object[name];
-  for (let dot = name.indexOf("."); dot > 0; dot = name.indexOf(".", dot + 1)) {
-    const head = name.slice(0, dot);
-    if (!Object.hasOwn(object, head)) continue;
-    const found = claimAt(object[head], name.slice(dot + 1));
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
 
 function refused(reason: RefusalReason, detail: string): Refused {

@@ -12,7 +12,7 @@
  * its name.
  */
 import { SignJWT, type JWTPayload } from "jose";
-import type { SessionView } from "../session/types";
+import type { Principal } from "../credentials/principal";
 import type { AssertionCache } from "./assertion-cache";
 import type { SigningKey } from "./assertion-keys";
 import type { IdentityPropagator } from "./propagator";
@@ -39,19 +39,26 @@ export interface AssertionOptions {
   readonly now?: () => number;
 }
 
-/** The claims of one session's assertion, without `iat` and `exp`. */
-export function assertionClaims(session: SessionView, issuer: string, audience: string): JWTPayload {
-  const { sub, email, name, roles } = session.user;
+/**
+ * The claims of one principal's assertion, without `iat` and `exp`: `principal` says which kind
+ * `sub` names (a user's and a workload's subjects may be spelled alike); a user's carries its
+ * session (`sid`) and login time, a workload's its issuer's name, a service's its name.
+ */
+export function assertionClaims(principal: Principal, issuer: string, audience: string): JWTPayload {
+  const { id, email, name, roles, session } = principal;
   return {
     iss: issuer,
     aud: audience,
-    sub,
+    sub: id,
+    principal: principal.kind,
     ...(email ? { email } : {}),
     ...(name ? { name } : {}),
     roles: [...roles],
-    sid: session.id,
+    ...(session ? { sid: session.id } : {}),
+    ...(principal.service ? { service: principal.service } : {}),
+    ...(principal.issuer ? { issuer: principal.issuer } : {}),
     // Only a login time the gateway knows: an unknown one is left out, never stated as now.
-    ...(session.authenticatedAt !== null ? { auth_time: Math.floor(Date.parse(session.authenticatedAt) / 1000) } : {}),
+    ...(session && session.authenticatedAt !== null ? { auth_time: Math.floor(Date.parse(session.authenticatedAt) / 1000) } : {}),
   };
 }
 
@@ -61,10 +68,10 @@ export function assertionPropagator(inner: IdentityPropagator, options: Assertio
   return {
     async prepare(headers, context) {
       await inner.prepare(headers, context);
-      const { session, url } = context;
-      if (!session) return;
+      const { principal, url } = context;
+      if (!principal) return;
       const issuer = options.issuer ?? `https://${url.host}`;
-      const claims = assertionClaims(session, issuer, audienceOf(context.originName, options.audience ?? issuer));
+      const claims = assertionClaims(principal, issuer, audienceOf(context.originName, options.audience ?? issuer));
       // Everything the assertion states but its times: a changed identity is another entry.
       const cacheKey = `${signingKey.kid}\n${JSON.stringify(claims)}`;
       const nowSeconds = Math.floor(now() / 1000);

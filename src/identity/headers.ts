@@ -4,7 +4,7 @@
  * name, with `_` read as `-` (as CGI-style origins read it), starts with `x-auth-` or
  * `x-gateway-`.
  */
-import type { SessionView } from "../session/types";
+import type { Principal } from "../credentials/principal";
 import { setForwardingHeaders } from "./forwarding";
 import { asOriginReadsIt } from "./header-names";
 import type { IdentityPropagator } from "./propagator";
@@ -21,13 +21,18 @@ export function stripIdentityHeaders(headers: Headers): void {
   }
 }
 
-export function injectIdentityHeaders(headers: Headers, session: SessionView): void {
-  const { user } = session;
-  headers.set("X-Auth-User", headerValue(user.sub));
-  if (user.email) headers.set("X-Auth-Email", headerValue(user.email));
-  if (user.name) headers.set("X-Auth-Name", headerValue(user.name));
-  headers.set("X-Auth-Roles", user.roles.map(headerValue).join(","));
-  headers.set("X-Auth-Session", session.id);
+/**
+ * Who is asking, as headers (docs/principals.md): its kind, its id (`service:<name>` for a
+ * service, the subject for a workload), a user's email, name and session, a workload's issuer.
+ */
+export function injectIdentityHeaders(headers: Headers, principal: Principal): void {
+  headers.set("X-Auth-Principal", principal.kind);
+  headers.set("X-Auth-User", headerValue(principal.id));
+  if (principal.email) headers.set("X-Auth-Email", headerValue(principal.email));
+  if (principal.name) headers.set("X-Auth-Name", headerValue(principal.name));
+  headers.set("X-Auth-Roles", principal.roles.map(headerValue).join(","));
+  if (principal.session) headers.set("X-Auth-Session", principal.session.id);
+  if (principal.issuer) headers.set("X-Auth-Issuer", headerValue(principal.issuer));
 }
 
 /**
@@ -47,10 +52,10 @@ export function headerValue(value: string): string {
  */
 export function headerPropagator(): IdentityPropagator {
   return {
-    prepare(headers, { request, url, session }) {
+    prepare(headers, { request, url, principal }) {
       stripIdentityHeaders(headers);
       setForwardingHeaders(headers, request, url);
-      if (session) injectIdentityHeaders(headers, session);
+      if (principal) injectIdentityHeaders(headers, principal);
     },
     isOwnHeader: isIdentityHeaderName,
   };

@@ -2,13 +2,14 @@
  * What the origin learns about a request's identity, chosen once by app.ts: plain headers
  * (headers.ts) today; a signed assertion is another propagator behind the same interface.
  */
-import type { SessionView } from "../session/types";
+import type { Principal } from "../credentials/principal";
 
 export interface PropagationContext {
   readonly request: Request;
   /** The request URL with its canonical path. */
   readonly url: URL;
-  readonly session: SessionView | null;
+  /** Who is asking (a user with their session, a service, a workload); null: nobody (a public route). */
+  readonly principal: Principal | null;
   /** The origin the request goes to (the rule's `origin`, or `default`). */
   readonly originName: string;
 }

@@ -86,6 +86,8 @@ export function evaluate(policy: RoutePolicy, request: AccessRequest, principal:
     return { ...decided, outcome: "unauthenticated", reason: "no-session", ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }) };
   }
   if (principal.kind === "excluded") return { ...decided, outcome: "forbidden", reason: principal.requirement };
+  // "session" admits users alone; requirements say whom they admit (requirements.ts).
+  if (accesses.some((each) => each.kind === "session") && principal.kind !== "user") return { ...decided, outcome: "forbidden", reason: "principals" };
 
   let failed: RequirementKey | null = null;
   let maxAgeSeconds = Infinity;
@@ -109,7 +111,17 @@ export function evaluate(policy: RoutePolicy, request: AccessRequest, principal:
 
 function subjectOf(principal: Principal, request: AccessRequest, nowMs: number): AccessSubject {
   const user = { sub: principal.id, roles: principal.roles, ...(principal.email === undefined ? {} : { email: principal.email }) };
-  return { user, authenticatedAtMs: principal.authenticatedAtMs, clientIp: request.clientIp, country: request.country, nowMs };
+  return {
+    kind: principal.kind,
+    user,
+    ...(principal.service === undefined ? {} : { service: principal.service }),
+    ...(principal.issuer === undefined ? {} : { issuer: principal.issuer }),
+    ...(principal.claims === undefined ? {} : { claims: principal.claims }),
+    authenticatedAtMs: principal.authenticatedAtMs,
+    clientIp: request.clientIp,
+    country: request.country,
+    nowMs,
+  };
 }
 
 /** The smallest maxAuthAgeSeconds among the accesses; undefined when none has one. */

@@ -1,13 +1,25 @@
 /**
- * Access requirements (docs/access-policy.md): what a session must meet for a rule, and for
- * ALLOWED_USERS. Every key present must hold (AND); within one list any entry will do (OR).
- * Compiled once from the configuration; `unmetRequirement` then costs a few comparisons per
- * request and no allocation beyond parsing the client's address once.
+ * Access requirements (docs/access-policy.md): what a principal must meet for a rule, and a
+ * user for ALLOWED_USERS. Every key present must hold (AND); within one list any entry will do
+ * (OR). `principals` says which kinds of principal the rule admits (default: users only); the
+ * keys that name one kind narrow that kind alone — `users`, `emails` and `emailDomains` users,
+ * `services` service credentials, `issuers` workload tokens — so one rule can admit the
+ * deployers among its users and the `ci-deploy` service. `roles`, `claims`, `ips`, `countries`
+ * and `maxAuthAgeSeconds` hold for every kind. Compiled once from the configuration;
+ * `unmetRequirement` then costs a few comparisons per request and no allocation beyond parsing
+ * the client's address once.
  */
+import type { PrincipalKind } from "../credentials/principal";
+import { claimAt, claimMatches } from "../http/claims";
 import { clientIp } from "../http/client";
 import { ipInRange, parseIp, type IpRange } from "./ip-ranges";
 
+/** What a rule admits when it does not say: a person with a session (`"session"`). */
+export const USERS_ONLY: readonly PrincipalKind[] = ["user"];
+
 export interface Requirements {
+  /** The kinds of principal admitted; absent: USERS_ONLY. */
+  readonly principals?: readonly PrincipalKind[];
   readonly roles?: readonly string[];
   readonly users?: readonly string[];
   /** Lower-cased: compared case-insensitively. */
@@ -18,13 +30,28 @@ export interface Requirements {
   /** ISO 3166-1 alpha-2, upper case, as `cf.country` gives them. */
   readonly countries?: readonly string[];
   readonly maxAuthAgeSeconds?: number;
+  /** Service credentials' names (narrows services only). */
+  readonly services?: readonly string[];
+  /** TRUSTED_ISSUERS entries' names (narrows workloads only). */
+  readonly issuers?: readonly string[];
+  /** Each listed claim of the principal's token must equal one of its values (http/claims.ts). */
+  readonly claims?: Readonly<Record<string, readonly string[]>>;
 }
 
 export type RequirementKey = keyof Requirements;
 
 /** What a request brings to be checked against requirements. */
 export interface AccessSubject {
+  /** The principal's kind; absent: a user (ALLOWED_USERS, a login). */
+  readonly kind?: PrincipalKind;
+  /** Its id (`sub`, `service:<name>`, the workload's subject), email and roles. */
   readonly user: { readonly sub: string; readonly email?: string; readonly roles: readonly string[] };
+  /** A service's name. */
+  readonly service?: string;
+  /** A workload's issuer (its TRUSTED_ISSUERS name). */
+  readonly issuer?: string;
+  /** The claims of the principal's token; absent: it carries none, and no `claims` holds. */
+  readonly claims?: Readonly<Record<string, unknown>>;
   /**
    * Epoch ms of the login (SessionView.authenticatedAt, parsed); at a login itself, now. null:
    * unknown (an ID token without `auth_time`), which no `maxAuthAgeSeconds` accepts.
@@ -60,15 +87,27 @@ export function requestSubject(request: Request, user: AccessSubject["user"], au
 /** The first requirement the subject fails, in the order of the table above; null when all hold. */
 export function unmetRequirement(requirements: Requirements, subject: AccessSubject): RequirementKey | null {
   const { user } = subject;
+  const kind = subject.kind ?? "user";
+  if (!(requirements.principals ?? USERS_ONLY).includes(kind)) return "principals";
   if (requirements.roles && !requirements.roles.some((role) => user.roles.includes(role))) return "roles";
-  if (requirements.users && !requirements.users.includes(user.sub)) return "users";
-  const email = user.email?.toLowerCase();
-  if (requirements.emails && (email === undefined || !requirements.emails.includes(email))) return "emails";
-  if (requirements.emailDomains && !emailDomainMatches(requirements.emailDomains, email)) return "emailDomains";
+  if (kind === "user") {
+    if (requirements.users && !requirements.users.includes(user.sub)) return "users";
+    const email = user.email?.toLowerCase();
+    if (requirements.emails && (email === undefined || !requirements.emails.includes(email))) return "emails";
+    if (requirements.emailDomains && !emailDomainMatches(requirements.emailDomains, email)) return "emailDomains";
+  }
+  if (kind === "service" && requirements.services && (subject.service === undefined || !requirements.services.includes(subject.service))) return "services";
+  if (kind === "workload" && requirements.issuers && (subject.issuer === undefined || !requirements.issuers.includes(subject.issuer))) return "issuers";
+  if (requirements.claims && !claimsMatch(requirements.claims, subject.claims)) return "claims";
   if (requirements.ips && !ipMatches(requirements.ips, subject.clientIp)) return "ips";
   if (requirements.countries && (subject.country === null || !requirements.countries.includes(subject.country.toUpperCase()))) return "countries";
   if (requirements.maxAuthAgeSeconds !== undefined && !freshEnough(requirements.maxAuthAgeSeconds, subject)) return "maxAuthAgeSeconds";
   return null;
+}
+
+function claimsMatch(required: Readonly<Record<string, readonly string[]>>, claims: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (claims === undefined) return false;
+  return Object.entries(required).every(([name, allowed]) => claimMatches(claimAt(claims, name), allowed));
 }
 
 function emailDomainMatches(domains: readonly string[], email: string | undefined): boolean {

@@ -10,8 +10,9 @@
  * an unknown hostname to the default app because nothing said otherwise.
  */
 
+import type { PrincipalKind } from "../credentials/principal";
 import { compileHostPattern, type HostPattern } from "./hosts";
-import type { Requirements } from "./requirements";
+import { USERS_ONLY, type Requirements } from "./requirements";
 import { compileRulePattern, type PathTest } from "./rule-pattern";
 
 export { compileRulePattern } from "./rule-pattern";
@@ -21,6 +22,18 @@ export type Access =
   | { readonly kind: "public" }
   | { readonly kind: "session" }
   | { readonly kind: "requirements"; readonly requirements: Requirements };
+
+/** The kinds of principal an access admits: none for public (nobody is needed), users for "session". */
+export function admittedKinds(access: Access): readonly PrincipalKind[] {
+  if (access.kind === "public") return [];
+  if (access.kind === "session") return USERS_ONLY;
+  return access.requirements.principals ?? USERS_ONLY;
+}
+
+/** Whether an access admits a principal that is not a user: a bearer credential is then read. */
+export function admitsMachines(access: Access): boolean {
+  return admittedKinds(access).some((kind) => kind !== "user");
+}
 
 export interface RouteRule {
   /** URLPattern hostname syntax: `admin.example.com`, `*.example.com`; absent: any host. */
@@ -62,6 +75,8 @@ export interface RoutePolicy {
   readonly routesByHost: boolean;
   /** Whether a rule names this hostname; with no host rules, every hostname is served. */
   servesHost(hostname: string): boolean;
+  /** Whether any rule (or DEFAULT_ACCESS) admits machines: else no request needs a bearer look. */
+  readonly admitsMachines: boolean;
 }
 
 /** Methods that frameworks accept as an override (Rack::MethodOverride's list), plus one that no rule lists. */
@@ -103,6 +118,7 @@ export function compileRoutePolicy(options: RoutePolicyOptions): RoutePolicy {
     match,
     accessFor,
     routesByHost,
+    admitsMachines: admitsMachines(options.defaultAccess) || options.rules.some((rule) => admitsMachines(rule.access)),
     servesHost,
     dependsOnMethod(method, canonicalPath, hostname) {
       const access = accessFor(method, canonicalPath, hostname);

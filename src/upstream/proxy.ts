@@ -18,7 +18,7 @@ import type { IdentityPropagator } from "../identity/propagator";
 import type { GatewayEnv, LiveConnections, Terminal } from "../pipeline/types";
 import type { Origin } from "./origin";
 import { originControl, type OriginControlOptions } from "./origin-control";
-import { liveSession } from "../credentials/credential";
+import { principalOf } from "../credentials/credential";
 
 // RFC 9110 §7.6.1: connection-specific fields are not forwarded.
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
@@ -42,7 +42,7 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
   const { origins, originTimeoutSeconds } = options;
   const control = originControl(options);
   return async function proxyToOrigin(c) {
-    const session = liveSession(c.get("credential"));
+    const principal = principalOf(c.get("credential"));
     // Config checked every rule's origin name (config/origins.ts): a miss is a bug, not a 404.
     const origin = origins.get(c.get("originName"));
     if (!origin) throw new Error(`no origin named ${c.get("originName")}`);
@@ -52,7 +52,7 @@ export function proxyTerminal(options: ProxyOptions): Terminal {
     const target = origin.targetOf(c.get("url"), c.get("canonicalPath"));
     const headers = await forwardHeaders(c, options, websocket);
     // A response to a request with a session is private: never from or into an edge cache (F-05).
-    const cacheMode: RequestInit = session ? { cache: "no-store" } : {};
+    const cacheMode: RequestInit = principal ? { cache: "no-store" } : {};
     // The body streams through as it comes (a WebSocket handshake has none).
     const body = websocket ? null : c.req.raw.body;
     return options.live.hold(c, websocket, async () => {
@@ -120,6 +120,9 @@ async function forwardHeaders(c: Context<GatewayEnv>, options: ProxyOptions, web
   const cookie = cookieHeaderWithout(headers.get("cookie"), options.isGatewayCookie);
   if (cookie) headers.set("cookie", cookie);
   else headers.delete("cookie");
-  await options.propagator.prepare(headers, { request: c.req.raw, url: c.get("url"), session: liveSession(c.get("credential")), originName: c.get("originName") });
+  const credential = c.get("credential");
+  // A bearer credential was the gateway's to check: the origin gets the identity headers instead.
+  if (credential.state === "bearer") headers.delete("authorization");
+  await options.propagator.prepare(headers, { request: c.req.raw, url: c.get("url"), principal: principalOf(credential), originName: c.get("originName") });
   return headers;
 }
