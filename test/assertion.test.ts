@@ -32,6 +32,7 @@ describe("X-Auth-Assertion", () => {
       iss: "https://gateway.test",
       aud: "https://gateway.test",
       sub: user.sub,
+      principal: "user",
       email: user.email,
       name: user.name,
       roles: ["editor", "río"],

@@ -261,7 +261,16 @@ describe("resolveConfig: problems", () => {
     ["ROUTES", { ROUTES: [{ path: "/a", access: { roles: ["a,b"] } }] }, ['ROUTES[0].access.roles[0] ("a,b")']],
     ["ROUTES", { ROUTES: [{ path: "/a", access: { roles: [] } }] }, ["ROUTES[0].access.roles ([])"]],
     ["DEFAULT_ACCESS", { DEFAULT_ACCESS: "allow" }, ['DEFAULT_ACCESS ("allow")', '"public", "session"']],
-    ["ROUTES", { ROUTES: [{ path: "/a", access: { role: ["admin"] } }] }, ["ROUTES[0].access.role", "only the keys roles, users, emails, emailDomains, ips, countries, maxAuthAgeSeconds"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { principals: ["agent"] } }] }, ['ROUTES[0].access.principals[0] ("agent")', 'must be one of "user", "service", "workload"']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { services: ["ci-deploy"] } }] }, ["ROUTES[0].access (", 'names services but does not admit them: add "service" to its principals']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { principals: ["service"], issuers: ["github"] } }] }, ["ROUTES[0].access (", 'names issuers but does not admit them: add "workload" to its principals']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { principals: ["service"], services: ["CI Deploy"] } }] }, ['ROUTES[0].access.services[0] ("CI Deploy")', "must be a name"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { principals: ["workload"], claims: {} } }] }, ["ROUTES[0].access.claims ({})", "at least one claim"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { principals: ["workload"], claims: { ref: "refs/heads/main" } } }] }, ['ROUTES[0].access.claims.ref ("refs/heads/main")', "must be an array"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { principals: ["workload"] } }] }, ['ROUTES[0].access.principals admits "workload" but TRUSTED_ISSUERS names no issuer']],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { principals: ["workload"], issuers: ["gitlab"] } }], TRUSTED_ISSUERS: JSON.stringify([{ name: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["https://github.com/acme"] }]) }, ['ROUTES[0].access.issuers ("gitlab") is not a TRUSTED_ISSUERS name: name one of "github"']],
+    ["TRUSTED_ISSUERS", { TRUSTED_ISSUERS: JSON.stringify([{ name: "github", issuer: "https://token.actions.githubusercontent.com", audiences: [] }]) }, ["TRUSTED_ISSUERS[0].audiences ([])"]],
+    ["ROUTES", { ROUTES: [{ path: "/a", access: { role: ["admin"] } }] }, ["ROUTES[0].access.role", "only the keys principals, roles, users, emails, emailDomains, services, issuers, claims, ips, countries, maxAuthAgeSeconds"]],
     ["ROUTES", { ROUTES: [{ path: "/a", access: {} }] }, ["ROUTES[0].access ({})", "at least one requirement"]],
     ["ROUTES", { ROUTES: [{ path: "/a", access: { ips: ["10.0.0.1/8"] } }] }, ['ROUTES[0].access.ips[0] ("10.0.0.1/8")', "bits set after the /8 prefix"]],
     ["ROUTES", { ROUTES: [{ path: "/a", access: { ips: ["10.0.0.0/40"] } }] }, ['ROUTES[0].access.ips[0] ("10.0.0.0/40")', "prefix length"]],
@@ -414,6 +423,17 @@ describe("resolveConfig: warnings (legal, but probably not what was meant)", () 
     ["ROUTE", "ROUTES"],
   ])("names an unknown %s with the setting it probably means (%s)", async (name, meant) => {
     expect(await warningsOf({ [name]: "3" })).toEqual([`${name} is not a setting of the gateway and is ignored (did you mean ${meant}?)`]);
+  });
+
+  it("warns of a rule that admits machines with nothing narrowing which, and not of one that narrows them", async () => {
+    const trusted = [{ name: "github", issuer: "https://token.actions.githubusercontent.com", audiences: ["https://github.com/acme"] }];
+    expect(await warningsOf({ ROUTES: [{ path: "/api/*", access: { principals: ["user", "service", "workload"] } }], TRUSTED_ISSUERS: trusted })).toEqual([
+      "ROUTES[0].access admits every service credential and every token of every trusted issuer: narrow it with roles, services, issuers or claims",
+    ]);
+    expect(await warningsOf({ DEFAULT_ACCESS: { principals: ["service"] } })).toEqual(["DEFAULT_ACCESS admits every service credential: narrow it with roles, services or claims"]);
+    for (const access of [{ principals: ["service", "workload"], roles: ["deployer"] }, { principals: ["service", "workload"], services: ["ci"], issuers: ["github"] }, { principals: ["workload"], claims: { repository: ["acme/api"] } }]) {
+      expect(await warningsOf({ ROUTES: [{ path: "/api/*", access }], TRUSTED_ISSUERS: trusted })).toEqual([]);
+    }
   });
 
   it("names an unknown setting without a suggestion when none is close", async () => {

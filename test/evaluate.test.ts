@@ -37,6 +37,9 @@ const rules: RouteRule[] = [
   { path: "/forms/*", methods: ["GET"], access: PUBLIC },
   { path: "/recent/*", methods: ["GET"], access: needs({ maxAuthAgeSeconds: 600 }) },
   { path: "/recent/*", methods: ["POST"], access: needs({ maxAuthAgeSeconds: 60 }) },
+  { path: "/deploy/*", access: needs({ principals: ["user", "service"], roles: ["deployer"], services: ["ci-deploy"] }) },
+  { path: "/ci/*", access: needs({ principals: ["workload"], issuers: ["github"], claims: { repository: ["acme/api"] } }) },
+  { path: "/machines/*", access: needs({ principals: ["service", "workload"] }) },
 ];
 const policy = compileRoutePolicy({ rules, defaultAccess: SESSION, caseInsensitivePaths: false });
 
@@ -46,6 +49,14 @@ function ask(method: string, path: string, more: Partial<AccessRequest> = {}): A
 
 function user(more: Partial<Principal> = {}): Principal {
   return { kind: "user", id: "alice", roles: [], email: "alice@example.com", authenticatedAtMs: NOW_MS - 60_000, ...more };
+}
+
+function service(name: string, roles: string[] = []): Principal {
+  return { kind: "service", id: `service:${name}`, service: name, roles, authenticatedAtMs: NOW_MS };
+}
+
+function workload(issuer: string, claims: Record<string, unknown> = {}): Principal {
+  return { kind: "workload", id: "repo:acme/api:ref:refs/heads/main", issuer, roles: [], claims, authenticatedAtMs: NOW_MS - 10_000 };
 }
 
 const EXCLUDED: Excluded = { kind: "excluded", requirement: "ALLOWED_USERS" };
@@ -183,5 +194,38 @@ describe("evaluate: apps by host", () => {
   it("has no decision when an override reaches no rule on a host no rule serves", () => {
     expect(evaluate(byHost, ask("GET", "/status", { host: "other.example.com" }), null, NOW_MS)).toMatchObject({ outcome: "allowed" });
     expect(evaluate(byHost, ask("GET", "/status", { host: "other.example.com", overrides: ["DELETE"] }), null, NOW_MS)).toBeNull();
+  });
+});
+
+describe("evaluate: principals", () => {
+  const outcome = (path: string, principal: Principal | null) => {
+    const decision = evaluate(policy, ask("GET", path), principal, NOW_MS);
+    return decision && (decision.outcome === "forbidden" ? `forbidden ${decision.reason}` : decision.outcome);
+  };
+
+  it.each<[string, string, Principal | null, string]>([
+    ["a session route admits users alone", "/app/a", service("ci-deploy"), "forbidden principals"],
+    ["requirements without principals admit users alone", "/admin/a", service("ops", ["admin"]), "forbidden principals"],
+    ["a service among those named, with the role", "/deploy/a", service("ci-deploy", ["deployer"]), "allowed"],
+    ["a service not named", "/deploy/a", service("backup", ["deployer"]), "forbidden services"],
+    ["a named service without the role", "/deploy/a", service("ci-deploy"), "forbidden roles"],
+    ["a user there: `services` narrows services only", "/deploy/a", user({ roles: ["deployer"] }), "allowed"],
+    ["a workload where users and services are admitted", "/deploy/a", workload("github"), "forbidden principals"],
+    ["a workload of the named issuer with the claim", "/ci/a", workload("github", { repository: "acme/api" }), "allowed"],
+    ["a workload of another issuer", "/ci/a", workload("gitlab", { repository: "acme/api" }), "forbidden issuers"],
+    ["a workload whose claim is an array holding the value", "/ci/a", workload("github", { repository: ["acme/web", "acme/api"] }), "allowed"],
+    ["a workload whose claim differs", "/ci/a", workload("github", { repository: "acme/web" }), "forbidden claims"],
+    ["a workload without the claim", "/ci/a", workload("github"), "forbidden claims"],
+    ["a user where only workloads are admitted", "/ci/a", user(), "forbidden principals"],
+    ["nobody where only machines are admitted", "/machines/a", null, "unauthenticated"],
+    ["any service where machines are admitted unnarrowed", "/machines/a", service("anything"), "allowed"],
+  ])("%s", (_what, path, principal, expected) => {
+    expect(outcome(path, principal)).toBe(expected);
+  });
+
+  it("counts a workload's maxAuthAgeSeconds from its token's iat", () => {
+    const aged = compileRoutePolicy({ rules: [{ path: "/*", access: needs({ principals: ["workload"], maxAuthAgeSeconds: 5 }) }], defaultAccess: SESSION, caseInsensitivePaths: false });
+    expect(evaluate(aged, ask("GET", "/a"), workload("github"), NOW_MS)).toMatchObject({ outcome: "reauthenticate", maxAgeSeconds: 5 });
+    expect(evaluate(aged, ask("GET", "/a"), workload("github"), NOW_MS - 6_000)).toMatchObject({ outcome: "allowed" });
   });
 });

@@ -37,7 +37,7 @@ describe("forwarding", () => {
     const { token } = await login(user);
     const loggedIn = await (await fetchWithSession(token, "/anything", { headers: { [name]: value } })).json<EchoBody>();
     const identity = loggedIn.headers.filter(([key]) => /^x[-_](auth|gateway)[-_]/i.test(key));
-    expect(identity.map(([key]) => key).sort()).toEqual(["x-auth-email", "x-auth-name", "x-auth-roles", "x-auth-session", "x-auth-user"]);
+    expect(identity.map(([key]) => key).sort()).toEqual(["x-auth-email", "x-auth-name", "x-auth-principal", "x-auth-roles", "x-auth-session", "x-auth-user"]);
     expect(echoHeader(loggedIn, "x-auth-user")).toBe(user.sub);
     expect(echoHeader(loggedIn, "x-auth-roles")).toBe("user");
   });
