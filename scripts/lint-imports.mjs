@@ -38,7 +38,7 @@ const RULES = {
   identity: { allow: ["http", "log", "session/types", "credentials/principal", "identity"] },
   upstream: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "identity/propagator", "auth/method", "upstream"] },
   // Live connections held under a watch on their session; the terminal knows only the interface.
-  live: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "live"] },
+  live: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "credentials/principal", "live"] },
   endpoints: { allow: ["env", "http", "log", "session", "pipeline", "credentials/credential", "answers/render", "auth/method", "auth/begin-session", "policy", "pages"] },
   // A login method imports shared auth code, never another method.
   auth: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "policy/requirements", "policy/hosts", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay", "pages/brand", "pages/error-pages"], methods: ["auth/delegated", "auth/oidc"] },

@@ -101,7 +101,7 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
     origins: new Map([...config.origins].map(([name, setting]) => [name, originFor(setting, env, originOptions)])),
     originTimeoutSeconds: config.originTimeoutSeconds,
     propagator: identityPropagator(config),
-    live: liveConnections({ activityWindowMs: (config.idleTimeoutSeconds * 1000) / COALESCE_DIVISOR, maxPerSession: config.maxConnectionsPerSession, maxPerUser: config.maxConnectionsPerUser }),
+    live: liveConnections({ activityWindowMs: (config.idleTimeoutSeconds * 1000) / COALESCE_DIVISOR, maxPerSession: config.maxConnectionsPerSession, maxPerUser: config.maxConnectionsPerUser, watchService: async () => ({ refused: "unavailable" }) }),
     login,
     sessionCookie,
     isGatewayCookie: gatewayCookie(sessionCookie.name),

@@ -8,9 +8,10 @@
  * shown to stop at the gateway. The issuer is the local one (test/workload/issuer.mjs).
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
 import { cookie, COOKIE_NAME, echoHeader, gatewayFetchIn, login, uniqueUser, type EchoBody } from "./helpers";
+import { clientSocket, controlledOrigin, roundTrip } from "./live-helpers";
 import { AUDIENCE, githubClaims, issuerWith, REFUSED, sign, type LocalIssuer, type SigningKey } from "./workload/helpers";
 
 const ROUTES = [
@@ -19,6 +20,7 @@ const ROUTES = [
   { path: "/fresh/*", access: { principals: ["workload"], issuers: ["ci"], maxAuthAgeSeconds: 60 } },
   { path: "/mixed/*", access: { principals: ["user", "workload"], issuers: ["ci"] } },
   { path: "/deployers/*", access: { principals: ["workload"], roles: ["deployer"] } },
+  { path: "/ws", access: { principals: ["workload"], issuers: ["ci"] } },
   // The test bindings' own rules (vitest.config.ts): `/login` public, for login().
   ...(JSON.parse((env as unknown as { ROUTES: string }).ROUTES) as unknown[]),
 ];
@@ -32,11 +34,10 @@ interface Gateway {
 }
 
 /** A gateway trusting two issuers of its own ("ci" and "other"), with an origin that counts its requests. */
-async function gatewayTrustingTwoIssuers(): Promise<Gateway> {
+async function gatewayTrustingTwoIssuers(origin: Fetcher = (env as unknown as Env).ORIGIN!): Promise<Gateway> {
   const ci = await issuerWith("ES256");
   const other = await issuerWith("RS256");
   let hits = 0;
-  const origin = (env as unknown as Env).ORIGIN!;
   const bindings = {
     ...(env as unknown as Env),
     ROUTES: JSON.stringify(ROUTES),
@@ -145,6 +146,21 @@ describe("workload tokens on a rule that admits them", () => {
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toBeNull();
     expect(gateway.originHits()).toBe(0);
+  });
+});
+
+describe("a workload's live connection", () => {
+  it("ends when its token expires: nothing can revoke the token sooner, and nothing outlives it", async () => {
+    const origin = controlledOrigin();
+    const gateway = await gatewayTrustingTwoIssuers(origin.fetcher);
+    const now = nowSeconds();
+    const token = await sign(gateway.ci.key, githubClaims(gateway.ci.issuer, { exp: now + 2 }, now));
+    const open = clientSocket(await gateway.fetch("/ws", bearer(token, { upgrade: "websocket" })));
+    expect(await roundTrip(open, "in time")).toBe("in time");
+    const closed = await open.closed;
+    expect(closed).toMatchObject({ code: 1008, reason: "reauthentication required" });
+    expect(closed.at).toBeGreaterThanOrEqual((now + 2) * 1000);
+    await vi.waitFor(() => expect(origin.sockets[0]!.closes).toEqual([{ code: 1008, reason: "reauthentication required" }]), { timeout: 10_000 });
   });
 });
 

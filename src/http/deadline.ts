@@ -28,3 +28,18 @@ export async function withDeadline<T>(ms: number, run: (signal?: AbortSignal) =>
     clearTimeout(timer);
   }
 }
+
+/** setTimeout's longest delay (2^31 − 1 ms, about 24.8 days); a later instant is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `then` at the epoch-ms instant `atMs` (at once if it has passed); the result cancels it. */
+export function atInstant(atMs: number, then: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const wait = () => {
+    const leftMs = atMs - Date.now();
+    if (leftMs <= 0) then();
+    else timer = setTimeout(wait, Math.min(leftMs, MAX_TIMER_MS));
+  };
+  wait();
+  return () => clearTimeout(timer);
+}

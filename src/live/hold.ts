@@ -12,17 +12,22 @@
  *   after WATCH_DELAY_MS — an ordinary answer is over by then and costs no watch at all — except
  *   one that declares a length of at most 8 MiB, which ends by itself and passes untouched.
  *
- * A request without a session is never watched.
+ * What a connection is held under depends on who asked (credentials/principal.ts): a user's
+ * session's watch; a service credential's watch, on its own Durable Object (a disable, delete,
+ * expiry or the end of a rotation's grace ends it); a workload token's expiry, a local deadline
+ * (the token is good until its `exp` and nothing can revoke it sooner). A request without a
+ * principal (a public route) is never watched.
  */
 import type { Context } from "hono";
 import { GatewayError } from "../http/responses";
 import { mediaType } from "../http/body";
 import type { GatewayEnv, LiveConnections } from "../pipeline/types";
-import type { SessionView } from "../session/types";
 import { isRefused, watchSession, type SessionWatch, type WatchRefused } from "../session/watch";
 import { cutWhenSessionEnds, WATCH_DELAY_MS } from "./stream-cut";
 import { relayWebSocket } from "./websocket-relay";
-import { liveSession } from "../credentials/credential";
+import { principalOf } from "../credentials/credential";
+import type { Principal } from "../credentials/principal";
+import { deadlineWatch } from "./deadline-watch";
 
 export interface LiveOptions {
   /** How often a connection's activity is told to its session: the touch-coalescing window. */
@@ -31,44 +36,60 @@ export interface LiveOptions {
   readonly maxPerSession: number;
   /** MAX_CONNECTIONS_PER_USER; 0: no cap. */
   readonly maxPerUser: number;
+  /** A service credential's watch (services/watch.ts), until `notAfterMs` (the route's max auth age) at the latest. */
+  readonly watchService: (c: Context<GatewayEnv>, principal: Principal, notAfterMs: number | null) => Promise<SessionWatch | WatchRefused>;
+}
+
+/** What a connection is held under: who holds it (for the log) and how its watch opens. */
+interface Holder {
+  /** The session's public id, `service:<name>`, or the workload's subject. */
+  readonly id: string;
+  open(): Promise<SessionWatch | WatchRefused>;
 }
 
 /** Answers that stay open by design: watched before their headers go out. */
 const STREAMING_TYPES = new Set(["text/event-stream", "application/x-ndjson", "application/json-seq", "application/grpc-web", "application/grpc-web+proto", "application/grpc-web-text", "application/grpc-web-text+proto"]);
 
 export function liveConnections(options: LiveOptions): LiveConnections {
-  const open = (c: Context<GatewayEnv>, session: SessionView) =>
-    watchSession(c.env, session.id, {
-      activityWindowMs: options.activityWindowMs,
-      terms: { user: session.user, maxPerSession: options.maxPerSession, maxPerUser: options.maxPerUser },
-      notAfterMs: c.get("reauthenticateAtMs") ?? null,
-    });
+  function holderOf(c: Context<GatewayEnv>): Holder | null {
+    const principal = principalOf(c.get("credential"));
+    if (!principal) return null;
+    const notAfterMs = c.get("reauthenticateAtMs") ?? null;
+    const { session } = principal;
+    if (session) {
+      const terms = { user: session.user, maxPerSession: options.maxPerSession, maxPerUser: options.maxPerUser };
+      return { id: session.id, open: () => watchSession(c.env, session.id, { activityWindowMs: options.activityWindowMs, terms, notAfterMs }) };
+    }
+    if (principal.kind === "service") return { id: principal.id, open: () => options.watchService(c, principal, notAfterMs) };
+    const endsAtMs = Math.min(principal.expiresAtMs ?? Date.now(), notAfterMs ?? Infinity);
+    return { id: principal.id, open: () => Promise.resolve(deadlineWatch(endsAtMs)) };
+  }
 
   return {
     async hold(c, handshake, answer) {
-      const session = liveSession(c.get("credential"));
-      if (!session) return answer();
-      if (handshake) return holdHandshake(session, await open(c, session), answer);
+      const holder = holderOf(c);
+      if (!holder) return answer();
+      if (handshake) return holdHandshake(holder.id, await holder.open(), answer);
       const response = await answer();
       if (!response.body) return response;
       if (!isStreamingType(response)) {
         if (isSmallFixedLength(response)) return response;
-        return cutWhenSessionEnds(response, () => open(c, session), session.id, WATCH_DELAY_MS);
+        return cutWhenSessionEnds(response, () => holder.open(), holder.id, WATCH_DELAY_MS);
       }
       let watch: SessionWatch | WatchRefused;
       try {
-        watch = await open(c, session);
+        watch = await holder.open();
       } catch (error) {
         void response.body.cancel().catch(() => {});
         throw error;
       }
       if (isRefused(watch) && (watch.refused === "too many connections" || watch.refused === "unavailable")) {
         void response.body.cancel().catch(() => {});
-        throw refusal(watch, session.id);
+        throw refusal(watch, holder.id);
       }
       // The session ended between its check and this answer — or this very answer ended it
       // (X-Gateway-Logout): the answer goes out, with its cleared cookie, and is cut at once.
-      return cutWhenSessionEnds(response, () => Promise.resolve(watch), session.id, 0);
+      return cutWhenSessionEnds(response, () => Promise.resolve(watch), holder.id, 0);
     },
   };
 }
@@ -77,8 +98,8 @@ export function liveConnections(options: LiveOptions): LiveConnections {
  * A handshake is forwarded only under a watch. A session that ended, or whose identity changed,
  * between its check and the watch is refused without the origin; so is one beyond the caps.
  */
-async function holdHandshake(session: SessionView, watch: SessionWatch | WatchRefused, answer: () => Promise<Response>): Promise<Response> {
-  if (isRefused(watch)) throw refusal(watch, session.id);
+async function holdHandshake(holderId: string, watch: SessionWatch | WatchRefused, answer: () => Promise<Response>): Promise<Response> {
+  if (isRefused(watch)) throw refusal(watch, holderId);
   let response: Response;
   try {
     response = await answer();
@@ -91,10 +112,10 @@ async function holdHandshake(session: SessionView, watch: SessionWatch | WatchRe
     // No permessage-deflate on the client's leg (docs/live-connections.md "Message size").
     const headers = new Headers(response.headers);
     headers.delete("sec-websocket-extensions");
-    return new Response(null, { status: 101, headers, webSocket: relayWebSocket(socket, watch, session.id) });
+    return new Response(null, { status: 101, headers, webSocket: relayWebSocket(socket, watch, holderId) });
   }
   // Not upgraded (a redirect, a refusal): an answer like any other, cut if it stays open.
-  if (response.body) return cutWhenSessionEnds(response, () => Promise.resolve(watch), session.id, 0);
+  if (response.body) return cutWhenSessionEnds(response, () => Promise.resolve(watch), holderId, 0);
   watch.close();
   return response;
 }

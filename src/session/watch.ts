@@ -10,6 +10,7 @@
 import type { Env } from "../env";
 import { logWarning } from "../log";
 import { durableCall } from "./durable-call";
+import { atInstant } from "../http/deadline";
 import { sessionStub } from "./stubs";
 import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, WATCH_LIMIT_HEADER, WATCH_REAUTHENTICATE, WATCH_STATUS, type WatchTerms } from "./types";
 
@@ -41,9 +42,6 @@ export interface WatchOptions {
   readonly notAfterMs: number | null;
 }
 
-/** setTimeout's longest delay (2^31 − 1 ms, about 24.8 days); a later deadline is waited for in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Opens a watch on a live session, or answers why not. `activityWindowMs`: a busy socket costs
  * the session object no more messages than busy requests cost it writes.
@@ -58,11 +56,11 @@ export async function watchSession(env: Env, publicId: string, options: WatchOpt
   let settle!: (reason: string) => void;
   const ended = new Promise<string>((resolve) => (settle = resolve));
   let open = true;
-  let deadline: ReturnType<typeof setTimeout> | undefined;
+  let cancelDeadline = () => {};
   const finish = (reason: string) => {
     if (!open) return;
     open = false;
-    clearTimeout(deadline);
+    cancelDeadline();
     settle(reason);
   };
   const release = () => {
@@ -85,15 +83,10 @@ export async function watchSession(env: Env, publicId: string, options: WatchOpt
     finish(WATCH_ENDED);
   });
   if (options.notAfterMs !== null) {
-    const notAfterMs = options.notAfterMs;
-    const wait = () => {
-      const leftMs = notAfterMs - Date.now();
-      if (leftMs <= 0) {
-        finish(WATCH_REAUTHENTICATE);
-        queueMicrotask(release);
-      } else deadline = setTimeout(wait, Math.min(leftMs, MAX_TIMER_MS));
-    };
-    wait();
+    cancelDeadline = atInstant(options.notAfterMs, () => {
+      finish(WATCH_REAUTHENTICATE);
+      queueMicrotask(release);
+    });
   }
 
   let lastActivityAt = Date.now();
@@ -112,7 +105,7 @@ export async function watchSession(env: Env, publicId: string, options: WatchOpt
     close() {
       if (!open) return;
       open = false;
-      clearTimeout(deadline);
+      cancelDeadline();
       release();
     },
   };
