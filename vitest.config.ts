@@ -19,6 +19,7 @@ export const testBindings = {
   ASSERTION_KEYS: "",
   ASSERTION_ISSUER: "",
   ASSERTION_AUDIENCE: "",
+  TRUSTED_ISSUERS: "",
   ROUTES: JSON.stringify([
     { path: "/public/*", access: "public" },
     { path: "/login", access: "public" },
