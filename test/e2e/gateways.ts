@@ -35,9 +35,31 @@ export const E2E_ASSERTION_AUDIENCE = "e2e-origin";
  */
 export const BLOG_PUBLIC = { path: "/blog/*", access: "public", origin: "blog" };
 
-/** The common settings: most files need nothing else. */
+/** The audience of the shared gateway's workload tokens (test/e2e/machines.test.ts). */
+export const WORKLOAD_AUDIENCE = "e2e-gateway";
+
+/**
+ * The shared gateway's TRUSTED_ISSUERS names, each a tenant of the local workload issuer
+ * (test/workload/issuer.mjs) at `<its origin>/<name>`: "ci" and "other" for the rules below,
+ * "flaky" for an issuer whose JWKS fails (its failures are remembered 5 s, and keys are kept
+ * up to an hour, so it gets an entry of its own that nothing else uses).
+ */
+export const WORKLOAD_ISSUERS = ["ci", "other", "flaky"] as const;
+
+/**
+ * Rules that admit machines (test/e2e/machines.test.ts), before the others: the first match
+ * wins, and no other file sends a path under /machines/. Each is narrowed (`issuers`), so the
+ * gateway logs no config.machines_unnarrowed warning.
+ */
+export const MACHINE_ROUTES = [
+  { path: "/machines/ci/*", access: { principals: ["workload"], issuers: ["ci"], claims: { repository: ["acme/api"] } } },
+  { path: "/machines/mixed/*", access: { principals: ["user", "workload"], issuers: ["ci"] } },
+  { path: "/machines/flaky/*", access: { principals: ["workload"], issuers: ["flaky"] } },
+];
+
+/** The common settings: most files need nothing else (TRUSTED_ISSUERS is added at run time: trustedIssuersSetting). */
 export const SHARED_SETTINGS = {
-  ROUTES: [...ROUTES, REPORTS_GET_PUBLIC, BLOG_PUBLIC],
+  ROUTES: [...MACHINE_ROUTES, ...ROUTES, REPORTS_GET_PUBLIC, BLOG_PUBLIC],
   IDLE_TIMEOUT_SECONDS: 600,
   ABSOLUTE_TIMEOUT_SECONDS: 3600,
   // The admin console, for test/e2e/browser.test.ts.
@@ -63,6 +85,15 @@ export function originsSetting(name: GatewayName, originUrl: string): { ORIGINS?
   return name === "shared" ? { ORIGINS: { blog: `${originUrl}/blog-origin` } } : {};
 }
 
+/**
+ * TRUSTED_ISSUERS of a gateway: the shared one trusts WORKLOAD_ISSUERS at the local workload
+ * issuer, whose port is known only when the setup starts it.
+ */
+export function trustedIssuersSetting(name: GatewayName, issuerOrigin: string): { TRUSTED_ISSUERS?: { name: string; issuer: string; audiences: string[] }[] } {
+  if (name !== "shared") return {};
+  return { TRUSTED_ISSUERS: WORKLOAD_ISSUERS.map((issuer) => ({ name: issuer, issuer: `${issuerOrigin}/${issuer}`, audiences: [WORKLOAD_AUDIENCE] })) };
+}
+
 /** The gateway's client at the local OpenID Provider (test/e2e/oidc-provider-logout.test.ts). */
 export const OIDC_CLIENT = { id: "gateway-e2e", secret: "gateway-e2e-client-secret-0123456789abcdef" };
 
@@ -85,6 +116,11 @@ export interface E2EContext {
   readonly controlUrl: string;
   readonly gateways: Record<GatewayName, GatewayInfo>;
   readonly oidc: { readonly issuer: string; /** The provider's events, one a line. */ readonly eventsFile: string };
+  /**
+   * The local workload issuer (test/workload/issuer.mjs): `http://127.0.0.1:<port>`, a tenant
+   * per WORKLOAD_ISSUERS name under it, each controlled with `PUT <origin>/<name>/_control`.
+   */
+  readonly workloadIssuer: { readonly origin: string };
 }
 
 declare module "vitest" {
@@ -139,6 +175,11 @@ export function oidcProvider(): { issuer: string; events(): string[] } {
     issuer: oidc.issuer,
     events: () => (existsSync(oidc.eventsFile) ? readFileSync(oidc.eventsFile, "utf8").split("\n").filter(Boolean) : []),
   };
+}
+
+/** The local workload issuer's origin (its tenants are `<origin>/<name>`). */
+export function workloadIssuerOrigin(): string {
+  return inject("e2e").workloadIssuer.origin;
 }
 
 /** The gateway's port, once it is ready. */

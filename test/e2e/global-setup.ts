@@ -1,7 +1,7 @@
 /**
  * vitest globalSetup (vitest's main process) for the e2e project: the gateways of
  * test/e2e/gateways.ts, each a `wrangler dev` in front of its own echo origin, and the local
- * OpenID Provider of the OIDC one. vitest runs every project's setup before any test, so the
+ * OpenID Provider of the OIDC one, and the local issuer of workload tokens the shared one trusts. vitest runs every project's setup before any test, so the
  * gateways start here in the background — while the workers project runs — and a file waits
  * only if its gateway is not ready yet. Directories, files and the control server's URL reach
  * the files with `provide("e2e", …)`; a gateway's port, chosen as it starts, with its status.
@@ -12,7 +12,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLocalProvider } from "../../scripts/local-oidc-provider.mjs";
-import { type E2EContext, GATEWAY_SETTINGS, type GatewayInfo, type GatewayName, OIDC_CLIENT, originsSetting } from "./gateways";
+import { startWorkloadIssuer } from "../workload/issuer.mjs";
+import { type E2EContext, GATEWAY_SETTINGS, type GatewayInfo, type GatewayName, OIDC_CLIENT, originsSetting, trustedIssuersSetting } from "./gateways";
 import { type EchoOrigin, FAST_TEMP_ROOT, freePort, type GatewayProcess, startEchoOrigin, startGateway } from "./harness";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -22,6 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const running: GatewayProcess[] = [];
   let control: http.Server | undefined;
   let provider: Awaited<ReturnType<typeof startLocalProvider>> | undefined;
+  let workloadIssuer: Awaited<ReturnType<typeof startWorkloadIssuer>> | undefined;
   let starting: Promise<void>[] = [];
 
   const teardown = async () => {
@@ -35,6 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await closed;
     }
     await provider?.close();
+    await workloadIssuer?.close();
     rmSync(root, { recursive: true, force: true });
   };
 
@@ -48,6 +51,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // the client is registered once the gateway's port is chosen (oidcSettings).
     const eventsFile = join(root, "oidc-events.log");
     provider = await startLocalProvider({ onEvent: (event: string) => appendFileSync(eventsFile, `${event}\n`) });
+
+    // The shared gateway's TRUSTED_ISSUERS name tenants of it (trustedIssuersSetting).
+    workloadIssuer = await startWorkloadIssuer();
 
     const gateways = {} as Record<GatewayName, GatewayInfo>;
     for (const name of names) {
@@ -63,6 +69,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       controlUrl: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
       gateways,
       oidc: { issuer: provider.issuer, eventsFile },
+      workloadIssuer: { origin: workloadIssuer.origin },
     };
     project.provide("e2e", context);
 
@@ -107,7 +114,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
             dir: join(root, name),
             logFile: info.logFile,
             originUrl: info.origin.url,
-            vars: name === "oidc" ? oidcSettings(port) : { ...GATEWAY_SETTINGS[name], ...originsSetting(name, info.origin.url) },
+            vars:
+              name === "oidc"
+                ? oidcSettings(port)
+                : { ...GATEWAY_SETTINGS[name], ...originsSetting(name, info.origin.url), ...trustedIssuersSetting(name, workloadIssuer!.origin) },
             signal: abort.signal,
           });
           running.push(gateway);
