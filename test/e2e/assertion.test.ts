@@ -134,6 +134,7 @@ describe("I-03 the assertion, verified by an origin", () => {
         iss: issuer,
         aud: E2E_ASSERTION_AUDIENCE,
         sub: `a03-${_.toLowerCase()}`,
+        principal: "user",
         email: `a03-${_.toLowerCase()}@example.com`,
         name: "Zoe Test",
         roles: ["staff"],

@@ -49,6 +49,7 @@ describe("I-01 client identity headers", () => {
   const ours = (): [string, string][] => [
     ["x-auth-email", "i01@example.com"],
     ["x-auth-name", "I01 User"],
+    ["x-auth-principal", "user"],
     ["x-auth-roles", "staff,admin"],
     ["x-auth-session", user.publicId],
     ["x-auth-user", "i01-user"],
