@@ -25,7 +25,7 @@ const RULES = {
   // The Worker-side client of the Durable Objects.
   session: { allow: ["env", "http", "log"] },
   // Service credentials: their token and the Worker's client of their Durable Objects, built on session/'s.
-  services: { allow: ["env", "http", "log", "session"] },
+  services: { allow: ["env", "http", "log", "session", "config/schemas"] },
   // Rules compiled once; no request handling. evaluate() is pure: a principal is a plain
   // value, and no Durable Object client (session/, durable/) may be reached from here.
   policy: { allow: ["http", "log", "credentials/principal"], deny: { areas: ["session", "durable"], why: "policy/ imports no Durable Object client (evaluate() is pure)" } },

@@ -130,7 +130,7 @@ describe("creating and reading service credentials", () => {
   it("refuses a second credential of the same name, and frees the name once the first is deleted", async () => {
     const { service } = await newService();
     expect(await createService(bindings, keys, { name: service.name, roles: [], expiresInSeconds: null })).toEqual({ ok: false, problem: "duplicate" });
-    expect(await deleteService(bindings, service.id)).toBe(true);
+    expect(await deleteService(bindings, service.id)).toEqual(service);
     expect((await createService(bindings, keys, { name: service.name, roles: [], expiresInSeconds: null })).ok).toBe(true);
   });
 
@@ -208,10 +208,10 @@ describe("authenticating a service token", () => {
 
   it("is unknown once deleted, and for an id that never was", async () => {
     const { service, token } = await newService();
-    expect(await deleteService(bindings, service.id)).toBe(true);
+    expect(await deleteService(bindings, service.id)).toMatchObject({ id: service.id, name: service.name });
     expect(await authenticateService(bindings, keys, token, Date.now())).toEqual({ ok: false, reason: "unknown" });
     expect(await readService(bindings, service.id)).toBeNull();
-    expect(await deleteService(bindings, service.id)).toBe(false);
+    expect(await deleteService(bindings, service.id)).toBeNull();
     expect((await listServices(bindings)).map((view) => view.id)).not.toContain(service.id);
   });
 

@@ -117,14 +117,15 @@ export class ServiceCredential extends DurableObject<Env> {
     return toServiceView(record);
   }
 
-  /** Deletes it: its connections are closed, then its storage goes. True when it existed. */
-  async delete(): Promise<boolean> {
-    if (!this.#record) return false;
+  /** Deletes it: its connections are closed, then its storage goes. Answers what it was (null: nothing). */
+  async delete(): Promise<ServiceView | null> {
+    const record = this.#record;
+    if (!record) return null;
     this.#record = null;
     await this.#release.close(this.ctx.getWebSockets());
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    return true;
+    return toServiceView(record);
   }
 
   /**

@@ -86,13 +86,14 @@ export async function rotateService(env: Env, keys: SessionKeys, id: string, gra
 }
 
 /**
- * The object first, then the directory: the token is refused from the moment this answers,
- * even if the directory cannot be told (a listing then frees the name). False: no such credential.
+ * The object first, then the directory: the token is refused from the moment the object has
+ * answered, even if the directory cannot be told (a listing then frees the name). Answers what
+ * was deleted; null: no such credential.
  */
-export async function deleteService(env: Env, id: string): Promise<boolean> {
-  const existed = await call("delete", () => serviceStub(env, id).delete());
+export async function deleteService(env: Env, id: string): Promise<ServiceView | null> {
+  const deleted = await call("delete", () => serviceStub(env, id).delete());
   await call("release", () => directoryStub(env).remove(id));
-  return existed;
+  return deleted;
 }
 
 /**
