@@ -83,12 +83,13 @@ export function adminServices(options: AdminServicesOptions = {}): Hono<GatewayE
 }
 
 /** An id that cannot be a credential's is as unknown as one that is no more: 404. */
-function serviceIdParam(id: string): string {
+export function serviceIdParam(id: string): string {
   if (!isServiceId(id)) throw new GatewayError("not_found", "malformed service credential id");
   return id;
 }
 
-function found<T>(value: T | null): T {
+/** What the store found; null (no such credential): 404. */
+export function found<T>(value: T | null): T {
   if (value === null) throw new GatewayError("not_found", "no such service credential");
   return value;
 }
