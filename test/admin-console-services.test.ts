@@ -114,13 +114,17 @@ describe("the console's service credentials page", () => {
     expect(html).not.toMatch(/gws_[A-Za-z0-9_-]{22}\./);
   });
 
-  it("answers a taken name with 409 and the page saying so", async () => {
+  it("answers a taken name with 409 and the page saying so, the form filled in as it was posted", async () => {
     const { token: admin } = await opsAdmin();
     const name = uniqueName();
     await created(admin, `name=${name}`);
-    const response = await post(admin, "", `name=${name}`);
+    const response = await post(admin, "", `name=${name}&roles=deployer&expiresInDays=7`);
     expect(response.status).toBe(409);
-    expect(await response.text()).toContain(`The name ${name} is taken.`);
+    const html = await response.text();
+    expect(html).toContain(`The name ${name} is taken.`);
+    expect(html).toContain(`name="name" value="${name}"`);
+    expect(html).toContain('name="roles" value="deployer"');
+    expect(html).toContain('name="expiresInDays" value="7"');
   });
 
   it("rotates a token with no grace (the old one refused at once) or with one (the old one kept until then)", async () => {

@@ -1,7 +1,8 @@
 /**
  * The admin API under /_gateway/admin: read and revoke one session by public id, list,
- * revoke and change the identity of a user's sessions; service credentials (admin-services.ts). `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time;
- * no token configured ⇒ 404, as if the API did not exist.
+ * revoke and change the identity of a user's sessions; service credentials (admin-services.ts).
+ * `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time; no token configured ⇒ 404,
+ * as if the API did not exist.
  *
  * A user's sessions have two addresses: `/users/:sub/sessions`, and `/sessions?user=<sub>`
  * for any user id at all — one that is `.` or `..`, holds a `/`, or looks like an escape
@@ -109,7 +110,7 @@ async function patchUserSessions(env: Env, { realm, sub }: UserRef, request: Req
 }
 
 /** Admin bodies are small JSON objects; a larger one is a mistake, not a change. */
-export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
 function adminAuth(expected: string | null): MiddlewareHandler<GatewayEnv> {
   return async function adminAuth(c, next) {

@@ -33,9 +33,12 @@ export interface ServiceConsoleOptions {
 export function serviceConsole(options: ServiceConsoleOptions): Hono<GatewayEnv> {
   const services = new Hono<GatewayEnv>();
   const keysOf = (c: Context<GatewayEnv>) => (options.sessionKeys ? Promise.resolve(options.sessionKeys) : sessionKeysOf(c.env));
-  /** The page, with what was wrong with the form just posted (400, 409) said above the forms. */
-  const page = async (c: Context<GatewayEnv>, problem?: string, status = 200) =>
-    servicesPage(options.brand, { admin: consoleAdmin(c), services: await listServices(c.env), nowMs: Date.now(), ...(problem ? { problem } : {}) }, status);
+  /** The page; after a form that could not be carried out (400, 409), what was wrong, and the creation form as it was posted. */
+  const page = async (c: Context<GatewayEnv>, refused?: { problem: string; status: number; fields?: URLSearchParams }) => {
+    const fields = refused?.fields;
+    const draft = fields ? { name: fields.get("name") ?? "", roles: fields.get("roles") ?? "", expiresInDays: fields.get("expiresInDays") ?? "" } : undefined;
+    return servicesPage(options.brand, { admin: consoleAdmin(c), services: await listServices(c.env), nowMs: Date.now(), ...(refused ? { problem: refused.problem } : {}), ...(draft ? { draft } : {}) }, refused?.status ?? 200);
+  };
   const shown = (c: Context<GatewayEnv>, service: ServiceView, token: string, rotated: boolean) =>
     tokenPage(options.brand, { service, token, rotated, copyScriptUrl: new URL(COPY_SCRIPT_PATH, c.get("url")).href });
 
@@ -48,12 +51,13 @@ export function serviceConsole(options: ServiceConsoleOptions): Hono<GatewayEnv>
   services.post("/", async function createFromConsole(c) {
     const fields = await consoleForm(c.req.raw, MAX_FORM_BYTES);
     const days = fields.get("expiresInDays")?.trim() ?? "";
-    if (days !== "" && !isWholeDays(days)) return page(c, `Expires after: a whole number of days from 1 to ${MAX_LIFETIME_SECONDS / DAY_SECONDS}, or empty for never.`, 400);
+    if (days !== "" && !isWholeDays(days)) return page(c, { problem: `Expires after: a whole number of days from 1 to ${MAX_LIFETIME_SECONDS / DAY_SECONDS}, or empty for never.`, status: 400, fields });
     const parsed = parseNewService({ name: fields.get("name")?.trim() ?? "", roles: listField(fields, "roles"), ...(days === "" ? {} : { expiresInSeconds: Number(days) * DAY_SECONDS }) });
-    if (!parsed.ok) return page(c, parsed.problem, 400);
+    if (!parsed.ok) return page(c, { problem: parsed.problem, status: 400, fields });
     const created = await createService(c.env, await keysOf(c), parsed.value);
     if (!created.ok) {
-      return page(c, created.problem === "duplicate" ? `The name ${parsed.value.name} is taken.` : `There are ${MAX_SERVICES} service credentials, the most there may be: delete one first.`, 409);
+      const problem = created.problem === "duplicate" ? `The name ${parsed.value.name} is taken.` : `There are ${MAX_SERVICES} service credentials, the most there may be: delete one first.`;
+      return page(c, { problem, status: 409, fields });
     }
     const { service, token } = created;
     logEvent("admin.console_service_created", { ...actor(c), service: service.id, name: service.name, roles: service.roles, expiresAt: service.expiresAt });
@@ -63,7 +67,7 @@ export function serviceConsole(options: ServiceConsoleOptions): Hono<GatewayEnv>
   services.post("/:id/rotate", async function rotateFromConsole(c) {
     const id = serviceIdParam(c.req.param("id"));
     const parsed = parseRotation({ graceSeconds: Number((await consoleForm(c.req.raw)).get("graceSeconds") ?? "") });
-    if (!parsed.ok) return page(c, parsed.problem, 400);
+    if (!parsed.ok) return page(c, { problem: parsed.problem, status: 400 });
     const rotated = found(await rotateService(c.env, await keysOf(c), id, parsed.value));
     logEvent("admin.console_service_rotated", { ...actor(c), service: id, name: rotated.service.name, graceSeconds: parsed.value, previousTokenValidUntil: rotated.service.previousTokenValidUntil });
     return shown(c, rotated.service, rotated.token, true);

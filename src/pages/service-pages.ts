@@ -32,10 +32,12 @@ export interface ServicesPageContent {
   readonly nowMs: number;
   /** What went wrong with the form just posted (a taken name, a bad role), said above the forms. */
   readonly problem?: string;
+  /** The creation form's fields as they were posted, to correct rather than retype. */
+  readonly draft?: { readonly name: string; readonly roles: string; readonly expiresInDays: string };
 }
 
 export function servicesPage(brand: Brand, content: ServicesPageContent, status = 200): Promise<Response> {
-  const { admin, services, nowMs, problem } = content;
+  const { admin, services, nowMs, problem, draft } = content;
   const list = services.length === 0 ? html`<p>No service credential yet.</p>` : services.map((service) => serviceItem(service, nowMs));
   return pageResponse(brand, status, {
     title: "Service credentials",
@@ -45,11 +47,11 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ""}
 ${list}
 <h2>New service credential</h2>
 <form method="post" action="${SERVICES_CONSOLE_PATH}"><label for="service-name">Name (lower-case letters, digits and -)</label>
-<input type="text" id="service-name" name="name" required maxlength="63" pattern="[a-z0-9][a-z0-9\\-]{0,62}" autocomplete="off">
+<input type="text" id="service-name" name="name" value="${draft?.name ?? ""}" required maxlength="63" pattern="[a-z0-9][a-z0-9\\-]{0,62}" autocomplete="off">
 <label for="service-roles">Roles, comma-separated</label>
-<input type="text" id="service-roles" name="roles" autocomplete="off">
+<input type="text" id="service-roles" name="roles" value="${draft?.roles ?? ""}" autocomplete="off">
 <label for="service-expires">Expires after (days; empty: never)</label>
-<input type="number" id="service-expires" name="expiresInDays" min="1" max="1825" step="1">
+<input type="number" id="service-expires" name="expiresInDays" value="${draft?.expiresInDays ?? ""}" min="1" max="1825" step="1">
 <div class="actions"><button type="submit">Create</button></div></form>`,
   });
 }

@@ -59,7 +59,11 @@ export async function listServices(env: Env, nowMs: number = Date.now()): Promis
   const abandoned = entries.filter((entry, index) => views[index] === null && nowMs - entry.reservedAt > ABANDONED_RESERVATION_MS);
   if (abandoned.length > 0) {
     logWarning("service.reservation_abandoned", { services: abandoned.map((entry) => entry.id), names: abandoned.map((entry) => entry.name) });
-    await Promise.all(abandoned.map((entry) => call("release", () => directoryStub(env).remove(entry.id))));
+    // The listing is answered either way; a name not freed now is freed by the next one.
+    const released = await Promise.allSettled(abandoned.map((entry) => call("release", () => directoryStub(env).remove(entry.id))));
+    released.forEach((result, index) => {
+      if (result.status === "rejected") logError("service.release_failed", { service: abandoned[index]!.id, error: String(result.reason) });
+    });
   }
   return views.filter((view): view is ServiceView => view !== null);
 }
