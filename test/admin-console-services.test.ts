@@ -35,7 +35,7 @@ function post(admin: string, path: string, body = "") {
 async function tokenOf(response: Response): Promise<{ token: string; id: string; html: string }> {
   expect(response.status).toBe(200);
   const html = await response.text();
-  const token = /id="token" value="(gws_[^"]+)"/.exec(html)?.[1];
+  const token = /<textarea[^>]* id="token"[^>]*>(gws_[^<]+)<\/textarea>/.exec(html)?.[1];
   if (!token) throw new Error("no token on the page");
   return { token, id: token.slice(4, token.indexOf(".")), html };
 }

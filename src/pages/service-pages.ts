@@ -87,9 +87,9 @@ export async function tokenPage(brand: Brand, content: TokenPageContent): Promis
     title: rotated ? `New token for ${service.name}` : "Service credential created",
     body: html`<p>This is the token of <strong>${service.name}</strong>. Copy it now: it is shown only this once, and the gateway keeps only a hash of it.</p>
 <label for="token">Token</label>
-<input type="text" class="token" id="token" value="${token}" readonly autocomplete="off" spellcheck="false">
+<textarea class="token" id="token" rows="2" readonly autocomplete="off" spellcheck="false">${token}</textarea>
 <div class="actions"><button type="button" class="secondary" data-copy="token" hidden>Copy the token</button><span id="copy-status" class="muted" role="status"></span></div>
-${old}<p>Send it as <code>Authorization: Bearer gws_…</code>.</p>
+${old}<p>A service sends it in an <code>Authorization: Bearer …</code> header.</p>
 <div class="actions"><a class="button" href="${SERVICES_CONSOLE_PATH}">Back to service credentials</a></div>
 <script src="${copyScriptUrl}"></script>`,
   });
