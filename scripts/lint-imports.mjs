@@ -32,7 +32,7 @@ const RULES = {
   // Credential readers: a request → what its credential turned out to be (a principal or not);
   // a bearer credential's verification (workload tokens) reads its setting with config/'s
   // schema helpers, and no pipeline.
-  credentials: { allow: ["env", "http", "log", "session", "services/token", "pipeline/types", "config/schemas"] },
+  credentials: { allow: ["env", "http", "log", "session", "services", "pipeline/types", "config/schemas"] },
   // The one renderer: a decision or an error → the answer (page, JSON, 401, 302, 403, 404).
   answers: { allow: ["http", "log", "pages", "pipeline/types", "policy/evaluate", "policy/routes", "credentials/credential"] },
   // The spine: interfaces only, never a concrete login method, credential reader, propagator or terminal.

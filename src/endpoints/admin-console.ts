@@ -31,7 +31,7 @@ export interface AdminConsoleOptions {
   readonly sessionCookie: SessionCookieSpec;
   readonly brand: Brand;
   /** SESSION_SECRET's keys, which sign service tokens; absent: imported from SESSION_SECRET (console-services.ts). */
-  readonly sessionKeys?: SessionKeys;
+  readonly sessionKeys: SessionKeys;
 }
 
 /** The console's paths under /_gateway/admin: the API's bearer check lets them through (admin.ts). */
@@ -86,7 +86,7 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     return backTo(user);
   });
 
-  console.route("/admin/console/services", serviceConsole({ brand: options.brand, ...(options.sessionKeys ? { sessionKeys: options.sessionKeys } : {}) }));
+  console.route("/admin/console/services", serviceConsole({ brand: options.brand, sessionKeys: options.sessionKeys }));
   return console;
 }
 

@@ -18,7 +18,6 @@ import { readJsonBody, type JsonBody } from "../http/body";
 import { GatewayError, gatewayHeaders, jsonResponse } from "../http/responses";
 import { logEvent } from "../log";
 import { parseNewService, parseRotation, parseServiceChanges, type Parsed } from "../services/input";
-import { sessionKeysOf } from "../services/keys";
 import { createService, deleteService, listServices, readService, rotateService, updateService } from "../services/store";
 import { isServiceId } from "../services/token";
 import { MAX_SERVICES } from "../services/types";
@@ -33,16 +32,15 @@ export interface AdminServicesOptions {
    * SESSION_SECRET's keys, which sign the tokens (services/token.ts). Absent: imported from
    * SESSION_SECRET on first use (services/keys.ts), the same keys.
    */
-  readonly sessionKeys?: SessionKeys;
+  readonly sessionKeys: SessionKeys;
 }
 
-export function adminServices(options: AdminServicesOptions = {}): Hono<GatewayEnv> {
+export function adminServices(options: AdminServicesOptions): Hono<GatewayEnv> {
   const services = new Hono<GatewayEnv>();
-  const keysOf = (c: Context<GatewayEnv>) => (options.sessionKeys ? Promise.resolve(options.sessionKeys) : sessionKeysOf(c.env));
 
   services.post("/", async function createServiceCredential(c) {
     const input = parsedBody(await readJsonBody(c.req.raw, MAX_BODY_BYTES), parseNewService);
-    const created = await createService(c.env, await keysOf(c), input);
+    const created = await createService(c.env, options.sessionKeys, input);
     if (!created.ok) throw conflict(created.problem === "duplicate" ? `name: ${input.name} is taken` : `there are ${MAX_SERVICES} service credentials, the most there may be: delete one first`);
     const { service, token } = created;
     logEvent("admin.service_created", { service: service.id, name: service.name, roles: service.roles, expiresAt: service.expiresAt });
@@ -68,7 +66,7 @@ export function adminServices(options: AdminServicesOptions = {}): Hono<GatewayE
   services.post("/:id/rotate", async function rotateServiceCredential(c) {
     const id = serviceIdParam(c.req.param("id"));
     const graceSeconds = parsedBody(await readJsonBody(c.req.raw, MAX_BODY_BYTES), parseRotation);
-    const { service, token } = found(await rotateService(c.env, await keysOf(c), id, graceSeconds));
+    const { service, token } = found(await rotateService(c.env, options.sessionKeys, id, graceSeconds));
     logEvent("admin.service_rotated", { service: id, name: service.name, graceSeconds, previousTokenValidUntil: service.previousTokenValidUntil });
     return jsonResponse({ token, previousTokenValidUntil: service.previousTokenValidUntil });
   });

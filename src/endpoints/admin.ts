@@ -38,7 +38,7 @@ export interface AdminApiOptions {
   /** COOKIE_DOMAIN: its realm is a user lookup's default; without it, the request's host (session/realm.ts). */
   readonly sharedDomain: string | null;
   /** SESSION_SECRET's keys, which sign service tokens; absent: imported from SESSION_SECRET (admin-services.ts). */
-  readonly sessionKeys?: SessionKeys;
+  readonly sessionKeys: SessionKeys;
 }
 
 export function adminApi({ adminToken, isConsolePath, sharedDomain, sessionKeys }: AdminApiOptions): Hono<GatewayEnv> {
@@ -71,7 +71,7 @@ export function adminApi({ adminToken, isConsolePath, sharedDomain, sessionKeys 
   admin.delete("/sessions", (c) => deleteUserSessions(c.env, user(c, c.req.query("user"))));
   admin.patch("/users/:sub/sessions", (c) => patchUserSessions(c.env, user(c, c.req.param("sub")), c.req.raw));
   admin.patch("/sessions", (c) => patchUserSessions(c.env, user(c, c.req.query("user")), c.req.raw));
-  admin.route("/services", adminServices(sessionKeys ? { sessionKeys } : {}));
+  admin.route("/services", adminServices({ sessionKeys }));
   return admin;
 }
 

@@ -13,7 +13,6 @@ import type { Brand } from "../pages/brand";
 import { COPY_SCRIPT, COPY_SCRIPT_PATH, servicesPage, tokenPage } from "../pages/service-pages";
 import type { GatewayEnv } from "../pipeline/types";
 import { MAX_LIFETIME_SECONDS, parseNewService, parseRotation } from "../services/input";
-import { sessionKeysOf } from "../services/keys";
 import { createService, deleteService, listServices, rotateService, updateService } from "../services/store";
 import { MAX_SERVICES, type ServiceView } from "../services/types";
 import type { SessionKeys } from "../session/token";
@@ -27,12 +26,11 @@ const DAY_SECONDS = 86_400;
 export interface ServiceConsoleOptions {
   readonly brand: Brand;
   /** SESSION_SECRET's keys, which sign the tokens; absent: imported from SESSION_SECRET (services/keys.ts). */
-  readonly sessionKeys?: SessionKeys;
+  readonly sessionKeys: SessionKeys;
 }
 
 export function serviceConsole(options: ServiceConsoleOptions): Hono<GatewayEnv> {
   const services = new Hono<GatewayEnv>();
-  const keysOf = (c: Context<GatewayEnv>) => (options.sessionKeys ? Promise.resolve(options.sessionKeys) : sessionKeysOf(c.env));
   /** The page; after a form that could not be carried out (400, 409), what was wrong, and the creation form as it was posted. */
   const page = async (c: Context<GatewayEnv>, refused?: { problem: string; status: number; fields?: URLSearchParams }) => {
     const fields = refused?.fields;
@@ -54,7 +52,7 @@ export function serviceConsole(options: ServiceConsoleOptions): Hono<GatewayEnv>
     if (days !== "" && !isWholeDays(days)) return page(c, { problem: `Expires after: a whole number of days from 1 to ${MAX_LIFETIME_SECONDS / DAY_SECONDS}, or empty for never.`, status: 400, fields });
     const parsed = parseNewService({ name: fields.get("name")?.trim() ?? "", roles: listField(fields, "roles"), ...(days === "" ? {} : { expiresInSeconds: Number(days) * DAY_SECONDS }) });
     if (!parsed.ok) return page(c, { problem: parsed.problem, status: 400, fields });
-    const created = await createService(c.env, await keysOf(c), parsed.value);
+    const created = await createService(c.env, options.sessionKeys, parsed.value);
     if (!created.ok) {
       const problem = created.problem === "duplicate" ? `The name ${parsed.value.name} is taken.` : `There are ${MAX_SERVICES} service credentials, the most there may be: delete one first.`;
       return page(c, { problem, status: 409, fields });
@@ -68,7 +66,7 @@ export function serviceConsole(options: ServiceConsoleOptions): Hono<GatewayEnv>
     const id = serviceIdParam(c.req.param("id"));
     const parsed = parseRotation({ graceSeconds: Number((await consoleForm(c.req.raw)).get("graceSeconds") ?? "") });
     if (!parsed.ok) return page(c, { problem: parsed.problem, status: 400 });
-    const rotated = found(await rotateService(c.env, await keysOf(c), id, parsed.value));
+    const rotated = found(await rotateService(c.env, options.sessionKeys, id, parsed.value));
     logEvent("admin.console_service_rotated", { ...actor(c), service: id, name: rotated.service.name, graceSeconds: parsed.value, previousTokenValidUntil: rotated.service.previousTokenValidUntil });
     return shown(c, rotated.service, rotated.token, true);
   });
