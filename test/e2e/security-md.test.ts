@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = resolve(import.meta.dirname, "../..");
 const SECURITY_MD = readFileSync(join(ROOT, "SECURITY.md"), "utf8");
 
-/** The checklist's IDs in order, with the two its numbering skips (T-07, I-04), then the two attack reviews'. */
+/** The checklist's IDs in order, with the two its numbering skips (T-07, I-04), then the two attack reviews', then machine credentials'. */
 const IDS = [
   ...["C-01", "C-02", "C-03", "C-04", "C-05", "C-06", "C-07"],
   ...["LT-01", "LT-02", "LT-03"],
@@ -22,6 +22,7 @@ const IDS = [
   ...["D-01", "D-02", "D-03", "D-04", "D-05"],
   ...["X-01", "X-02", "X-03", "X-04", "X-05", "X-06", "X-07", "X-08", "X-09", "X-10", "X-11", "X-12", "X-13"],
   ...["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13"],
+  ...["M-01", "M-02", "M-03", "M-04", "M-05", "M-06", "M-07", "M-08", "M-09"],
 ];
 
 const rows = SECURITY_MD.split("\n")
@@ -30,7 +31,7 @@ const rows = SECURITY_MD.split("\n")
 
 describe("SECURITY.md", () => {
   it("has one row per checklist ID, in the checklist's order, none of them empty", () => {
-    expect(IDS).toHaveLength(81);
+    expect(IDS).toHaveLength(90);
     expect(rows.map(([id]) => id)).toEqual(IDS);
     for (const [id, requirement, proof] of rows) {
       expect(requirement, id).toBeTruthy();
