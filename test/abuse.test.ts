@@ -75,6 +75,26 @@ describe("forged-cookie floods", () => {
   });
 });
 
+describe("forged service-token floods", () => {
+  it("count against the same limit as forged cookies: 429 past it, per client address, without any Durable Object call", { timeout: 30_000 }, async () => {
+    const secondsLeft = 60 - (Date.now() / 1000) % 60;
+    if (secondsLeft < 15) await new Promise((resolve) => setTimeout(resolve, secondsLeft * 1000 + 100));
+    const settings = { ROUTES: JSON.stringify([{ path: "/api/*", access: { principals: ["service"], roles: ["deployer"] } }]) };
+    const before = await durableObjectCount();
+    const services = (await listDurableObjectIds(env.SERVICES)).length;
+    const attacker = { "cf-connecting-ip": "198.51.100.77" };
+    const statuses: number[] = [];
+    for (let i = 0; i < 110; i++) {
+      const forged = `gws_${crypto.randomUUID().replaceAll("-", "").padEnd(89, "A")}`;
+      statuses.push((await gatewayFetchWith(settings, "/api/x", { headers: { ...attacker, authorization: `Bearer ${forged}` } })).status);
+    }
+    expect(statuses.slice(0, 100).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(100).every((status) => status === 429)).toBe(true);
+    expect(await durableObjectCount()).toBe(before);
+    expect((await listDurableObjectIds(env.SERVICES)).length).toBe(services);
+  });
+});
+
 describe("anonymous requests", () => {
   it("create no Durable Object, however many login starts arrive", { timeout: 60_000 }, async () => {
     const before = await durableObjectCount();

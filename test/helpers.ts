@@ -71,6 +71,23 @@ export function refusingFetch(refuses: (request: Request) => boolean = () => tru
 /** An ORIGIN service binding whose origin cannot be reached. */
 export const UNREACHABLE_ORIGIN = { fetch: refusingFetch() } as unknown as Fetcher;
 
+/**
+ * A client address of a test's own (documentation range 2001:db8::/32): the forged credentials
+ * it sends count against that address's limit (credentials/failure-limit.ts), not against the
+ * "unknown" one every request without CF-Connecting-IP shares.
+ */
+export function clientAddress(): string {
+  const group = () => Math.floor(Math.random() * 0xffff).toString(16);
+  return `2001:db8:${group()}::${group()}`;
+}
+
+/** `init` sent from `address` (CF-Connecting-IP), unless it names one itself. */
+export function fromAddress(address: string, init: RequestInit = {}): RequestInit {
+  const headers = new Headers(init.headers);
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", address);
+  return { ...init, headers };
+}
+
 let counter = 0;
 /** A fresh subject per call, so each test has its own sessions. */
 export function uniqueUser(overrides: Partial<SessionUser> = {}): SessionUser {

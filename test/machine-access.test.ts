@@ -10,7 +10,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
-import { cookie, COOKIE_NAME, echoHeader, gatewayFetchIn, login, uniqueUser, type EchoBody } from "./helpers";
+import { clientAddress, cookie, COOKIE_NAME, echoHeader, fromAddress, gatewayFetchIn, login, uniqueUser, type EchoBody } from "./helpers";
 import { clientSocket, controlledOrigin, roundTrip } from "./live-helpers";
 import { AUDIENCE, githubClaims, issuerWith, REFUSED, sign, type LocalIssuer, type SigningKey } from "./workload/helpers";
 
@@ -38,6 +38,7 @@ async function gatewayTrustingTwoIssuers(origin: Fetcher = (env as unknown as En
   const ci = await issuerWith("ES256");
   const other = await issuerWith("RS256");
   let hits = 0;
+  const address = clientAddress();
   const bindings = {
     ...(env as unknown as Env),
     ROUTES: JSON.stringify(ROUTES),
@@ -50,12 +51,13 @@ async function gatewayTrustingTwoIssuers(origin: Fetcher = (env as unknown as En
   return {
     ci: { issuer: ci.issuer, key: ci.keys[0]! },
     other: { issuer: other.issuer, key: other.keys[0]! },
-    fetch: (path, init) => gatewayFetchIn(bindings, path, init),
+    fetch: (path, init) => gatewayFetchIn(bindings, path, fromAddress(address, init)),
     originHits: () => hits,
   };
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 const bearer = (token: string, headers: Record<string, string> = {}) => ({ headers: { authorization: `Bearer ${token}`, ...headers } });
 const BROWSER = { accept: "text/html", "sec-fetch-mode": "navigate" };
 

@@ -9,7 +9,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
-import { adminFetch, echoHeader, gatewayFetchIn, type EchoBody } from "./helpers";
+import { adminFetch, clientAddress, echoHeader, fromAddress, gatewayFetchIn, type EchoBody } from "./helpers";
 import { clientSocket, controlledOrigin, roundTrip } from "./live-helpers";
 
 const ROUTES = [
@@ -32,9 +32,11 @@ async function createService(fields: Record<string, unknown> = {}): Promise<{ id
 /** A gateway with the service rules, whose origin counts what reaches it. */
 function gatewayWithServiceRules(origin: Fetcher = (env as unknown as Env).ORIGIN!) {
   let hits = 0;
+  const address = clientAddress();
   const bindings = { ...(env as unknown as Env), ROUTES: JSON.stringify(ROUTES), ORIGIN: { fetch: (request: Request) => ((hits += 1), origin.fetch(request)) } } as unknown as Env;
-  return { fetch: (path: string, init?: RequestInit) => gatewayFetchIn(bindings, path, init), originHits: () => hits };
+  return { fetch: (path: string, init?: RequestInit) => gatewayFetchIn(bindings, path, fromAddress(address, init)), originHits: () => hits };
 }
+
 
 const bearer = (token: string, headers: Record<string, string> = {}) => ({ headers: { authorization: `Bearer ${token}`, ...headers } });
 const patch = (id: string, body: unknown) => adminFetch(`/services/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

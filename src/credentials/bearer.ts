@@ -17,6 +17,7 @@ import type { JwksCache } from "./jwks-cache";
 import type { Principal } from "./principal";
 import type { TrustedIssuer } from "./trusted-issuers";
 import { MAX_TOKEN_LENGTH, verifyWorkloadToken, type WorkloadIdentity } from "./workload-token";
+import { limitCredentialFailures } from "./failure-limit";
 import { SERVICE_TOKEN_PREFIX } from "../services/token";
 
 /** What a service token turned out to be: checked at the edge, then by its Durable Object. */
@@ -42,19 +43,28 @@ export function bearerReader(options: BearerReaderOptions): BearerReader {
     const header = c.req.header("authorization");
     if (header === undefined) return null;
     const token = header.length <= MAX_HEADER_LENGTH ? BEARER.exec(header.trim())?.[1] : undefined;
-    if (token === undefined) return refused(c, "malformed", header.length > MAX_HEADER_LENGTH ? "Authorization header too long" : "not one Bearer token");
+    if (token === undefined) return forged(c, "malformed", header.length > MAX_HEADER_LENGTH ? "Authorization header too long" : "not one Bearer token");
     const nowMs = Date.now();
     if (token.startsWith(SERVICE_TOKEN_PREFIX)) {
       const result = await options.services(c, token, nowMs);
-      return result.ok ? { state: "bearer", principal: result.principal } : refused(c, "service", result.reason);
+      if (result.ok) return { state: "bearer", principal: result.principal };
+      return FORGERIES.has(result.reason) ? forged(c, "service", result.reason) : refused(c, "service", result.reason);
     }
-    if (!options.workload) return refused(c, "unknown", "not a service token, and no TRUSTED_ISSUERS is set");
+    if (!options.workload) return forged(c, "unknown", "not a service token, and no TRUSTED_ISSUERS is set");
     const result = await verifyWorkloadToken(token, options.workload.issuers, nowMs, options.workload.cache);
     if (result.ok) return { state: "bearer", principal: workloadPrincipal(result.identity) };
     if (result.status === 503) throw new GatewayError("unavailable", `workload token: ${result.detail}`, { event: "credential.issuer_unavailable", fields: { reason: result.reason } });
-    return refused(c, `workload.${result.reason}`, result.detail);
+    return FORGERIES.has(result.reason) ? forged(c, `workload.${result.reason}`, result.detail) : refused(c, `workload.${result.reason}`, result.detail);
   };
 }
+
+/**
+ * Refusals that no honest client causes — a credential that is not one, or whose signature
+ * fails — which count against the client's address (failure-limit.ts). An expired or revoked
+ * credential, or a token of an issuer whose keys rotated, does not: a CI job with a stale token
+ * must not lock its whole address out.
+ */
+const FORGERIES: ReadonlySet<string> = new Set(["malformed", "forged", "too-large", "algorithm", "signature"]);
 
 /** A verified workload token as a principal: its issuer's name, its subject, roles and claims. */
 export function workloadPrincipal(identity: WorkloadIdentity): Principal {
@@ -74,4 +84,11 @@ export function workloadPrincipal(identity: WorkloadIdentity): Principal {
 function refused(c: Context<GatewayEnv>, reason: string, detail: string): Credential {
   logEvent("credential.bearer_refused", { reason, detail, ip: clientIp(c.req.raw), path: c.get("canonicalPath") });
   return { state: "bearer-refused", reason };
+}
+
+/** A refusal that counts against the client's address: past COOKIE_FAILURE_LIMITER's limit, 429. */
+async function forged(c: Context<GatewayEnv>, reason: string, detail: string): Promise<Credential> {
+  const credential = refused(c, reason, detail);
+  await limitCredentialFailures(c.env.COOKIE_FAILURE_LIMITER, clientIp(c.req.raw));
+  return credential;
 }

@@ -11,7 +11,6 @@
  */
 import type { Context } from "hono";
 import type { SessionKeys } from "../session/token";
-import { GatewayError } from "../http/responses";
 import { logEvent, logWarning } from "../log";
 import { clientInfo, clientIp } from "../http/client";
 import { readSessionCookie, type SessionCookieSpec } from "../http/cookies";
@@ -21,6 +20,7 @@ import { verifyToken } from "../session/token";
 import type { CredentialReader, GatewayEnv } from "../pipeline/types";
 import { NO_CREDENTIAL, type Credential } from "./credential";
 import { userPrincipal } from "./principal";
+import { limitCredentialFailures } from "./failure-limit";
 
 export interface SessionCookieReaderOptions {
   /** COOKIE_NAME and COOKIE_DOMAIN. */
@@ -46,7 +46,8 @@ export function sessionCookieReader(options: SessionCookieReaderOptions): Creden
     if (cookie.kind !== "one") return NO_CREDENTIAL;
     const parts = await verifyToken(options.sessionKeys, cookie.value);
     if (!parts) {
-      await limitCookieFailures(c.env.COOKIE_FAILURE_LIMITER, clientIp(c.req.raw));
+      logEvent("session.cookie_invalid", { ip: clientIp(c.req.raw) });
+      await limitCredentialFailures(c.env.COOKIE_FAILURE_LIMITER, clientIp(c.req.raw));
       return { state: "forged" };
     }
     const realm = realmOf(c.get("url").hostname, options.sessionCookie.domain);
@@ -61,34 +62,3 @@ export function sessionCookieReader(options: SessionCookieReaderOptions): Creden
   };
 }
 
-/**
- * Forged-cookie floods (token guessing; checklist D-01): each cookie that fails its signature
- * check counts against the client's address in the Workers rate-limiting binding, and past the
- * limit the client gets 429 — still without any Durable Object call. Without the binding,
- * failures are only logged.
- */
-async function limitCookieFailures(limiter: RateLimit | undefined, ip: string | null): Promise<void> {
-  logEvent("session.cookie_invalid", { ip });
-  if (!limiter) return;
-  const key = `cookie-failure:${ip ?? "unknown"}`;
-  const now = Date.now();
-  // Once the limiter has said no, this isolate answers 429 on its own for the rest of the
-  // window: a flood then costs neither a limiter call nor a Durable Object call.
-  if ((limitedUntil.get(key) ?? 0) > now) throw rateLimited(ip);
-  const { success } = await limiter.limit({ key });
-  if (success) return;
-  if (limitedUntil.size >= MAX_LIMITED_CLIENTS) limitedUntil.clear();
-  limitedUntil.set(key, now + LIMIT_WINDOW_MS);
-  throw rateLimited(ip);
-}
-
-/** wrangler.toml `[[ratelimits]]` period for COOKIE_FAILURE_LIMITER. */
-const LIMIT_WINDOW_MS = 60_000;
-/** Bounds the per-isolate memory of limited clients; clearing only costs extra limiter calls. */
-const MAX_LIMITED_CLIENTS = 10_000;
-const limitedUntil = new Map<string, number>();
-
-function rateLimited(ip: string | null): GatewayError {
-  const headers = { "Retry-After": String(LIMIT_WINDOW_MS / 1000) };
-  return new GatewayError("rate_limited", `too many invalid session cookies from ${ip ?? "an unknown address"}`, { headers });
-}
