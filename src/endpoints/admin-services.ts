@@ -28,10 +28,7 @@ import type { GatewayEnv } from "../pipeline/types";
 const MAX_BODY_BYTES = 16 * 1024;
 
 export interface AdminServicesOptions {
-  /**
-   * SESSION_SECRET's keys, which sign the tokens (services/token.ts). Absent: imported from
-   * SESSION_SECRET on first use (services/keys.ts), the same keys.
-   */
+  /** SESSION_SECRET's keys, which sign the service tokens (services/token.ts). */
   readonly sessionKeys: SessionKeys;
 }
 

@@ -25,7 +25,7 @@ const DAY_SECONDS = 86_400;
 
 export interface ServiceConsoleOptions {
   readonly brand: Brand;
-  /** SESSION_SECRET's keys, which sign the tokens; absent: imported from SESSION_SECRET (services/keys.ts). */
+  /** SESSION_SECRET's keys, which sign the service tokens (services/token.ts). */
   readonly sessionKeys: SessionKeys;
 }
 
