@@ -8,6 +8,7 @@
  * `performance.now()` has a resolution of 1 ms, far coarser than one call.
  */
 import { Bench } from "tinybench";
+import { userPrincipal } from "../../../src/credentials/principal";
 import { canonicalizePath } from "../../../src/http/canonical-path";
 import { assertionPropagator } from "../../../src/identity/assertion";
 import { assertionCache } from "../../../src/identity/assertion-cache";
@@ -137,7 +138,7 @@ async function assertionTasks(): Promise<{ signed: Task; reused: Task }> {
     absoluteExpiresAt: new Date().toISOString(),
   };
   const url = new URL("https://app.example.com/");
-  const context = { request: new Request(url), url, session, originName: "default" };
+  const context = { request: new Request(url), url, principal: userPrincipal(session), originName: "default" };
   const propagator = (maxEntries: number) => assertionPropagator(none, { signingKey, issuer: null, audience: null, cache: assertionCache({ maxEntries, minRemainingSeconds: 30 }) });
   // maxEntries 0: every entry is dropped as soon as it is stored, so every call signs.
   const uncached = propagator(0);
