@@ -2,6 +2,7 @@
 // looks like to each. Secrets are random per run.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { EncryptJWT } from "jose";
+import { MACHINE_ROLE } from "./gateway-config.mjs";
 
 export const VARIANTS = ["bare", "client-side", "gateway"];
 
@@ -72,9 +73,12 @@ export const POLICY = {
   }),
 };
 
-/** Logs in through the variant (the origin answers with X-Gateway-Login); the cookie pair. */
-export async function login(baseUrl) {
-  const response = await fetch(`${baseUrl}/login`, { method: "POST" });
+/**
+ * Logs in through the variant (the origin answers with X-Gateway-Login); the cookie pair.
+ * `roles`: the session's roles (default the origin's, `user`).
+ */
+export async function login(baseUrl, { roles } = {}) {
+  const response = await fetch(`${baseUrl}/login${roles ? `?roles=${roles.join(",")}` : ""}`, { method: "POST" });
   await response.arrayBuffer();
   if (response.status !== 204) throw new Error(`login through ${baseUrl} answered ${response.status}`);
   const setCookie = response.headers.getSetCookie()[0];
@@ -95,4 +99,12 @@ export async function forgedCookie(variant) {
   // the shape check and fails only at the HMAC verify (bare ignores it).
   const part = (bytes) => randomBytes(bytes).toString("base64url");
   return `__Host-session=${part(16)}.${part(16)}.${part(32)}`;
+}
+
+/**
+ * `count` Authorization values, each a workload token of the bench's issuer (issuer.mjs) for its
+ * own subject (`workload-<n>`) with MACHINE_ROLE, valid for the token's lifetime from now.
+ */
+export function workloadBearers(issuer, count) {
+  return Promise.all(Array.from({ length: count }, async (_, index) => `Bearer ${await issuer.token(`workload-${index + 1}`, [MACHINE_ROLE])}`));
 }
