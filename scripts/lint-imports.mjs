@@ -19,18 +19,20 @@ const SRC = join(ROOT, "src");
 const RULES = {
   // The Durable Object classes know no HTTP, no login method, no pipeline: a session record
   // says which indexes it belongs to. They never import one another's classes.
-  durable: { allow: ["session/types", "session/stubs", "log", "http/timing-safe", "env"], sameArea: ["durable/expiry", "durable/index-table", "durable/session-index", "durable/watch-terms", "durable/watch-admission"] },
+  durable: { allow: ["session/types", "session/stubs", "services/types", "log", "http/timing-safe", "env"], sameArea: ["durable/expiry", "durable/index-table", "durable/session-index", "durable/watch-terms", "durable/watch-admission", "durable/watch-release"] },
   // Protocol helpers with no gateway knowledge.
   http: { allow: ["log"] },
   // The Worker-side client of the Durable Objects.
   session: { allow: ["env", "http", "log"] },
+  // Service credentials: their token and the Worker's client of their Durable Objects, built on session/'s.
+  services: { allow: ["env", "http", "log", "session", "config/schemas"] },
   // Rules compiled once; no request handling. evaluate() is pure: a principal is a plain
   // value, and no Durable Object client (session/, durable/) may be reached from here.
   policy: { allow: ["http", "log", "credentials/principal"], deny: { areas: ["session", "durable"], why: "policy/ imports no Durable Object client (evaluate() is pure)" } },
   // Credential readers: a request → what its credential turned out to be (a principal or not);
   // a bearer credential's verification (workload tokens) reads its setting with config/'s
   // schema helpers, and no pipeline.
-  credentials: { allow: ["env", "http", "log", "session", "pipeline/types", "config/schemas"] },
+  credentials: { allow: ["env", "http", "log", "session", "services", "pipeline/types", "config/schemas"] },
   // The one renderer: a decision or an error → the answer (page, JSON, 401, 302, 403, 404).
   answers: { allow: ["http", "log", "pages", "pipeline/types", "policy/evaluate", "policy/routes", "credentials/credential"] },
   // The spine: interfaces only, never a concrete login method, credential reader, propagator or terminal.
@@ -39,14 +41,14 @@ const RULES = {
   upstream: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "identity/propagator", "auth/method", "upstream"] },
   // Live connections held under a watch on their session; the terminal knows only the interface.
   live: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "credentials/principal", "live"] },
-  endpoints: { allow: ["env", "http", "log", "session", "pipeline", "credentials/credential", "answers/render", "auth/method", "auth/begin-session", "policy", "pages"] },
+  endpoints: { allow: ["env", "http", "log", "session", "services", "pipeline", "credentials/credential", "answers/render", "auth/method", "auth/begin-session", "policy", "pages"] },
   // A login method imports shared auth code, never another method.
   auth: { allow: ["env", "http", "log", "session", "pipeline/types", "credentials/credential", "policy/requirements", "policy/hosts", "config/schemas", "config/settings", "durable/idp-sessions", "durable/logout-token-replay", "pages/brand", "pages/error-pages"], methods: ["auth/delegated", "auth/oidc"] },
   // Metrics: data points from what the pipeline learnt; no request handling of their own.
   observability: { allow: ["env", "http", "log", "policy/routes", "policy/evaluate", "pipeline/types", "credentials/credential", "auth/method", "observability"] },
   config: { allow: ["env", "http", "log", "policy", "session", "auth", "identity", "upstream", "config", "pages/brand", "credentials/trusted-issuers"] },
   // The gateway's own pages: one template, escaped by hono/html.
-  pages: { allow: ["http", "log", "session/types", "pipeline/types", "pages"] },
+  pages: { allow: ["http", "log", "session/types", "services/types", "pipeline/types", "pages"] },
   // Only the composition root and the entry name concrete parts.
   app: { allow: ["*"] },
   index: { allow: ["app", "durable"] },

@@ -41,13 +41,15 @@ import { assertionPropagator } from "./identity/assertion";
 import { assertionCache } from "./identity/assertion-cache";
 import { headerPropagator } from "./identity/headers";
 import type { IdentityPropagator } from "./identity/propagator";
-import { liveConnections } from "./live/hold";
+import { liveConnections, type LiveOptions } from "./live/hold";
 import { allowedUsers } from "./pipeline/allowed-users";
 import { decide } from "./pipeline/decide";
 import { readCredential } from "./pipeline/read-credential";
 import { sessionCookieReader } from "./credentials/session-cookie";
 import { bearerReader } from "./credentials/bearer";
 import { jwksCache } from "./credentials/jwks-cache";
+import { serviceTokenCheck } from "./credentials/service-token";
+import { watchService } from "./services/watch";
 import { routingPath, target } from "./pipeline/target";
 import type { GatewayEnv } from "./pipeline/types";
 import { analyticsEngineMetrics } from "./observability/metrics";
@@ -101,7 +103,7 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
     origins: new Map([...config.origins].map(([name, setting]) => [name, originFor(setting, env, originOptions)])),
     originTimeoutSeconds: config.originTimeoutSeconds,
     propagator: identityPropagator(config),
-    live: liveConnections({ activityWindowMs: (config.idleTimeoutSeconds * 1000) / COALESCE_DIVISOR, maxPerSession: config.maxConnectionsPerSession, maxPerUser: config.maxConnectionsPerUser, watchService: async () => ({ refused: "unavailable" }) }),
+    live: liveConnections({ activityWindowMs: (config.idleTimeoutSeconds * 1000) / COALESCE_DIVISOR, maxPerSession: config.maxConnectionsPerSession, maxPerUser: config.maxConnectionsPerUser, watchService: serviceWatch(config) }),
     login,
     sessionCookie,
     isGatewayCookie: gatewayCookie(sessionCookie.name),
@@ -112,7 +114,7 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
   if (metrics) app.use(requestClock());
   app.use(target(targetOptions));
   app.route("/_gateway", healthEndpoint());
-  app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken, isConsolePath: config.adminRole ? isConsolePath : null, sharedDomain: sessionCookie.domain }));
+  app.route("/_gateway/admin", adminApi({ adminToken: config.adminToken, isConsolePath: config.adminRole ? isConsolePath : null, sharedDomain: sessionCookie.domain, sessionKeys: config.sessionKeys }));
   // Before the session: a page's stylesheet and the JWKS cost no session lookup.
   app.get(STYLESHEET_PATH, stylesheetRoute(config.brand));
   if (config.assertion) app.route("/_gateway", jwksEndpoint({ publishedKeys: config.assertion.keys.published }));
@@ -124,7 +126,7 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
       cookie: sessionCookieReader({ sessionCookie, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }),
       bearer: bearerReader({
         workload: config.trustedIssuers.length > 0 ? { issuers: config.trustedIssuers, cache: jwksCache(options.issuerFetch ? { fetch: options.issuerFetch } : {}) } : null,
-        services: async () => ({ ok: false, reason: "service credentials are not built yet" }),
+        services: serviceTokenCheck(config.sessionKeys),
       }),
       policy: config.routePolicy,
     }),
@@ -133,7 +135,7 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
   if (config.allowedUsers) app.use(allowedUsers({ requirements: config.allowedUsers }));
   if (metrics) app.use("/_gateway/logout", logouts(metrics));
   if (login.routes) app.route("/_gateway", login.routes);
-  if (config.adminRole) app.route("/_gateway", adminConsole({ adminRole: config.adminRole, sessionCookie, brand: config.brand }));
+  if (config.adminRole) app.route("/_gateway", adminConsole({ adminRole: config.adminRole, sessionCookie, brand: config.brand, sessionKeys: config.sessionKeys }));
   app.route("/_gateway/sessions", mySessions({ sessionCookie, brand: config.brand }));
   app.route("/_gateway", sessionEndpoints({ login, sessionCookie, brand: config.brand }));
   app.all("/_gateway/*", () => {
@@ -163,6 +165,19 @@ function identityPropagator({ assertion }: ResolvedConfig): IdentityPropagator {
     originAudiences: assertion.originAudiences,
     cache: assertionCache({ maxEntries: 4096, minRemainingSeconds: 30 }),
   });
+}
+
+/**
+ * A service's live connection is held under its credential's watch, tied to the secret that
+ * opened it and to the roles it was authorized with; MAX_CONNECTIONS_PER_SESSION caps a
+ * credential's connections as it caps a session's.
+ */
+function serviceWatch({ maxConnectionsPerSession }: ResolvedConfig): LiveOptions["watchService"] {
+  return (c, principal, notAfterMs) => {
+    const credential = principal.serviceCredential;
+    if (!credential) throw new Error("a service principal without its credential");
+    return watchService(c.env, credential.id, credential.secretHash, { roles: principal.roles, notAfterMs, maxConnections: maxConnectionsPerSession });
+  };
 }
 
 function unavailable(): Hono<GatewayEnv> {

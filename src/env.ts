@@ -1,6 +1,8 @@
 import type { SettingsEnv } from "./config/settings";
 import type { IdpSessions } from "./durable/idp-sessions";
 import type { LogoutTokenReplay } from "./durable/logout-token-replay";
+import type { ServiceCredential } from "./durable/service-credential";
+import type { ServiceDirectory } from "./durable/service-directory";
 import type { SessionObject } from "./durable/session-object";
 import type { UserSessions } from "./durable/user-sessions";
 
@@ -16,6 +18,10 @@ export interface Env extends SettingsEnv {
   IDP_SESSIONS: DurableObjectNamespace<IdpSessions>;
   /** OIDC mode: logout token ids already used (replay cache). */
   LOGOUT_TOKENS: DurableObjectNamespace<LogoutTokenReplay>;
+  /** Service credentials, one object per credential id (docs/service-credentials.md). */
+  SERVICES: DurableObjectNamespace<ServiceCredential>;
+  /** The one directory of service credentials by name (`idFromName("services")`). */
+  SERVICE_DIRECTORY: DurableObjectNamespace<ServiceDirectory>;
   /** The origin as a service binding; used instead of ORIGIN_URL when present. */
   ORIGIN?: Fetcher;
   /** Workers rate-limiting binding: forged-cookie attempts per client IP (optional). */

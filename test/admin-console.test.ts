@@ -4,41 +4,8 @@
  * acting admin's id. The bearer-token API is unchanged beside it.
  */
 import { describe, expect, it } from "vitest";
-import type { Env } from "../src/env";
-import { ADMIN_TOKEN, asciiJson, COOKIE_NAME, gatewayFetchWith, sessionTokenFrom, uniqueUser } from "./helpers";
-import type { SessionUser } from "../src/session/types";
-
-const CONSOLE = { ADMIN_ROLE: "ops" } as Partial<Env>;
-const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-site": "none", accept: "text/html" };
-const FORM = { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin", origin: "https://gateway.test" };
-const idOf = (token: string) => token.split(".")[0]!;
-
-function withConsole(path: string, init: RequestInit = {}, overrides: Partial<Env> = CONSOLE) {
-  return gatewayFetchWith(overrides, path, init);
-}
-
-async function loginWith(user: SessionUser, overrides: Partial<Env> = CONSOLE): Promise<string> {
-  const response = await withConsole("/login", { method: "POST", headers: { "x-echo-respond": JSON.stringify({ "X-Gateway-Login": asciiJson(user) }) } }, overrides);
-  return sessionTokenFrom(response)!;
-}
-
-function as(token: string, path: string, init: RequestInit = {}, overrides: Partial<Env> = CONSOLE) {
-  const headers = new Headers(init.headers);
-  headers.set("cookie", `${COOKIE_NAME}=${token}`);
-  return withConsole(path, { ...init, headers }, overrides);
-}
-
-async function captureLogs(run: () => Promise<void>): Promise<string> {
-  const lines: string[] = [];
-  const original = console.log;
-  console.log = (line: string) => lines.push(String(line));
-  try {
-    await run();
-  } finally {
-    console.log = original;
-  }
-  return lines.join("\n");
-}
+import { ADMIN_TOKEN, uniqueUser } from "./helpers";
+import { as, captureLogs, FORM, idOf, loginWith, NAVIGATION, withConsole } from "./console-helpers";
 
 describe("the admin console", () => {
   it("shows a user's live sessions to a user with ADMIN_ROLE", async () => {

@@ -4,7 +4,7 @@ type GatewayWorkerEnv = import("../src/env").Env;
 declare namespace Cloudflare {
   interface GlobalProps {
     mainModule: typeof import("../src/index");
-    durableNamespaces: "SessionObject" | "UserSessions" | "IdpSessions" | "LogoutTokenReplay";
+    durableNamespaces: "SessionObject" | "UserSessions" | "IdpSessions" | "LogoutTokenReplay" | "ServiceCredential" | "ServiceDirectory";
   }
   interface Env extends GatewayWorkerEnv {}
 }

@@ -20,7 +20,7 @@ function untouchable(name: string, touched: string[]): DurableObjectNamespace {
 }
 
 function envWithoutDurableObjects(touched: string[]): Env {
-  const namespaces = ["SESSIONS", "USER_SESSIONS", "IDP_SESSIONS", "LOGOUT_TOKENS"] as const;
+  const namespaces = ["SESSIONS", "USER_SESSIONS", "IDP_SESSIONS", "LOGOUT_TOKENS", "SERVICES", "SERVICE_DIRECTORY"] as const;
   return { ...(env as unknown as Env), ...Object.fromEntries(namespaces.map((name) => [name, untouchable(name, touched)])) } as Env;
 }
 

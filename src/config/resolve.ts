@@ -22,7 +22,7 @@ import { defaultOf } from "./settings";
 import { logError, logWarning } from "../log";
 import { compilePathSet, compileRoutePolicy, type RoutePolicy } from "../policy/routes";
 import type { Requirements } from "../policy/requirements";
-import { importSessionKeys, type SessionKeys } from "../session/token";
+import { importSessionKeys, sessionSecrets, type SessionKeys } from "../session/token";
 import { parseOidcSettings, type ResolvedOidcConfig } from "../auth/oidc/settings";
 import type { OriginSetting } from "../upstream/origin";
 import type { SessionCookieSpec } from "../http/cookies";
@@ -203,7 +203,7 @@ function resolveSecrets(problems: string[], value: string | undefined): string[]
     problems.push("SESSION_SECRET is not set: `wrangler secret put SESSION_SECRET` (or .dev.vars locally)");
     return null;
   }
-  const secrets = value.split(",").map((secret) => secret.trim());
+  const secrets = sessionSecrets(value);
   const short = secrets.flatMap((secret, index) => (secret.length < MIN_SECRET_LENGTH ? [`#${index + 1} has ${secret.length}`] : []));
   if (short.length > 0) {
     problems.push(`SESSION_SECRET keys must be at least ${MIN_SECRET_LENGTH} characters each (key ${short.join(", key ")} characters)`);

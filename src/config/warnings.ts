@@ -15,7 +15,7 @@ export interface ConfigWarning {
 }
 
 /** The bindings in wrangler.toml that are not settings: the Durable Object namespaces. */
-const BINDINGS = ["SESSIONS", "USER_SESSIONS", "IDP_SESSIONS", "LOGOUT_TOKENS"];
+const BINDINGS = ["SESSIONS", "USER_SESSIONS", "IDP_SESSIONS", "LOGOUT_TOKENS", "SERVICES", "SERVICE_DIRECTORY"];
 const KNOWN = [...Object.keys(SETTINGS), ...BINDINGS];
 
 /**

@@ -17,9 +17,7 @@ import type { JwksCache } from "./jwks-cache";
 import type { Principal } from "./principal";
 import type { TrustedIssuer } from "./trusted-issuers";
 import { MAX_TOKEN_LENGTH, verifyWorkloadToken, type WorkloadIdentity } from "./workload-token";
-
-/** A service token's prefix (so secret scanners can find a leaked one). */
-export const SERVICE_TOKEN_PREFIX = "gws_";
+import { SERVICE_TOKEN_PREFIX } from "../services/token";
 
 /** What a service token turned out to be: checked at the edge, then by its Durable Object. */
 export type ServiceCheck = (c: Context<GatewayEnv>, token: string, nowMs: number) => Promise<{ readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string }>;

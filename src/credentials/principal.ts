@@ -29,6 +29,11 @@ export interface Principal {
   readonly session?: SessionView;
   /** A service's name (what `services` requirements name). */
   readonly service?: string;
+  /**
+   * A service's credential: its id and the hash of the secret that authenticated this request,
+   * which a live connection's watch is tied to (a rotation ends it with that secret).
+   */
+  readonly serviceCredential?: { readonly id: string; readonly secretHash: string };
   /** A workload's issuer: its TRUSTED_ISSUERS name (`issuers`, `X-Auth-Issuer`). */
   readonly issuer?: string;
   /**

@@ -17,15 +17,11 @@ import { timingSafeEqualDigests } from "../http/timing-safe";
 import { expiryState, idleExpiresAt, toView, touchNeedsWrite, type ExpiryState } from "./expiry";
 import { userIndexOf, WatchAdmission } from "./watch-admission";
 import { parseWatchTerms, sameIdentity } from "./watch-terms";
+import { closeWatch, WatchRelease } from "./watch-release";
 import { WATCH_ACTIVITY, WATCH_ENDED, WATCH_IDENTITY_CHANGED, WATCH_STATUS, type WatchTerms, type CreateSessionInput, type EndReason, type IndexRef, type SessionRecord, type SessionView, type TouchClient, type TouchResult, type UserChanges } from "../session/types";
 import { indexStub } from "../session/stubs";
 
 const RECORD_KEY = "session";
-/**
- * How long the end of a session waits for its watches to be let go. The Worker answers a
- * watch's close at once; this bounds the wait when it cannot (its isolate is gone).
- */
-const WATCH_RELEASE_WAIT_MS = 1000;
 
 export class SessionObject extends DurableObject<Env> {
   #record: SessionRecord | null = null;
@@ -35,8 +31,8 @@ export class SessionObject extends DurableObject<Env> {
   #endedBecause: EndReason | null = null;
   /** The client of the last touch, so a change is logged once, not on every request. */
   #lastClient: { clientIp?: string; userAgent?: string } | null = null;
-  /** While the session ends: the watches not yet let go, and what to call when none is left. */
-  #releasing: { readonly watches: Set<WebSocket>; readonly done: () => void } | null = null;
+  /** Closes watches and waits for the Worker to let go of them (watch-release.ts). */
+  readonly #release = new WatchRelease();
   /** MAX_CONNECTIONS_PER_SESSION and _PER_USER for the watches (watch-admission.ts). */
   readonly #admission: WatchAdmission;
 
@@ -188,37 +184,22 @@ export class SessionObject extends DurableObject<Env> {
   /** The Worker let go of its watch (its connection closed, or it saw the session end). */
   override async webSocketClose(ws: WebSocket): Promise<void> {
     closeWatch(ws);
-    this.#released(ws);
+    this.#release.released(ws);
     await this.#admission.released(this.#record, ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    this.#released(ws);
+    this.#release.released(ws);
     await this.#admission.released(this.#record, ws);
   }
 
-  #released(ws: WebSocket): void {
-    const releasing = this.#releasing;
-    if (!releasing) return;
-    releasing.watches.delete(ws);
-    if (releasing.watches.size === 0) releasing.done();
-  }
-
   /**
-   * Closes every watch, and waits (at most WATCH_RELEASE_WAIT_MS) until the Worker holding each
-   * has let go of it. The Worker drops a connection's traffic before it lets go, so once the
+   * Closes every watch and waits until the Worker holding each has let go of it, so once the
    * end of the session has answered — a revoke, a logout — no frame of that session's
    * connections reaches the origin any more.
    */
   async #closeWatches(reason: string = WATCH_ENDED): Promise<void> {
-    const watches = new Set(this.ctx.getWebSockets());
-    if (watches.size === 0) return;
-    const released = new Promise<void>((done) => (this.#releasing = { watches, done }));
-    for (const ws of watches) closeWatch(ws, reason);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([released, new Promise<void>((done) => (timer = setTimeout(done, WATCH_RELEASE_WAIT_MS)))]);
-    clearTimeout(timer);
-    this.#releasing = null;
+    await this.#release.close(this.ctx.getWebSockets(), reason);
   }
 
   override async alarm(): Promise<void> {
@@ -291,13 +272,5 @@ export class SessionObject extends DurableObject<Env> {
       // The session is gone either way; an index drops ids whose session is not live.
       if (result.status === "rejected") logError("index.remove_failed", { session: record.publicId, index: indexes[index]!.kind, error: String(result.reason) });
     });
-  }
-}
-
-function closeWatch(ws: WebSocket, reason: string = WATCH_ENDED): void {
-  try {
-    ws.close(1000, reason);
-  } catch {
-    // Already closing or closed: nothing is left to tell.
   }
 }

@@ -27,9 +27,13 @@ export function parseWatchTerms(url: string): WatchTerms | null {
  * it would be if it were opened now.
  */
 export function sameIdentity(a: SessionUser, b: SessionUser): boolean {
-  if (a.sub !== b.sub || a.email !== b.email || a.name !== b.name) return false;
-  const roles = new Set(a.roles);
-  return roles.size === new Set(b.roles).size && b.roles.every((role) => roles.has(role));
+  return a.sub === b.sub && a.email === b.email && a.name === b.name && sameRoles(a.roles, b.roles);
+}
+
+/** The same set of roles, whatever their order or repetitions. */
+export function sameRoles(a: readonly string[], b: readonly string[]): boolean {
+  const roles = new Set(a);
+  return roles.size === new Set(b).size && b.every((role) => roles.has(role));
 }
 
 function isCount(value: unknown): value is number {

@@ -5,10 +5,10 @@
  * are refused when the browser says they come from another site (and the session cookie is
  * SameSite=Lax); every action is logged with the acting admin's id and session. It is the
  * console of the admin's own realm (session/realm.ts): the users it looks up, changes and
- * signs out are that realm's, and a session of another realm is not its to end.
+ * signs out are that realm's, and a session of another realm is not its to end. Its service
+ * credentials (console-services.ts), which belong to no realm, have a page of their own.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { readUrlencodedForm } from "../http/body";
 import { isCrossSite } from "../http/csrf";
 import type { SessionCookieSpec } from "../http/cookies";
 import { GatewayError, gatewayHeaders } from "../http/responses";
@@ -20,17 +20,18 @@ import { subParam } from "./admin";
 import type { GatewayEnv } from "../pipeline/types";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions, updateUserSessions } from "../session/store";
 import { parseUserChanges } from "../session/user";
-import { isPublicId } from "../session/token";
+import { isPublicId, type SessionKeys } from "../session/token";
 import { liveSession } from "../credentials/credential";
-import type { SessionView } from "../session/types";
-
-const MAX_FORM_BYTES = 4096;
+import { consoleAdmin, consoleForm, listField } from "./console-request";
+import { serviceConsole } from "./console-services";
 
 export interface AdminConsoleOptions {
   /** ADMIN_ROLE: who may use the console. */
   readonly adminRole: string;
   readonly sessionCookie: SessionCookieSpec;
   readonly brand: Brand;
+  /** SESSION_SECRET's keys, which sign service tokens; absent: imported from SESSION_SECRET (console-services.ts). */
+  readonly sessionKeys: SessionKeys;
 }
 
 /** The console's paths under /_gateway/admin: the API's bearer check lets them through (admin.ts). */
@@ -46,8 +47,8 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const asked = c.req.query("user");
     const sub = asked === undefined ? null : subParam(asked.trim());
     const lookup = sub ? { sub, sessions: await listUserSessions(c.env, realmOf(c), sub) } : null;
-    if (lookup) logEvent("admin.console_lookup", { admin: adminSession(c).user.sub, session: adminSession(c).id, sub });
-    return consolePage(options.brand, adminSession(c), lookup);
+    if (lookup) logEvent("admin.console_lookup", { admin: consoleAdmin(c).user.sub, session: consoleAdmin(c).id, sub });
+    return consolePage(options.brand, consoleAdmin(c), lookup);
   };
   // Mounted at /_gateway: the console is /_gateway/admin/ (with its slash) and /_gateway/admin.
   console.get("/admin/", page);
@@ -61,19 +62,19 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     // Another realm's session is as good as an ended one here: not listed, not ended.
     const target = found?.realm === realmOf(c) ? found : null;
     const wasLive = target ? await revokeSession(c.env, id, "admin") : false;
-    logEvent("admin.console_session_ended", { admin: adminSession(c).user.sub, session: adminSession(c).id, ended: id, sub: target?.user.sub ?? null, wasLive });
+    logEvent("admin.console_session_ended", { admin: consoleAdmin(c).user.sub, session: consoleAdmin(c).id, ended: id, sub: target?.user.sub ?? null, wasLive });
     return backTo(user ?? target?.user.sub ?? null);
   });
 
   console.post("/admin/console/users/roles", async function rolesFromConsole(c) {
     const form = await formOf(c.req.raw);
     if (!form.user) throw new GatewayError("bad_request", "no user id in the form");
-    const roles = (form.fields.get("roles") ?? "").split(",").map((role) => role.trim()).filter(Boolean);
+    const roles = listField(form.fields, "roles");
     // The same check as the API's PATCH: what no session could carry is refused, nothing changed.
     const parsed = parseUserChanges({ roles });
     if (!parsed.ok) throw new GatewayError("bad_request", `console roles: ${parsed.problem}`);
     const updated = await updateUserSessions(c.env, realmOf(c), form.user, parsed.changes);
-    logEvent("admin.console_roles_changed", { admin: adminSession(c).user.sub, session: adminSession(c).id, sub: form.user, roles: parsed.changes.roles ?? [], updated });
+    logEvent("admin.console_roles_changed", { admin: consoleAdmin(c).user.sub, session: consoleAdmin(c).id, sub: form.user, roles: parsed.changes.roles ?? [], updated });
     return backTo(form.user);
   });
 
@@ -81,20 +82,17 @@ export function adminConsole(options: AdminConsoleOptions): Hono<GatewayEnv> {
     const { user } = await formOf(c.req.raw);
     if (!user) throw new GatewayError("bad_request", "no user id in the form");
     const revoked = await revokeUserSessions(c.env, realmOf(c), user, "admin-user");
-    logEvent("admin.console_user_sessions_ended", { admin: adminSession(c).user.sub, session: adminSession(c).id, sub: user, revoked });
+    logEvent("admin.console_user_sessions_ended", { admin: consoleAdmin(c).user.sub, session: consoleAdmin(c).id, sub: user, revoked });
     return backTo(user);
   });
-  return console;
-}
 
-/** The acting admin's session: requireAdmin let only a live one with ADMIN_ROLE through. */
-function adminSession(c: Context<GatewayEnv>): SessionView {
-  return liveSession(c.get("credential"))!;
+  console.route("/admin/console/services", serviceConsole({ brand: options.brand, sessionKeys: options.sessionKeys }));
+  return console;
 }
 
 /** The acting admin's realm: the console's users are that realm's. */
 function realmOf(c: Context<GatewayEnv>): string {
-  const realm = adminSession(c).realm;
+  const realm = consoleAdmin(c).realm;
   if (realm === undefined) throw new Error("a console session without a realm");
   return realm;
 }
@@ -118,11 +116,9 @@ function requireAdmin({ adminRole, sessionCookie }: AdminConsoleOptions): Middle
 
 /** The form's fields, and its `user` field checked as the API checks a user id (absent: null). */
 async function formOf(request: Request): Promise<{ user: string | null; fields: URLSearchParams }> {
-  const form = await readUrlencodedForm(request, MAX_FORM_BYTES);
-  if (!form.ok && form.problem === "not-urlencoded") throw new GatewayError("unsupported_media_type", "the console's forms are urlencoded");
-  if (!form.ok) throw new GatewayError("payload_too_large", `console form over ${MAX_FORM_BYTES} bytes`);
-  const user = form.fields.get("user")?.trim() ?? "";
-  return { user: user ? subParam(user) : null, fields: form.fields };
+  const fields = await consoleForm(request);
+  const user = fields.get("user")?.trim() ?? "";
+  return { user: user ? subParam(user) : null, fields };
 }
 
 function backTo(sub: string | null): Response {

@@ -1,7 +1,8 @@
 /**
  * The admin API under /_gateway/admin: read and revoke one session by public id, list,
- * revoke and change the identity of a user's sessions. `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time;
- * no token configured ⇒ 404, as if the API did not exist.
+ * revoke and change the identity of a user's sessions; service credentials (admin-services.ts).
+ * `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time; no token configured ⇒ 404,
+ * as if the API did not exist.
  *
  * A user's sessions have two addresses: `/users/:sub/sessions`, and `/sessions?user=<sub>`
  * for any user id at all — one that is `.` or `..`, holds a `/`, or looks like an escape
@@ -15,12 +16,13 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { errorResponse, GatewayError, gatewayHeaders, jsonResponse } from "../http/responses";
-import { readBoundedBody } from "../http/body";
+import { readJsonBody } from "../http/body";
 import { clientIp } from "../http/client";
 import { logEvent, logWarning } from "../log";
 import { listUserSessions, readSession, revokeSession, revokeUserSessions, updateUserSessions } from "../session/store";
 import { parseUserChanges } from "../session/user";
-import { isPublicId } from "../session/token";
+import { isPublicId, type SessionKeys } from "../session/token";
+import { adminServices } from "./admin-services";
 import { isRealm, sharedRealm } from "../session/realm";
 import { timingSafeEqualStrings } from "../http/timing-safe";
 import type { Env } from "../env";
@@ -35,9 +37,11 @@ export interface AdminApiOptions {
   readonly isConsolePath: ((canonicalPath: string) => boolean) | null;
   /** COOKIE_DOMAIN: its realm is a user lookup's default; without it, the request's host (session/realm.ts). */
   readonly sharedDomain: string | null;
+  /** SESSION_SECRET's keys, which sign service tokens; absent: imported from SESSION_SECRET (admin-services.ts). */
+  readonly sessionKeys: SessionKeys;
 }
 
-export function adminApi({ adminToken, isConsolePath, sharedDomain }: AdminApiOptions): Hono<GatewayEnv> {
+export function adminApi({ adminToken, isConsolePath, sharedDomain, sessionKeys }: AdminApiOptions): Hono<GatewayEnv> {
   const admin = new Hono<GatewayEnv>();
 
   admin.use(async (c, next) => {
@@ -67,6 +71,7 @@ export function adminApi({ adminToken, isConsolePath, sharedDomain }: AdminApiOp
   admin.delete("/sessions", (c) => deleteUserSessions(c.env, user(c, c.req.query("user"))));
   admin.patch("/users/:sub/sessions", (c) => patchUserSessions(c.env, user(c, c.req.param("sub")), c.req.raw));
   admin.patch("/sessions", (c) => patchUserSessions(c.env, user(c, c.req.query("user")), c.req.raw));
+  admin.route("/services", adminServices({ sessionKeys }));
   return admin;
 }
 
@@ -93,7 +98,7 @@ async function deleteUserSessions(env: Env, { realm, sub }: UserRef): Promise<Re
  * body changes nothing and gets 400 with the problem named (the caller is an operator).
  */
 async function patchUserSessions(env: Env, { realm, sub }: UserRef, request: Request): Promise<Response> {
-  const body = await readJsonBody(request);
+  const body = await readJsonBody(request, MAX_ADMIN_BODY_BYTES);
   const parsed = body.ok ? parseUserChanges(body.value) : body;
   if (!parsed.ok) {
     logWarning("admin.user_update_refused", { realm, sub, problem: parsed.problem });
@@ -106,17 +111,6 @@ async function patchUserSessions(env: Env, { realm, sub }: UserRef, request: Req
 
 /** Admin bodies are small JSON objects; a larger one is a mistake, not a change. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
-
-async function readJsonBody(request: Request): Promise<{ ok: true; value: unknown } | { ok: false; problem: string }> {
-  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json")) return { ok: false, problem: "body: Content-Type must be application/json" };
-  const bytes = await readBoundedBody(request, MAX_ADMIN_BODY_BYTES);
-  if (!bytes) return { ok: false, problem: `body: larger than ${MAX_ADMIN_BODY_BYTES} bytes` };
-  try {
-    return { ok: true, value: JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown };
-  } catch {
-    return { ok: false, problem: "body: not valid UTF-8 JSON" };
-  }
-}
 
 function adminAuth(expected: string | null): MiddlewareHandler<GatewayEnv> {
   return async function adminAuth(c, next) {

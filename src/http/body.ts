@@ -35,6 +35,23 @@ export function mediaType(contentType: string | null): string {
   return (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
 }
 
+export type JsonBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
+
+/**
+ * An `application/json` body of at most `maxBytes`, parsed; or the problem, worded for the
+ * caller (`body: not valid UTF-8 JSON`). Never throws for what the client sent.
+ */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<JsonBody> {
+  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/json")) return { ok: false, problem: "body: Content-Type must be application/json" };
+  const bytes = await readBoundedBody(request, maxBytes);
+  if (!bytes) return { ok: false, problem: `body: larger than ${maxBytes} bytes` };
+  try {
+    return { ok: true, value: JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown };
+  } catch {
+    return { ok: false, problem: "body: not valid UTF-8 JSON" };
+  }
+}
+
 export type UrlencodedForm = { readonly ok: true; readonly fields: URLSearchParams } | { readonly ok: false; readonly problem: "not-urlencoded" | "too-large" };
 
 /** An `application/x-www-form-urlencoded` body of at most `maxBytes`, read once; or why not. */

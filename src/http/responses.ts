@@ -10,6 +10,7 @@ export const errorStatus = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  conflict: 409,
   payload_too_large: 413,
   uri_too_long: 414,
   unsupported_media_type: 415,
@@ -41,6 +42,11 @@ export interface GatewayErrorOptions {
   readonly publicError?: string;
   /** The level of that event's line when the status is under 500: `warn` unless said (`info`: a routine refusal). */
   readonly level?: "info" | "warn";
+  /**
+   * The admin API's refusals only (its caller is an operator): what was wrong with the request,
+   * worded for them, in the JSON body beside `error` (`"name: must match …"`). Never internals.
+   */
+  readonly problem?: string;
 }
 
 /**
@@ -79,9 +85,9 @@ export function jsonResponse(body: unknown, status = 200, headers: HeadersInit =
   return Response.json(body, { status, headers: gatewayHeaders(headers) });
 }
 
-/** The one public response for an error code: a JSON body naming only the code. */
-export function errorResponse(code: ErrorCode, headers: HeadersInit = {}, publicError: string = code): Response {
-  return jsonResponse({ error: publicError }, errorStatus[code], headers);
+/** The one public response for an error code: a JSON body naming only the code (and, from the admin API, the problem). */
+export function errorResponse(code: ErrorCode, headers: HeadersInit = {}, publicError: string = code, problem?: string): Response {
+  return jsonResponse({ error: publicError, ...(problem === undefined ? {} : { problem }) }, errorStatus[code], headers);
 }
 
 /**

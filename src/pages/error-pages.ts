@@ -18,6 +18,7 @@ const TEXT: Record<ErrorCode, PageText> = {
   forbidden: { title: "Access denied", text: "Your account does not have access to this page." },
   not_found: { title: "Not found", text: "There is nothing at this address." },
   method_not_allowed: { title: "Not allowed", text: "This page cannot be used that way." },
+  conflict: { title: "Already there", text: "This conflicts with something that already exists." },
   payload_too_large: { title: "Too large", text: "What was sent is larger than this site accepts here." },
   uri_too_long: { title: "Address too long", text: "This address is longer than this site accepts." },
   unsupported_media_type: { title: "Not supported", text: "What was sent is in a form this site does not accept here." },
@@ -46,8 +47,8 @@ export function errorAnswer(
   brand: Brand,
   request: Request,
   code: ErrorCode,
-  options: { readonly headers?: HeadersInit; readonly page?: PageText; readonly publicError?: string } = {},
+  options: { readonly headers?: HeadersInit; readonly page?: PageText; readonly publicError?: string; readonly problem?: string } = {},
 ): Promise<Response> | Response {
   if (wantsHtmlNavigation(request)) return errorPage(brand, code, options.page, options.headers);
-  return errorResponse(code, options.headers, options.publicError);
+  return errorResponse(code, options.headers, options.publicError, options.problem);
 }

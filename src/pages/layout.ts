@@ -59,4 +59,9 @@ export async function pageResponse(brand: Brand, status: number, content: PageCo
   return new Response(await renderPage(brand, content), { status, headers: all });
 }
 
+/** `2026-12-02 21:04 UTC` in a `<time>`: the same for everyone, with no script to localise it. */
+export function shownTime(iso: string): Fragment {
+  return html`<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC</time>`;
+}
+
 export { html, raw };

@@ -6,7 +6,7 @@
 import type { SessionView } from "../session/types";
 import type { Brand } from "./brand";
 import { SIGN_IN_AS_SOMEONE_ELSE, SIGN_IN_PATH } from "./error-pages";
-import { html, pageResponse } from "./layout";
+import { html, pageResponse, shownTime } from "./layout";
 import { describeUserAgent } from "./user-agent";
 
 export const SIGNED_OUT_PATH = "/_gateway/signed-out";
@@ -54,7 +54,7 @@ export function sessionsPage(brand: Brand, current: SessionView, sessions: reado
   const rows = ordered.map((session) => {
     const where = [session.client?.ip, session.client?.country].filter(Boolean).join(", ") || "Unknown address";
     const end = html`<form method="post" action="${SESSIONS_PATH}/${session.id}/end"><button type="submit" class="danger">${session.id === current.id ? "Sign out" : "End"}</button></form>`;
-    return html`<tr><td>${describeUserAgent(session.client?.userAgent)}${session.id === current.id ? html` <span class="tag">this device</span>` : ""}</td><td>${where}</td><td><time datetime="${session.createdAt}">${shown(session.createdAt)}</time></td><td><time datetime="${session.lastSeenAt}">${shown(session.lastSeenAt)}</time></td><td>${end}</td></tr>`;
+    return html`<tr><td>${describeUserAgent(session.client?.userAgent)}${session.id === current.id ? html` <span class="tag">this device</span>` : ""}</td><td>${where}</td><td>${shownTime(session.createdAt)}</td><td>${shownTime(session.lastSeenAt)}</td><td>${end}</td></tr>`;
   });
   const others = sessions.length - 1;
   return pageResponse(brand, 200, {
@@ -63,9 +63,4 @@ export function sessionsPage(brand: Brand, current: SessionView, sessions: reado
 <table><thead><tr><th scope="col">Device</th><th scope="col">Address</th><th scope="col">Signed in</th><th scope="col">Last active</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${rows}</tbody></table>
 <div class="actions">${others > 0 ? html`<form method="post" action="${SESSIONS_PATH}/end-others"><button type="submit" class="secondary">End all other sessions</button></form>` : ""}<form method="post" action="${SESSIONS_PATH}/end-all"><button type="submit" class="danger">Sign out everywhere</button></form></div>`,
   });
-}
-
-/** `2026-12-02 21:04 UTC`: the same for everyone, with no script to localise it. */
-function shown(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }

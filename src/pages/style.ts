@@ -30,6 +30,13 @@ th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--line);vertical
 th{font-size:.85rem;color:var(--muted);font-weight:600}
 .tag{display:inline-block;font-size:.75rem;padding:0 .4rem;border-radius:.3rem;border:1px solid var(--accent-text);color:var(--accent-text)}
 label{display:block;margin:.5rem 0 .25rem}
-input[type=text]{font:inherit;padding:.45rem;border-radius:.4rem;border:1px solid var(--line);background:var(--bg);color:var(--text);width:100%;max-width:24rem}
+input[type=text],input[type=number],select{font:inherit;padding:.45rem;border-radius:.4rem;border:1px solid var(--line);background:var(--bg);color:var(--text);width:100%;max-width:24rem}
+textarea.token{font:1rem ui-monospace,monospace;padding:.45rem;border-radius:.4rem;border:1px solid var(--line);background:var(--bg);color:var(--text);width:100%;word-break:break-all;resize:none}
+.error{color:var(--danger);font-weight:600}
+section.item{border-top:1px solid var(--line);margin-top:1rem;padding-top:.25rem}
+h3{font-size:1.1rem;margin:.5rem 0}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}
+dl.facts dt{color:var(--muted)}
+dl.facts dd{margin:0}
 `;
 }

@@ -7,6 +7,7 @@
  *   Object keeps only its SHA-256.
  * - `mac` is HMAC-SHA-256 over `v1:<publicId>.<secret>` with the first SESSION_SECRET key, so
  *   a forged, truncated or garbage token is refused here, before any Durable Object is woken.
+ *   Service tokens (services/token.ts) share this shape under another domain (`gws1:`).
  *
  * Only WebCrypto: `crypto.getRandomValues` and `crypto.subtle` (whose verify is constant-time).
  */
@@ -39,8 +40,17 @@ const B64_32 = "[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]";
 const TOKEN_SHAPE = new RegExp(`^(${B64_16})\\.(${B64_16})\\.(${B64_32})$`);
 const PUBLIC_ID_SHAPE = new RegExp(`^${B64_16}$`);
 
-/** A token is exactly this long; anything else is refused before parsing. */
-export const TOKEN_LENGTH = 22 + 1 + 22 + 1 + 43;
+/** `<id>.<secret>.<mac>` is exactly this long; anything else is refused before parsing. */
+export const SIGNED_PAIR_LENGTH = 22 + 1 + 22 + 1 + 43;
+/** A session token is exactly this long. */
+export const TOKEN_LENGTH = SIGNED_PAIR_LENGTH;
+/** What a session token's MAC covers besides its parts (`v1:<publicId>.<secret>`). */
+const SESSION_DOMAIN = "v1";
+
+/** SESSION_SECRET's keys: comma-separated, each trimmed (config/resolve.ts checks their length). */
+export function sessionSecrets(value: string): string[] {
+  return value.split(",").map((secret) => secret.trim());
+}
 
 export async function importSessionKeys(secrets: readonly string[]): Promise<SessionKeys> {
   const keys = await Promise.all(
@@ -54,25 +64,48 @@ export async function importSessionKeys(secrets: readonly string[]): Promise<Ses
 }
 
 export async function mintToken(keys: SessionKeys): Promise<MintedToken> {
-  const publicId = randomBase64url(ID_BYTES);
-  const secret = randomBase64url(SECRET_BYTES);
-  const mac = await crypto.subtle.sign("HMAC", keys.signing, macInput(publicId, secret));
-  return { publicId, secret, token: `${publicId}.${secret}.${base64url(new Uint8Array(mac))}` };
+  const { id, secret, token } = await mintSignedPair(keys, SESSION_DOMAIN);
+  return { publicId: id, secret, token };
 }
 
 /** The token's parts when its MAC verifies under any key, otherwise null. Never throws. */
 export async function verifyToken(keys: SessionKeys, token: string): Promise<TokenParts | null> {
-  if (token.length !== TOKEN_LENGTH) return null;
+  const checked = await checkSignedPair(keys, SESSION_DOMAIN, token);
+  return checked.ok ? { publicId: checked.id, secret: checked.secret } : null;
+}
+
+/**
+ * The core of every token the gateway signs with SESSION_SECRET: `<id>.<secret>.<mac>`, id and
+ * secret 128 random bits each, the MAC HMAC-SHA-256 over `<domain>:<id>.<secret>`. The domain
+ * (`v1` for a session, `gws1` for a service credential: services/token.ts) separates the
+ * kinds, so a token of one kind never verifies as the other. `id`: a new one unless given (a
+ * service credential's rotation keeps its id).
+ */
+export async function mintSignedPair(keys: SessionKeys, domain: string, id: string = randomBase64url(ID_BYTES)): Promise<{ readonly id: string; readonly secret: string; readonly token: string }> {
+  const secret = randomBase64url(SECRET_BYTES);
+  const mac = await crypto.subtle.sign("HMAC", keys.signing, macInput(domain, id, secret));
+  return { id, secret, token: `${id}.${secret}.${base64url(new Uint8Array(mac))}` };
+}
+
+export type CheckedPair = { readonly ok: true; readonly id: string; readonly secret: string } | { readonly ok: false; readonly reason: "malformed" | "forged" };
+
+/**
+ * `<id>.<secret>.<mac>` checked: malformed (not exactly SIGNED_PAIR_LENGTH characters of the
+ * canonical shape, refused before any parsing or cryptography), forged (no key's MAC matches:
+ * every key is tried), or its parts. Never throws.
+ */
+export async function checkSignedPair(keys: SessionKeys, domain: string, token: string): Promise<CheckedPair> {
+  if (token.length !== SIGNED_PAIR_LENGTH) return { ok: false, reason: "malformed" };
   const match = TOKEN_SHAPE.exec(token);
-  if (!match) return null;
-  const [, publicId, secret, mac] = match as unknown as [string, string, string, string];
+  if (!match) return { ok: false, reason: "malformed" };
+  const [, id, secret, mac] = match as unknown as [string, string, string, string];
   // TOKEN_SHAPE admits only canonical base64url, so this decodes.
   const macBytes = fromBase64url(mac)!;
-  const data = macInput(publicId, secret);
+  const data = macInput(domain, id, secret);
   for (const key of keys.verifying) {
-    if (await crypto.subtle.verify("HMAC", key, macBytes, data)) return { publicId, secret };
+    if (await crypto.subtle.verify("HMAC", key, macBytes, data)) return { ok: true, id, secret };
   }
-  return null;
+  return { ok: false, reason: "forged" };
 }
 
 export function isPublicId(value: string): boolean {
@@ -85,8 +118,8 @@ export async function hashSecret(secret: string): Promise<string> {
   return hex(new Uint8Array(digest));
 }
 
-function macInput(publicId: string, secret: string): Uint8Array {
-  return encoder.encode(`v1:${publicId}.${secret}`);
+function macInput(domain: string, id: string, secret: string): Uint8Array {
+  return encoder.encode(`${domain}:${id}.${secret}`);
 }
 
 function randomBase64url(byteLength: number): string {

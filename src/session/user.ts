@@ -22,7 +22,8 @@ const Text = (maxLength: number) =>
     v.regex(/^[^\uFFFD]*$/u, "must not contain U+FFFD (a lossy decoding)"),
   );
 
-const Roles = v.pipe(v.array(v.pipe(Text(100), v.regex(/^[^,]*$/, "must not contain a comma"))), v.maxLength(MAX_ROLES));
+/** Roles as every identity carries them (a session's, a service credential's): what `X-Auth-Roles` can hold. */
+export const Roles = v.pipe(v.array(v.pipe(Text(100), v.regex(/^[^,]*$/, "must not contain a comma"))), v.maxLength(MAX_ROLES));
 
 const UserSchema = v.object({
   sub: Text(256),
@@ -56,7 +57,7 @@ export function parseUserChanges(value: unknown): ParsedChanges {
 }
 
 /** `roles.0: must not contain a comma`: where the first problem is, and what it is. */
-function firstProblem(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]], whole: string): string {
+export function firstProblem(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]], whole: string): string {
   const issue = issues[0];
   const where = (issue.path ?? []).map((item) => String(item.key)).join(".") || whole;
   return `${where}: ${issue.message}`;

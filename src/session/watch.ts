@@ -6,6 +6,7 @@
  * the session can no longer be confirmed. Fail closed: a connection is never left open on a
  * session nobody vouches for. A watch also ends by itself when the route's `maxAuthAgeSeconds`
  * passes (`notAfterMs`): the connection was authorized by a login that is then too old.
+ * A service credential's watch (services/watch.ts) is the same Worker end on its own object.
  */
 import type { Env } from "../env";
 import { logWarning } from "../log";
@@ -46,9 +47,28 @@ export interface WatchOptions {
  * Opens a watch on a live session, or answers why not. `activityWindowMs`: a busy socket costs
  * the session object no more messages than busy requests cost it writes.
  */
-export async function watchSession(env: Env, publicId: string, options: WatchOptions): Promise<SessionWatch | WatchRefused> {
+export function watchSession(env: Env, publicId: string, options: WatchOptions): Promise<SessionWatch | WatchRefused> {
   const url = `https://session.invalid/watch?terms=${encodeURIComponent(JSON.stringify(options.terms))}`;
-  const response = await durableCall("session watch", () => sessionStub(env, publicId).fetch(url, { headers: { Upgrade: "websocket" } }));
+  return openWatch({ what: "session watch", holder: { session: publicId }, connect: () => sessionStub(env, publicId).fetch(url, { headers: { Upgrade: "websocket" } }) }, options);
+}
+
+/** The object a watch is opened on: a session's, or a service credential's (services/watch.ts). */
+export interface WatchTarget {
+  /** What the call is, for its classification (durable-call.ts): `session watch`. */
+  readonly what: string;
+  /** Who holds the connection, as the log names it: `{ session: <public id> }`. */
+  readonly holder: Readonly<Record<string, string>>;
+  /** The watch request: a WebSocket upgrade to the object, 101 or a WATCH_STATUS refusal. */
+  connect(): Promise<Response>;
+}
+
+/**
+ * The Worker's end of any watch: opens it (or answers why not), settles `ended` on the object's
+ * close or any failure, ends it by itself at `notAfterMs`, and tells the object of activity at
+ * most once per `activityWindowMs`.
+ */
+export async function openWatch(target: WatchTarget, options: Pick<WatchOptions, "activityWindowMs" | "notAfterMs">): Promise<SessionWatch | WatchRefused> {
+  const response = await durableCall(target.what, () => target.connect());
   const socket = response.webSocket;
   if (response.status !== 101 || !socket) return refusalOf(response);
   socket.accept();
@@ -79,7 +99,7 @@ export async function watchSession(env: Env, publicId: string, options: WatchOpt
     queueMicrotask(release);
   });
   socket.addEventListener("error", () => {
-    logWarning("live.watch_lost", { session: publicId });
+    logWarning("live.watch_lost", target.holder);
     finish(WATCH_ENDED);
   });
   if (options.notAfterMs !== null) {

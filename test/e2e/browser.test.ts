@@ -227,6 +227,40 @@ describe("the admin console in Chromium", () => {
     await signInDelegated(await browser.newContext(), "b07-user");
     await page.goto(`${delegatedUrl}/_gateway/admin/?user=b07-user`);
     expect(await seriousViolations(page)).toEqual([]);
+    // The service credentials page (with one listed) and the page that shows a new token.
+    await page.goto(`${delegatedUrl}/_gateway/admin/console/services`);
+    await page.getByLabel(/^Name/).fill("b07-ci");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByLabel("Token").waitFor();
+    expect(await seriousViolations(page), "token page").toEqual([]);
+    await page.goto(`${delegatedUrl}/_gateway/admin/console/services`);
+    expect(await seriousViolations(page), "services page").toEqual([]);
+    await context.close();
+  });
+
+  it("creates a service credential on its page and shows the token once, with a copy button that works under the page's CSP", async () => {
+    const context = await browser.newContext();
+    const ops = await signInDelegated(context, "b08-ops", ["ops"]);
+    const cspViolations: string[] = [];
+    ops.on("console", (message) => {
+      if (message.text().includes("Content Security Policy")) cspViolations.push(message.text());
+    });
+    await ops.goto(`${delegatedUrl}/_gateway/admin/`);
+    await ops.getByRole("link", { name: "Service credentials" }).click();
+    await ops.getByLabel(/^Name/).fill("b08-ci-deploy");
+    await ops.getByLabel(/^Roles/).fill("deployer");
+    await ops.getByRole("button", { name: "Create" }).click();
+    const token = await ops.getByLabel("Token").inputValue();
+    expect(token).toMatch(/^gws_/);
+    await screenshot(ops, "admin-service-token");
+    // The button is hidden unless its script ran: the page's CSP allowed it.
+    await ops.getByRole("button", { name: "Copy the token" }).click();
+    await expect.poll(() => ops.locator("#copy-status").innerText()).toMatch(/^(Copied\.|Selected: copy it with your keyboard\.)$/);
+    expect(cspViolations).toEqual([]);
+    await ops.getByRole("link", { name: "Back to service credentials" }).click();
+    expect(await ops.getByRole("heading", { name: /^b08-ci-deploy/ }).count()).toBe(1);
+    expect(await ops.content()).not.toContain(token);
+    await screenshot(ops, "admin-services");
     await context.close();
   });
 });

@@ -73,11 +73,14 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
         { name: "USER_SESSIONS", class_name: "UserSessions" },
         { name: "IDP_SESSIONS", class_name: "IdpSessions" },
         { name: "LOGOUT_TOKENS", class_name: "LogoutTokenReplay" },
+        { name: "SERVICES", class_name: "ServiceCredential" },
+        { name: "SERVICE_DIRECTORY", class_name: "ServiceDirectory" },
       ],
     },
     migrations: [
       { tag: "v1", new_sqlite_classes: ["SessionObject", "UserSessions"] },
       { tag: "v2", new_sqlite_classes: ["IdpSessions", "LogoutTokenReplay"] },
+      { tag: "v3", new_sqlite_classes: ["ServiceCredential", "ServiceDirectory"] },
     ],
     services: (options.services ?? []).map(({ binding }, index) => ({ binding, service: `gateway-e2e-${port}-service-${index}` })),
     vars: {

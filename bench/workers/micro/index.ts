@@ -14,6 +14,7 @@ import { assertionPropagator } from "../../../src/identity/assertion";
 import { assertionCache } from "../../../src/identity/assertion-cache";
 import { stripIdentityHeaders } from "../../../src/identity/headers";
 import type { IdentityPropagator } from "../../../src/identity/propagator";
+import { userPrincipal } from "../../../src/credentials/principal";
 import type { SessionView } from "../../../src/session/types";
 import { importSessionKeys, mintToken, verifyToken } from "../../../src/session/token";
 
