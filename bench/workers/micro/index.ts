@@ -8,7 +8,6 @@
  * `performance.now()` has a resolution of 1 ms, far coarser than one call.
  */
 import { Bench } from "tinybench";
-import { userPrincipal } from "../../../src/credentials/principal";
 import { canonicalizePath } from "../../../src/http/canonical-path";
 import { assertionPropagator } from "../../../src/identity/assertion";
 import { assertionCache } from "../../../src/identity/assertion-cache";
