@@ -32,7 +32,7 @@ import { runRevoke } from "./lib/scenarios/revoke.mjs";
 import { runScale } from "./lib/scenarios/scale.mjs";
 import { countSessionWrites } from "./lib/scenarios/storage-writes.mjs";
 import { runStreamMemory } from "./lib/scenarios/stream-memory.mjs";
-import { CONFIGS, login, newSecrets, SHORT_IDLE_TIMEOUT_SECONDS, VARIANTS, workerDefinitions, workloadBearers } from "./lib/variants.mjs";
+import { CONFIGS, login, newSecrets, serviceBearers, SHORT_IDLE_TIMEOUT_SECONDS, VARIANTS, workerDefinitions, workloadBearers } from "./lib/variants.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -159,13 +159,18 @@ async function main() {
     return runtime;
   };
 
+  let serviceTokens = null;
   results.comparison = await runComparison({
     startRound: async () => {
       const { urls } = await freshRuntime();
       return Object.fromEntries([...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-assertion", "gateway-policy"].map((name) => [name, urls[name]]));
     },
-    // Signed afresh each round, so that no token expires however long the run.
-    bearers: async () => ({ workload: await workloadBearers(issuer, settings.connections) }),
+    // Workload tokens signed afresh each round, so that none expires however long the run; the
+    // service credentials made in the first round, kept in the storage every round starts on.
+    bearers: async (urls) => ({
+      workload: await workloadBearers(issuer, settings.connections),
+      service: (serviceTokens ??= await serviceBearers(urls.gateway, secrets.ADMIN_TOKEN, settings.connections)),
+    }),
     connections: settings.connections,
     durationSeconds: settings.durationSeconds,
     warmupSeconds: settings.warmupSeconds,

@@ -108,3 +108,24 @@ export async function forgedCookie(variant) {
 export function workloadBearers(issuer, count) {
   return Promise.all(Array.from({ length: count }, async (_, index) => `Bearer ${await issuer.token(`workload-${index + 1}`, [MACHINE_ROLE])}`));
 }
+
+/**
+ * `count` Authorization values, each the token of its own service credential (`bench-<n>`, with
+ * MACHINE_ROLE) created through the gateway's admin API (`POST /_gateway/admin/services`).
+ * Names are unique per gateway storage: call it once per storage directory.
+ */
+export function serviceBearers(baseUrl, adminToken, count) {
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const name = `bench-${index + 1}`;
+      const response = await fetch(`${baseUrl}/_gateway/admin/services`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ name, roles: [MACHINE_ROLE] }),
+      });
+      const text = await response.text();
+      if (response.status !== 201) throw new Error(`creating the service credential ${name} through ${baseUrl} answered ${response.status}: ${text}`);
+      return `Bearer ${JSON.parse(text).token}`;
+    }),
+  );
+}

@@ -51,8 +51,8 @@ export const SCENARIOS = [
     // the three requests differ only in their credential: a session cookie (a session with that
     // role), a workload token (ES256 JWT of the bench's issuer, issuer.mjs), a service token.
     // Each connection has its own credential, as each has its own session elsewhere.
-    variants: ["bare", "gateway", "gateway-workload"],
-    alternate: ["gateway", "gateway-workload"],
+    variants: ["bare", "gateway", "gateway-workload", "gateway-service"],
+    alternate: ["gateway", "gateway-workload", "gateway-service"],
     labels: { gateway: "gateway, session cookie" },
     request: { path: "/machine/data" },
     cookies: "machine",
