@@ -68,6 +68,7 @@ export function notes(results) {
     "  alarm, none without), and each session sets one (its idle deadline) and so does each",
     "  user's index (its clean-up). On Cloudflare alarms are kept by the platform, not in the",
     "  Worker's process.",
+    ...machineNote(summary.machine, us),
   ];
 }
 
@@ -127,6 +128,26 @@ export const METHOD = [
   "- **Micro-benchmarks.** bench/workers/micro bundles the functions from src/ with tinybench; the",
   "  bundle runs once inside workerd (a request to the micro worker) and once in Node 22.",
 ];
+
+/**
+ * The machine scenario in words: each machine credential's time per request against the
+ * session's on the same rule. Nothing for a run without the scenario (an older results.json).
+ */
+function machineNote(machine, us) {
+  if (!machine) return [];
+  const session = us(machine.gateway);
+  const against = (variant) =>
+    machine[variant] ? `${number(us(machine[variant]), 0)} µs (${signed(us(machine[variant]) / session - 1)})` : "not measured";
+  return [
+    `- **Machine credentials.** On the same rule, at saturation, the session GET costs ${number(session, 0)} µs of the`,
+    `  machine per request, the workload-token GET ${against("gateway-workload")} and the service-token GET`,
+    `  ${against("gateway-service")}. A workload token asks no Durable Object, but its ES256 signature is`,
+    "  verified on every request (the keys are cached, verified tokens are not). A service token is",
+    "  checked like a session cookie: a MAC at the edge, then one call to its credential's Durable",
+    "  Object. [Machine credentials against the session](#machine-credentials-against-the-session)",
+    "  has the ratios per round.",
+  ];
+}
 
 /** Growth of the idle process's RSS per live session, first to last scale step, in KiB. */
 function scaleSlopeKiB(results) {
