@@ -10,7 +10,11 @@
 //   --connections N  concurrent connections (default 10)
 //   --top N          functions listed per path (default 15)
 //   --out DIR        where the .cpuprofile files go (default a temporary directory)
-//   --paths LIST     auth,public,login,forged (default all)
+//   --paths LIST     auth,public,login,forged,workload,service (default all). workload and
+//                    service: the GET of auth with a workload token (an ES256 JWT of the
+//                    bench's loopback issuer) or a service token (gws_…, a credential made
+//                    through the admin API), on /machine/data, a rule admitting users and
+//                    machines with the role bench
 //   --variant NAME   gateway (default), or bare / rpc-floor for the floor's own profile (auth only)
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -18,12 +22,13 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectInspector } from "./lib/inspector.mjs";
+import { startIssuer } from "./lib/issuer.mjs";
 import { load } from "./lib/load.mjs";
 import { startOrigin } from "./lib/origin.mjs";
 import { BENCH_DIR } from "./lib/paths.mjs";
 import { writeGatewayConfig } from "./lib/gateway-config.mjs";
 import { buildWorker, startRuntime } from "./lib/runtime.mjs";
-import { CONFIGS, forgedCookie, login, newSecrets, workerDefinitions } from "./lib/variants.mjs";
+import { CONFIGS, forgedCookie, login, newSecrets, serviceBearers, workerDefinitions, workloadBearers } from "./lib/variants.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -31,7 +36,7 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "10" },
     top: { type: "string", default: "15" },
     out: { type: "string" },
-    paths: { type: "string", default: "auth,public,login,forged" },
+    paths: { type: "string", default: "auth,public,login,forged,workload,service" },
     variant: { type: "string", default: "gateway" },
   },
 });
@@ -41,6 +46,8 @@ const PATHS = {
   public: { label: "public route, no cookie", path: "/public/data", expectStatus: 200 },
   login: { label: "login (POST /login, new session)", path: "/login", method: "POST", expectStatus: 204 },
   forged: { label: "forged cookie", path: "/api/data", expectStatus: 401, cookies: "forged", headers: { accept: "application/json" } },
+  workload: { label: "workload-token GET (ES256 JWT)", path: "/machine/data", expectStatus: 200, bearer: "workload" },
+  service: { label: "service-token GET", path: "/machine/data", expectStatus: 200, bearer: "service" },
 };
 
 const workDir = mkdtempSync(path.join(BENCH_DIR, ".tmp-profile-"));
@@ -51,16 +58,19 @@ mkdirSync(outDir, { recursive: true });
 const cleanups = [];
 try {
   const variant = args.variant;
-  const configPath = variant === "gateway" ? writeGatewayConfig(path.join(workDir, "config")) : CONFIGS[variant];
+  const issuer = await startIssuer();
+  cleanups.push(() => issuer.close());
+  const configPath = variant === "gateway" ? writeGatewayConfig(path.join(workDir, "config"), { trustedIssuers: [issuer.trustedIssuer] }) : CONFIGS[variant];
   if (!configPath) throw new Error(`unknown variant ${variant}: gateway, bare or rpc-floor`);
   const build = await buildWorker(configPath, path.join(workDir, variant));
   const origin = await startOrigin();
   cleanups.push(() => origin.close());
   const inspectorPort = await freePort();
+  const secrets = newSecrets();
   const runtime = await startRuntime({
     persistDir: storage,
     inspectorPort,
-    workers: workerDefinitions({ originUrl: origin.url, secrets: newSecrets(), builds: { [variant]: build }, configs: { [variant]: configPath }, names: [variant] }),
+    workers: workerDefinitions({ originUrl: origin.url, secrets, builds: { [variant]: build }, configs: { [variant]: configPath }, names: [variant] }),
   });
   cleanups.push(() => runtime.dispose());
   const url = runtime.urls[variant];
@@ -74,7 +84,13 @@ try {
     session: variant === "gateway" ? await Promise.all(Array.from({ length: Number(args.connections) }, () => login(url))) : [],
     forged: await Promise.all(Array.from({ length: Number(args.connections) }, () => forgedCookie("gateway"))),
   };
-  for (const name of args.paths.split(",")) {
+  // One credential per connection, as one session per connection for auth.
+  const wanted = args.paths.split(",");
+  const bearers = {
+    workload: await workloadBearers(issuer, Number(args.connections)),
+    service: variant === "gateway" && wanted.includes("service") ? await serviceBearers(url, secrets.ADMIN_TOKEN, Number(args.connections)) : [],
+  };
+  for (const name of wanted) {
     const scenario = PATHS[name];
     if (!scenario) throw new Error(`unknown path ${name}: one of ${Object.keys(PATHS).join(", ")}`);
     const options = {
@@ -85,6 +101,7 @@ try {
       connections: Number(args.connections),
       headers: scenario.headers,
       cookies: scenario.cookies ? cookies[scenario.cookies] : [],
+      authorizations: scenario.bearer ? bearers[scenario.bearer] : [],
     };
     await load({ ...options, durationSeconds: 1 }); // warm-up, unprofiled
     await inspector.send("Profiler.start");

@@ -19,19 +19,20 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { connectInspector } from "./lib/inspector.mjs";
+import { startIssuer } from "./lib/issuer.mjs";
 import { startOrigin } from "./lib/origin.mjs";
 import { BENCH_DIR } from "./lib/paths.mjs";
 import { writeGatewayConfig } from "./lib/gateway-config.mjs";
 import { renderChart } from "./lib/chart.mjs";
 import { environment, renderResults, targets } from "./lib/report.mjs";
 import { buildWorker, startRuntime } from "./lib/runtime.mjs";
-import { runComparison } from "./lib/scenarios/compare.mjs";
+import { CREDENTIAL_VARIANTS, runComparison } from "./lib/scenarios/compare.mjs";
 import { runLive } from "./lib/scenarios/live.mjs";
 import { runRevoke } from "./lib/scenarios/revoke.mjs";
 import { runScale } from "./lib/scenarios/scale.mjs";
 import { countSessionWrites } from "./lib/scenarios/storage-writes.mjs";
 import { runStreamMemory } from "./lib/scenarios/stream-memory.mjs";
-import { CONFIGS, login, newSecrets, SHORT_IDLE_TIMEOUT_SECONDS, VARIANTS, workerDefinitions } from "./lib/variants.mjs";
+import { CONFIGS, login, newSecrets, serviceBearers, SHORT_IDLE_TIMEOUT_SECONDS, VARIANTS, workerDefinitions, workloadBearers } from "./lib/variants.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -114,14 +115,18 @@ try {
 async function main() {
   const env = environment({ settings, smoke: args.smoke });
   log(`building workers (wrangler deploy --dry-run) into ${path.relative(process.cwd(), workDir)}`);
+  // The workload tokens' issuer, which the gateway's config names (TRUSTED_ISSUERS).
+  const issuer = await startIssuer();
+  cleanups.push(() => issuer.close());
+  const trustedIssuers = [issuer.trustedIssuer];
   const configDir = path.join(workDir, "gateway-config");
-  const configs = { ...CONFIGS, gateway: writeGatewayConfig(configDir) };
+  const configs = { ...CONFIGS, gateway: writeGatewayConfig(configDir, { trustedIssuers }) };
   const builds = Object.fromEntries(
     await Promise.all(
       Object.entries(configs).map(async ([name, config]) => [name, await buildWorker(config, path.join(workDir, name))]),
     ),
   );
-  configs["gateway-no-limiter"] = writeGatewayConfig(configDir, { name: "gateway-no-limiter", withoutRateLimits: true });
+  configs["gateway-no-limiter"] = writeGatewayConfig(configDir, { name: "gateway-no-limiter", trustedIssuers, withoutRateLimits: true });
   const origin = await startOrigin();
   cleanups.push(() => origin.close());
   const secrets = newSecrets();
@@ -154,11 +159,18 @@ async function main() {
     return runtime;
   };
 
+  let serviceTokens = null;
   results.comparison = await runComparison({
     startRound: async () => {
       const { urls } = await freshRuntime();
       return Object.fromEntries([...VARIANTS, "rpc-floor", "gateway-no-limiter", "gateway-assertion", "gateway-policy"].map((name) => [name, urls[name]]));
     },
+    // Workload tokens signed afresh each round, so that none expires however long the run; the
+    // service credentials made in the first round, kept in the storage every round starts on.
+    bearers: async (urls) => ({
+      workload: await workloadBearers(issuer, settings.connections),
+      service: (serviceTokens ??= await serviceBearers(urls.gateway, secrets.ADMIN_TOKEN, settings.connections)),
+    }),
     connections: settings.connections,
     durationSeconds: settings.durationSeconds,
     warmupSeconds: settings.warmupSeconds,
@@ -166,6 +178,7 @@ async function main() {
     progress: log,
   });
   results.comparison.assertionsAtOrigin = (await (await fetch(`${origin.url}/_bench/assertions`)).json()).assertions;
+  results.comparison.principalsAtOrigin = (await (await fetch(`${origin.url}/_bench/principals`)).json()).principals;
 
   await freshRuntime();
   const variantUrls = Object.fromEntries(VARIANTS.map((name) => [name, runtime.urls[name]]));
@@ -277,6 +290,11 @@ function functionalProblems(results) {
     if (run.scenario === "forged" && run.variant !== "bare" && accepted > 0) problems.push(`${run.variant} accepted ${accepted} forged cookies`);
   }
   if (!(results.comparison.assertionsAtOrigin > 0)) problems.push("gateway-assertion: the origin received no X-Auth-Assertion");
+  // The machine scenario's bearer variants: their requests reached the origin as that kind.
+  for (const variant of Object.keys(results.comparison.summary.machine ?? {})) {
+    const kind = CREDENTIAL_VARIANTS[variant]?.bearer;
+    if (kind && !(results.comparison.principalsAtOrigin?.[kind] > 0)) problems.push(`machine/${variant}: the origin received no request with X-Auth-Principal: ${kind}`);
+  }
   if (results.revoke.acceptedAfterAnswer > 0) problems.push(`${results.revoke.acceptedAfterAnswer} requests accepted after a revoke answered`);
   if (results.live.stillOpenAfterOneSecond > 0) problems.push(`${results.live.stillOpenAfterOneSecond} WebSockets still open 1 s after their session's revoke answered`);
   const { burst, spread } = results.storageWrites;

@@ -68,6 +68,7 @@ export function notes(results) {
     "  alarm, none without), and each session sets one (its idle deadline) and so does each",
     "  user's index (its clean-up). On Cloudflare alarms are kept by the platform, not in the",
     "  Worker's process.",
+    ...machineNote(summary.machine, us),
   ];
 }
 
@@ -81,7 +82,10 @@ export const METHOD = [
   "  wrangler.toml in `bench/workers/`, the gateway from the project's wrangler.toml",
   "  (`bench/lib/gateway-config.mjs`: the same Durable Objects, rate limits and settings, with",
   "  `main` = `src/index.ts` unchanged, no `ORIGIN` service binding, `ORIGIN_URL` = the loopback",
-  "  origin, and `/login` and `/public/*` as public routes). Durable Object storage lives on tmpfs",
+  "  origin, `/login` and `/public/*` as public routes, `/machine/*` admitting users, workloads and",
+  "  services with the role `bench`, and `TRUSTED_ISSUERS` naming the bench's loopback issuer,",
+  "  `bench/lib/issuer.mjs`: a discovery document and a JWKS of one ES256 key made for the run;",
+  "  the gateway fetches them once per process). Durable Object storage lives on tmpfs",
   "  (`/dev/shm`) when the machine has it: the local runtime syncs every new object's SQLite file",
   "  to disk, which on a shared VM measures the disk, not the gateway.",
   "- **Diagnostics.** *bare + no-op Durable Object RPC* (`bench/workers/rpc-floor`) is the floor of",
@@ -92,7 +96,16 @@ export const METHOD = [
   "  rounds, before it in even ones): its target is the median of each round's ratio between the two. It re-uses a session's assertion while it",
   "  has 30 s left, so most requests sign nothing; the micro-benchmarks time a signature alone.",
   "- **Origin.** `node:http` on 127.0.0.1 in its own thread: `ok` (2 bytes) for any GET, 204 with",
-  "  `X-Gateway-Login` for `POST /login` (a new user each time), `/bytes/<n>` streamed in 64 KiB chunks.",
+  "  `X-Gateway-Login` for `POST /login` (a new user each time, with the roles of `?roles=`, else",
+  "  `user`), `/bytes/<n>` streamed in 64 KiB chunks. It counts the `X-Auth-Principal` kinds it",
+  "  receives: a run fails if a machine variant's requests did not arrive as that kind.",
+  "- **Machine credentials.** The machine scenario sends the same GET to the `gateway` worker",
+  "  three ways, the only difference being the credential: a session cookie (sessions logged in",
+  "  with the role `bench`), `Authorization: Bearer <workload token>` (ES256, signed with jose in",
+  "  Node for each connection's own subject at the start of each round, `exp` an hour ahead, the",
+  "  role in a `roles` claim), and `Authorization: Bearer gws_…` (a service credential per connection",
+  "  with the role `bench`, made through `POST /_gateway/admin/services`). The three run one after",
+  "  the other in each round, their order rotated from round to round.",
   "- **Variants.** *bare*: `hono/proxy` to the origin, nothing else. *client-side*: the same proxy",
   "  with `@hono/session` (identity sealed in a JWE cookie, dir/A256GCM, 30 min idle / 8 h",
   "  absolute), the same identity headers injected. *gateway*: this project. Each connection carries",
@@ -115,6 +128,26 @@ export const METHOD = [
   "- **Micro-benchmarks.** bench/workers/micro bundles the functions from src/ with tinybench; the",
   "  bundle runs once inside workerd (a request to the micro worker) and once in Node 22.",
 ];
+
+/**
+ * The machine scenario in words: each machine credential's time per request against the
+ * session's on the same rule. Nothing for a run without the scenario (an older results.json).
+ */
+function machineNote(machine, us) {
+  if (!machine) return [];
+  const session = us(machine.gateway);
+  const against = (variant) =>
+    machine[variant] ? `${number(us(machine[variant]), 0)} µs (${signed(us(machine[variant]) / session - 1)})` : "not measured";
+  return [
+    `- **Machine credentials.** On the same rule, at saturation, the session GET costs ${number(session, 0)} µs of the`,
+    `  machine per request, the workload-token GET ${against("gateway-workload")} and the service-token GET`,
+    `  ${against("gateway-service")}. A workload token asks no Durable Object, but its ES256 signature is`,
+    "  verified on every request (the keys are cached, verified tokens are not). A service token is",
+    "  checked like a session cookie: a MAC at the edge, then one call to its credential's Durable",
+    "  Object. [Machine credentials against the session](#machine-credentials-against-the-session)",
+    "  has the ratios per round.",
+  ];
+}
 
 /** Growth of the idle process's RSS per live session, first to last scale step, in KiB. */
 function scaleSlopeKiB(results) {

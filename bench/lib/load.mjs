@@ -6,13 +6,15 @@ import autocannon from "autocannon";
  * One autocannon run: `connections` keep-alive connections for `durationSeconds`.
  * @param {{ url: string, method?: string, path: string, expectStatus: number | number[],
  *           connections: number, durationSeconds?: number, amount?: number, overallRate?: number,
- *           cookies?: string[], rotateCookies?: boolean, headers?: Record<string, string>,
+ *           cookies?: string[], rotateCookies?: boolean, authorizations?: string[], headers?: Record<string, string>,
  *           onResponse?: (status: number, headers: Record<string, string | string[]>) => void }} options
  *   cookies: one per connection (a browser per connection), or rotated per request with
- *   rotateCookies; onResponse sees every response's headers (slower: only for logins).
+ *   rotateCookies; authorizations: an Authorization header per connection (`Bearer …`), like
+ *   cookies; onResponse sees every response's headers (slower: only for logins).
  */
 export async function load(options) {
-  const { cookies = [], rotateCookies = false } = options;
+  const { cookies = [], rotateCookies = false, authorizations = [] } = options;
+  let nextAuthorization = 0;
   let nextCookie = 0;
   const cookieFor = () => cookies[nextCookie++ % cookies.length];
   const request = {
@@ -42,7 +44,8 @@ export async function load(options) {
     setupClient: (client) => {
       // setHeaders replaces a client's headers, so the scenario's extra headers go with the cookie.
       const cookie = cookies.length > 0 && !rotateCookies ? { cookie: cookieFor() } : {};
-      if (options.headers || cookie.cookie) client.setHeaders({ ...options.headers, ...cookie });
+      const authorization = authorizations.length > 0 ? { authorization: authorizations[nextAuthorization++ % authorizations.length] } : {};
+      if (options.headers || cookie.cookie || authorization.authorization) client.setHeaders({ ...options.headers, ...cookie, ...authorization });
     },
     timeout: 30,
     // autocannon ends a run at its next sampling tick; sample often so runs end on time.

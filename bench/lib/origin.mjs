@@ -1,10 +1,13 @@
 // The loopback origin: plain node:http on 127.0.0.1 in its own worker thread, so the load
 // generator's event loop does not slow it down. Routes:
-//   POST /login        204 with X-Gateway-Login for a new user (`user-<n>`) each time
+//   POST /login        204 with X-Gateway-Login for a new user (`user-<n>`) each time, with the
+//                      roles of `?roles=a,b` (default: user)
 //   GET  /bytes/<n>    200, n bytes streamed in 64 KiB chunks (the 1 MiB streaming case)
 //   GET  /_bench/assertions  how many requests so far carried an X-Auth-Assertion shaped like
 //                      a JWS (asked directly, not through a variant: the run checks the
 //                      assertion variant really sent them)
+//   GET  /_bench/principals  how many requests so far came with each X-Auth-Principal (user,
+//                      workload, service): the machine scenario's credentials really were those
 //   anything else      200 "ok" (the tiny body every variant proxies)
 //   a WebSocket upgrade on any path: every frame echoed (scenarios/live.mjs)
 import http from "node:http";
@@ -32,17 +35,21 @@ export async function startOrigin() {
 function serve() {
   let logins = 0;
   let assertions = 0;
+  const principals = {};
   const server = http.createServer((req, res) => {
     if (/^[\w-]+\.[\w-]+\.[\w-]+$/.test(req.headers["x-auth-assertion"] ?? "")) assertions++;
-    if (req.url === "/_bench/assertions") {
+    const principal = req.headers["x-auth-principal"];
+    if (principal !== undefined) principals[principal] = (principals[principal] ?? 0) + 1;
+    if (req.url === "/_bench/assertions" || req.url === "/_bench/principals") {
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ assertions }));
+      res.end(JSON.stringify(req.url === "/_bench/assertions" ? { assertions } : { principals }));
       return;
     }
     if (req.method === "POST" && req.url.startsWith("/login")) {
       req.resume();
       logins++;
-      res.writeHead(204, { "X-Gateway-Login": JSON.stringify({ sub: `user-${logins}`, email: `user-${logins}@example.com`, roles: ["user"] }) });
+      const roles = new URL(req.url, "http://origin").searchParams.get("roles")?.split(",") ?? ["user"];
+      res.writeHead(204, { "X-Gateway-Login": JSON.stringify({ sub: `user-${logins}`, email: `user-${logins}@example.com`, roles }) });
       res.end();
       return;
     }

@@ -19,23 +19,43 @@ const VARIANT_LABELS = {
   "gateway-no-limiter": "gateway without COOKIE_FAILURE_LIMITER",
   "gateway-assertion": "gateway with X-Auth-Assertion (ES256)",
   "gateway-policy": "gateway with a realistic access policy",
+  "gateway-workload": "gateway, workload token (ES256 JWT)",
+  "gateway-service": "gateway, service token",
 };
 
+/** A variant's label in a scenario's rows: the scenario's own (`labels`), else the common one. */
+const labelOf = (scenario, variant) => scenario.labels?.[variant] ?? VARIANT_LABELS[variant];
+
 /**
- * The gateway with assertions against the gateway without, in the authenticated GET: the
- * median over rounds of each round's ratio (both ran in the same round, one after the other).
+ * One variant against another in the same scenario: the median over rounds of each round's
+ * ratio (both ran in the same round, one after the other).
  */
-export function assertionRatio(results) {
+export function pairRatio(results, scenario, variant, against) {
   const { runs } = results.comparison;
   const ratios = runs
-    .filter((run) => run.scenario === "auth" && run.variant === "gateway-assertion")
+    .filter((run) => run.scenario === scenario && run.variant === variant)
     .map((run) => {
-      const without = runs.find((other) => other.scenario === "auth" && other.variant === "gateway" && other.round === run.round);
-      return { throughput: run.requestsPerSecond / without.requestsPerSecond, p50: run.p50Ms / without.p50Ms, p99: run.p99Ms / without.p99Ms };
+      const other = runs.find((candidate) => candidate.scenario === scenario && candidate.variant === against && candidate.round === run.round);
+      return { throughput: run.requestsPerSecond / other.requestsPerSecond, p50: run.p50Ms / other.p50Ms, p99: run.p99Ms / other.p99Ms };
     });
   const medianOf = (key) => median(ratios.map((ratio) => ratio[key]));
   return { throughput: medianOf("throughput"), p50: medianOf("p50"), p99: medianOf("p99"), perRound: ratios.map((ratio) => ratio.throughput) };
 }
+
+/** The gateway with assertions against the gateway without, in the authenticated GET. */
+export const assertionRatio = (results) => pairRatio(results, "auth", "gateway-assertion", "gateway");
+
+/**
+ * The machine scenario's bearer variants against its session GET (the same gateway, rule and
+ * round): `{ variant: pairRatio }`, empty for a run without the scenario (an older results.json).
+ */
+export function machineRatios(results) {
+  const variants = Object.keys(results.comparison.summary.machine ?? {}).filter((variant) => variant.startsWith("gateway-"));
+  return Object.fromEntries(variants.map((variant) => [variant, pairRatio(results, "machine", variant, "gateway")]));
+}
+
+/** What a machine credential is called in targets and prose. */
+export const MACHINE_CREDENTIALS = { "gateway-workload": "workload-token", "gateway-service": "service-token" };
 
 export function environment({ settings, smoke }) {
   const version = (name) => JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
@@ -109,6 +129,11 @@ export function targets(results) {
       measured: `${times(assertion.throughput)} (rounds: ${assertion.perRound.map(times).join(", ")}); p50 ${times(assertion.p50)}, p99 ${times(assertion.p99)}`,
       met: assertion.throughput >= 0.9,
     },
+    ...Object.entries(machineRatios(results)).map(([variant, ratio]) => ({
+      name: `${MACHINE_CREDENTIALS[variant]} GET throughput ≥ 0.9 × the session GET's (same rule and role)`,
+      measured: `${times(ratio.throughput)} (rounds: ${ratio.perRound.map(times).join(", ")}); p50 ${times(ratio.p50)}, p99 ${times(ratio.p99)}`,
+      met: ratio.throughput >= 0.9,
+    })),
     {
       name: "forged-cookie rejection throughput ≥ 1.0 × bare",
       measured: `${times(forged.throughput)} as configured (COOKIE_FAILURE_LIMITER on); ${times(forgedNoLimiter.throughput)} without the limiter`,
@@ -168,11 +193,11 @@ export function renderResults(results) {
     "| scenario | variant | throughput | p50 latency | p99 latency |",
     "|---|---|---|---|---|",
   );
-  for (const scenario of SCENARIOS) {
+  for (const scenario of SCENARIOS.filter((scenario) => summary[scenario.id])) {
     for (const [variant, figures] of Object.entries(summary[scenario.id])) {
       if (variant === "bare") continue;
       const { ratio } = figures;
-      add(`| ${scenario.title} | ${VARIANT_LABELS[variant]} | ${times(ratio.throughput)} | ${times(ratio.p50)} | ${times(ratio.p99)} |`);
+      add(`| ${scenario.title} | ${labelOf(scenario, variant)} | ${times(ratio.throughput)} | ${times(ratio.p50)} | ${times(ratio.p99)} |`);
     }
   }
   add(
@@ -186,11 +211,11 @@ export function renderResults(results) {
     "| scenario | variant | requests/s | p50 ms | p99 ms | body MiB/s | unexpected |",
     "|---|---|---|---|---|---|---|",
   );
-  for (const scenario of SCENARIOS) {
+  for (const scenario of SCENARIOS.filter((scenario) => summary[scenario.id])) {
     for (const [variant, figures] of Object.entries(summary[scenario.id])) {
       const mib = scenario.id === "stream" ? number(figures.bytesPerSecond / 1048576, 0) : "";
       add(
-        `| ${scenario.title} | ${VARIANT_LABELS[variant]} | ${number(figures.requestsPerSecond, 0)} | ${number(figures.p50Ms, 2)} | ` +
+        `| ${scenario.title} | ${labelOf(scenario, variant)} | ${number(figures.requestsPerSecond, 0)} | ${number(figures.p50Ms, 2)} | ` +
           `${number(figures.p99Ms, 2)} | ${mib} | ${figures.unexpected} of ${figures.total} |`,
       );
     }
@@ -210,6 +235,34 @@ export function renderResults(results) {
     "</details>",
     "",
   );
+
+  const machines = machineRatios(results);
+  if (Object.keys(machines).length > 0) {
+    const machine = summary.machine;
+    const us = (figures) => 1e6 / figures.requestsPerSecond;
+    add(
+      "## Machine credentials against the session",
+      "",
+      "The same GET on `/machine/*`, a rule that admits users, workloads and services with the role",
+      "`bench`, on the same gateway in the same rounds, each connection with its own credential: a",
+      "session cookie (a session with that role), a workload token (an ES256 JWT of a loopback issuer",
+      "in `TRUSTED_ISSUERS`, verified on every request), a service token (`gws_…`, checked at the edge",
+      "and by its credential's Durable Object). Ratios: the median of each round's ratio to the",
+      "session GET of the same round (target ≥ 0.9×). Machine time per request: 1 / throughput at",
+      "saturation, medians over the rounds; `npm run bench:profile -- --paths auth,workload,service`",
+      "measures the isolate's CPU per request directly.",
+      "",
+      "| credential | throughput / session | p50 / session | p99 / session | per round | machine time per request |",
+      "|---|---|---|---|---|---|",
+      `| session cookie | 1× | 1× | 1× | – | ${number(us(machine.gateway), 0)} µs |`,
+      ...Object.entries(machines).map(
+        ([variant, ratio]) =>
+          `| ${MACHINE_CREDENTIALS[variant]} | ${times(ratio.throughput)} | ${times(ratio.p50)} | ${times(ratio.p99)} | ${ratio.perRound.map(times).join(", ")} | ` +
+          `${number(us(machine[variant]), 0)} µs (${signed(us(machine[variant]) / us(machine.gateway) - 1)}) |`,
+      ),
+      "",
+    );
+  }
 
   add(
     "## Revocation",

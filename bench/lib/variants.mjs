@@ -2,6 +2,7 @@
 // looks like to each. Secrets are random per run.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { EncryptJWT } from "jose";
+import { MACHINE_ROLE } from "./gateway-config.mjs";
 
 export const VARIANTS = ["bare", "client-side", "gateway"];
 
@@ -72,9 +73,12 @@ export const POLICY = {
   }),
 };
 
-/** Logs in through the variant (the origin answers with X-Gateway-Login); the cookie pair. */
-export async function login(baseUrl) {
-  const response = await fetch(`${baseUrl}/login`, { method: "POST" });
+/**
+ * Logs in through the variant (the origin answers with X-Gateway-Login); the cookie pair.
+ * `roles`: the session's roles (default the origin's, `user`).
+ */
+export async function login(baseUrl, { roles } = {}) {
+  const response = await fetch(`${baseUrl}/login${roles ? `?roles=${roles.join(",")}` : ""}`, { method: "POST" });
   await response.arrayBuffer();
   if (response.status !== 204) throw new Error(`login through ${baseUrl} answered ${response.status}`);
   const setCookie = response.headers.getSetCookie()[0];
@@ -95,4 +99,33 @@ export async function forgedCookie(variant) {
   // the shape check and fails only at the HMAC verify (bare ignores it).
   const part = (bytes) => randomBytes(bytes).toString("base64url");
   return `__Host-session=${part(16)}.${part(16)}.${part(32)}`;
+}
+
+/**
+ * `count` Authorization values, each a workload token of the bench's issuer (issuer.mjs) for its
+ * own subject (`workload-<n>`) with MACHINE_ROLE, valid for the token's lifetime from now.
+ */
+export function workloadBearers(issuer, count) {
+  return Promise.all(Array.from({ length: count }, async (_, index) => `Bearer ${await issuer.token(`workload-${index + 1}`, [MACHINE_ROLE])}`));
+}
+
+/**
+ * `count` Authorization values, each the token of its own service credential (`bench-<n>`, with
+ * MACHINE_ROLE) created through the gateway's admin API (`POST /_gateway/admin/services`).
+ * Names are unique per gateway storage: call it once per storage directory.
+ */
+export function serviceBearers(baseUrl, adminToken, count) {
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const name = `bench-${index + 1}`;
+      const response = await fetch(`${baseUrl}/_gateway/admin/services`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ name, roles: [MACHINE_ROLE] }),
+      });
+      const text = await response.text();
+      if (response.status !== 201) throw new Error(`creating the service credential ${name} through ${baseUrl} answered ${response.status}: ${text}`);
+      return `Bearer ${JSON.parse(text).token}`;
+    }),
+  );
 }

@@ -1,10 +1,22 @@
 // The side-by-side load scenarios, run in rounds that alternate the variants (A B C A B C …)
 // so that drift on a shared machine hits every variant alike. Each round starts a fresh
 // workerd on the same storage, and each measured run follows an unrecorded warm-up run.
+import { MACHINE_ROLE } from "../gateway-config.mjs";
 import { load, median } from "../load.mjs";
 import { forgedCookie, login } from "../variants.mjs";
 
 export const STREAM_BYTES = 1024 * 1024;
+
+/**
+ * Variants that are another variant's worker with another credential: the machine scenario's
+ * workload-token and service-token GETs go to the `gateway` worker itself (the same build, the
+ * same process, the same round), with `Authorization: Bearer …` from runComparison's `bearers`
+ * instead of a cookie.
+ */
+export const CREDENTIAL_VARIANTS = {
+  "gateway-workload": { worker: "gateway", bearer: "workload" },
+  "gateway-service": { worker: "gateway", bearer: "service" },
+};
 
 /** Scenario definitions: which variants run it, the request, the status that counts. */
 export const SCENARIOS = [
@@ -30,6 +42,20 @@ export const SCENARIOS = [
     variants: ["bare", "gateway", "gateway-policy"],
     request: { path: "/api/data", headers: { "cf-connecting-ip": "192.0.2.10" } },
     cookies: "session",
+    expectStatus: () => 200,
+  },
+  {
+    id: "machine",
+    title: "GET by a user, a workload and a service on one rule",
+    // /machine/* admits users, workloads and services with MACHINE_ROLE (gateway-config.mjs), so
+    // the three requests differ only in their credential: a session cookie (a session with that
+    // role), a workload token (ES256 JWT of the bench's issuer, issuer.mjs), a service token.
+    // Each connection has its own credential, as each has its own session elsewhere.
+    variants: ["bare", "gateway", "gateway-workload", "gateway-service"],
+    alternate: ["gateway", "gateway-workload", "gateway-service"],
+    labels: { gateway: "gateway, session cookie" },
+    request: { path: "/machine/data" },
+    cookies: "machine",
     expectStatus: () => 200,
   },
   {
@@ -72,40 +98,51 @@ export const SCENARIOS = [
 ];
 
 /**
- * @param {{ startRound: () => Promise<Record<string, string>>, connections: number, durationSeconds: number,
- *           warmupSeconds: number, rounds: number, progress: (line: string) => void }} options
+ * @param {{ startRound: () => Promise<Record<string, string>>, bearers: (urls: Record<string, string>) => Promise<Record<string, string[]>>,
+ *           connections: number, durationSeconds: number, warmupSeconds: number, rounds: number, progress: (line: string) => void }} options
  *   startRound: (re)starts the runtime; resolves to each variant's URL.
+ *   bearers: called at the start of each round, with that round's URLs: `connections`
+ *   Authorization values per credential kind of CREDENTIAL_VARIANTS (`workload`, `service`).
  */
-export async function runComparison({ startRound, connections, durationSeconds, warmupSeconds, rounds, progress }) {
+export async function runComparison({ startRound, bearers, connections, durationSeconds, warmupSeconds, rounds, progress }) {
   let urls = await startRound();
+  const sessionsOf = (variant, roles) => Promise.all(Array.from({ length: connections }, () => login(urls[variant], { roles })));
   // One session (and one forged cookie) per connection: a connection is one browser.
   const cookies = {};
   for (const variant of Object.keys(urls)) {
     const forged = await Promise.all(Array.from({ length: connections }, () => forgedCookie(variant)));
-    const sessions =
-      variant === "bare" || variant === "rpc-floor" || variant === "gateway-no-limiter"
-        ? forged // bare and rpc-floor check no cookie; gateway-no-limiter only runs the forged flood
-        : await Promise.all(Array.from({ length: connections }, () => login(urls[variant])));
-    cookies[variant] = { session: sessions, forged, none: [] };
+    // bare and rpc-floor check no cookie; gateway-no-limiter only runs the forged flood
+    const checksNoCookie = variant === "bare" || variant === "rpc-floor" || variant === "gateway-no-limiter";
+    const runsMachine = SCENARIOS.some((scenario) => scenario.cookies === "machine" && scenario.variants.includes(variant));
+    cookies[variant] = {
+      session: checksNoCookie ? forged : await sessionsOf(variant),
+      // Sessions with the machine rule's role, for the machine scenario.
+      machine: checksNoCookie ? forged : runsMachine ? await sessionsOf(variant, [MACHINE_ROLE]) : [],
+      forged,
+      none: [],
+    };
   }
 
   const runs = []; // { round, scenario, variant, ...load result }
   for (let round = 1; round <= rounds; round++) {
     if (round > 1) urls = await startRound();
+    const roundBearers = await bearers(urls);
     for (const scenario of SCENARIOS) {
       for (const variant of roundOrder(scenario, round)) {
+        const credential = CREDENTIAL_VARIANTS[variant];
         const options = {
-          url: urls[variant],
+          url: urls[credential?.worker ?? variant],
           ...scenario.request,
           expectStatus: scenario.expectStatus(variant),
           connections,
-          cookies: cookies[variant][scenario.cookies],
+          cookies: credential ? [] : cookies[variant][scenario.cookies],
+          authorizations: credential ? roundBearers[credential.bearer] : [],
         };
         if (warmupSeconds > 0) await load({ ...options, durationSeconds: warmupSeconds });
         const result = await load({ ...options, durationSeconds });
         runs.push({ round, scenario: scenario.id, variant, ...result });
         progress(
-          `round ${round}/${rounds} ${scenario.id.padEnd(6)} ${variant.padEnd(11)} ` +
+          `round ${round}/${rounds} ${scenario.id.padEnd(7)} ${variant.padEnd(16)} ` +
             `${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
             (result.unexpected + result.errors > 0 ? `  (unexpected ${JSON.stringify(result.statuses)}, errors ${result.errors})` : ""),
         );
@@ -115,11 +152,16 @@ export async function runComparison({ startRound, connections, durationSeconds, 
   return { runs, summary: summarize(runs) };
 }
 
-/** The scenario's variants in the order of this round: its `alternate` pair swapped in even rounds. */
+/**
+ * The scenario's variants in the order of this round: its `alternate` ones rotated by one place
+ * each round (a pair swaps in even rounds), the others where they are.
+ */
 function roundOrder(scenario, round) {
-  if (!scenario.alternate || round % 2 === 1) return scenario.variants;
-  const [first, second] = scenario.alternate;
-  return scenario.variants.map((variant) => (variant === first ? second : variant === second ? first : variant));
+  const { alternate } = scenario;
+  if (!alternate) return scenario.variants;
+  const shift = (round - 1) % alternate.length;
+  const rotated = [...alternate.slice(shift), ...alternate.slice(0, shift)];
+  return scenario.variants.map((variant) => (alternate.includes(variant) ? rotated[alternate.indexOf(variant)] : variant));
 }
 
 /**
