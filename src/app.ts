@@ -48,6 +48,7 @@ import { readCredential } from "./pipeline/read-credential";
 import { sessionCookieReader } from "./credentials/session-cookie";
 import { bearerReader } from "./credentials/bearer";
 import { jwksCache } from "./credentials/jwks-cache";
+import { verifiedTokens } from "./credentials/verified-tokens";
 import { serviceTokenCheck } from "./credentials/service-token";
 import { watchService } from "./services/watch";
 import { routingPath, target } from "./pipeline/target";
@@ -125,7 +126,8 @@ export function gateway(config: ResolvedConfig, env: Env, options: GatewayOption
     readCredential({
       cookie: sessionCookieReader({ sessionCookie, sessionKeys: config.sessionKeys, endSessionOnUserAgentChange: config.endSessionOnUserAgentChange }),
       bearer: bearerReader({
-        workload: config.trustedIssuers.length > 0 ? { issuers: config.trustedIssuers, cache: jwksCache(options.issuerFetch ? { fetch: options.issuerFetch } : {}) } : null,
+        // A few thousand busy workloads' tokens per isolate, each checked once while its keys hold.
+        workload: config.trustedIssuers.length > 0 ? { issuers: config.trustedIssuers, cache: jwksCache(options.issuerFetch ? { fetch: options.issuerFetch } : {}), verified: verifiedTokens({ maxEntries: 2048 }) } : null,
         services: serviceTokenCheck(config.sessionKeys),
       }),
       policy: config.routePolicy,

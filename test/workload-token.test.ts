@@ -5,8 +5,9 @@
  * accounts'. How the keys are fetched, kept and fail: test/jwks-cache.test.ts.
  */
 import { exportSPKI, SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { jwksCache } from "../src/credentials/jwks-cache";
+import { verifiedTokens } from "../src/credentials/verified-tokens";
 import { verifyWorkloadToken } from "../src/credentials/workload-token";
 import { b64, githubClaims, issuerWith, NOW, NOW_MS, REFUSED, refusal, sign, signingKey } from "./workload/helpers";
 
@@ -174,3 +175,45 @@ describe("workload tokens: refused, each with its reason", () => {
   });
 });
 
+
+describe("workload tokens verified once while the issuer's keys hold", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** Signature verifications WebCrypto is asked for from now on. */
+  function countVerifications(): () => number {
+    const spy = vi.spyOn(crypto.subtle, "verify");
+    return () => spy.mock.calls.length;
+  }
+
+  it("checks a token's signature once, however often it is presented, while the keys are the same", async () => {
+    const { issuer, keys } = await issuerWith("ES256");
+    const [cache, verified] = [jwksCache(), verifiedTokens({ maxEntries: 16 })];
+    const token = await sign(keys[0]!, githubClaims(issuer));
+    const verifications = countVerifications();
+    for (let i = 0; i < 5; i++) expect((await verifyWorkloadToken(token, [issuer.entry()], NOW_MS + i * 1000, cache, verified)).ok).toBe(true);
+    expect(verifications()).toBe(1);
+  });
+
+  it("still checks the time on every request: a remembered token is refused once it expires", async () => {
+    const { issuer, keys } = await issuerWith("ES256");
+    const [cache, verified] = [jwksCache(), verifiedTokens({ maxEntries: 16 })];
+    const token = await sign(keys[0]!, githubClaims(issuer));
+    expect((await verifyWorkloadToken(token, [issuer.entry()], NOW_MS, cache, verified)).ok).toBe(true);
+    expect(await verifyWorkloadToken(token, [issuer.entry()], (NOW + 290) * 1000, cache, verified)).toMatchObject({ ok: false, reason: "expired" });
+  });
+
+  it("verifies again with the keys fetched anew, and refuses a token whose key the issuer withdrew", async () => {
+    const { issuer, keys } = await issuerWith("ES256");
+    await issuer.control({ cacheControl: "max-age=60" });
+    const [cache, verified] = [jwksCache(), verifiedTokens({ maxEntries: 16 })];
+    const token = await sign(keys[0]!, githubClaims(issuer));
+    expect((await verifyWorkloadToken(token, [issuer.entry()], NOW_MS, cache, verified)).ok).toBe(true);
+    await issuer.publish(await signingKey("ES256"));
+    await issuer.control({ cacheControl: "max-age=60" });
+    // Within the keys' freshness the token stands, as it would without remembering it.
+    expect((await verifyWorkloadToken(token, [issuer.entry()], NOW_MS + 59_000, cache, verified)).ok).toBe(true);
+    expect(await verifyWorkloadToken(token, [issuer.entry()], NOW_MS + 61_000, cache, verified)).toMatchObject({ ok: false, reason: "unknown-key" });
+  });
+});

@@ -16,6 +16,7 @@ import type { Credential } from "./credential";
 import type { JwksCache } from "./jwks-cache";
 import type { Principal } from "./principal";
 import type { TrustedIssuer } from "./trusted-issuers";
+import type { VerifiedTokens } from "./verified-tokens";
 import { MAX_TOKEN_LENGTH, verifyWorkloadToken, type WorkloadIdentity } from "./workload-token";
 import { limitCredentialFailures } from "./failure-limit";
 import { SERVICE_TOKEN_PREFIX } from "../services/token";
@@ -25,7 +26,7 @@ export type ServiceCheck = (c: Context<GatewayEnv>, token: string, nowMs: number
 
 export interface BearerReaderOptions {
   /** TRUSTED_ISSUERS and their keys; null: none configured, a JWT is an unknown credential. */
-  readonly workload: { readonly issuers: readonly TrustedIssuer[]; readonly cache: JwksCache } | null;
+  readonly workload: { readonly issuers: readonly TrustedIssuer[]; readonly cache: JwksCache; readonly verified: VerifiedTokens } | null;
   /** Service tokens' check (services/credential.ts). */
   readonly services: ServiceCheck;
 }
@@ -51,7 +52,7 @@ export function bearerReader(options: BearerReaderOptions): BearerReader {
       return FORGERIES.has(result.reason) ? forged(c, "service", result.reason) : refused(c, "service", result.reason);
     }
     if (!options.workload) return forged(c, "unknown", "not a service token, and no TRUSTED_ISSUERS is set");
-    const result = await verifyWorkloadToken(token, options.workload.issuers, nowMs, options.workload.cache);
+    const result = await verifyWorkloadToken(token, options.workload.issuers, nowMs, options.workload.cache, options.workload.verified);
     if (result.ok) return { state: "bearer", principal: workloadPrincipal(result.identity) };
     if (result.status === 503) throw new GatewayError("unavailable", `workload token: ${result.detail}`, { event: "credential.issuer_unavailable", fields: { reason: result.reason } });
     return FORGERIES.has(result.reason) ? forged(c, `workload.${result.reason}`, result.detail) : refused(c, `workload.${result.reason}`, result.detail);

@@ -19,6 +19,7 @@ import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTHeaderPara
 import { claimAt } from "../http/claims";
 import { MAX_ROLES, parseSessionUser } from "../session/user";
 import type { IssuerKeys, JwksCache } from "./jwks-cache";
+import type { VerifiedTokens } from "./verified-tokens";
 import type { TrustedIssuer } from "./trusted-issuers";
 
 /** 8 KiB: GitHub's and Kubernetes' tokens are 1–2 KB; anything past this is refused unread. */
@@ -68,7 +69,11 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /** The key set threw something other than a JOSE error: a key of the issuer's JWKS does not import. */
 class BrokenKey extends Error {}
 
-export async function verifyWorkloadToken(token: string, issuers: readonly TrustedIssuer[], nowMs: number, cache: JwksCache): Promise<WorkloadVerification> {
+/**
+ * `verified`: tokens this isolate has verified with the keys `cache` still hands out; their
+ * signature is not checked again (verified-tokens.ts), everything that depends on the time is.
+ */
+export async function verifyWorkloadToken(token: string, issuers: readonly TrustedIssuer[], nowMs: number, cache: JwksCache, verified: VerifiedTokens | null = null): Promise<WorkloadVerification> {
   if (token.length > MAX_TOKEN_LENGTH) return refused("too-large", `token is longer than ${MAX_TOKEN_LENGTH} characters`);
   if (!COMPACT_JWS.test(token)) return refused("malformed", "token is not a signed JWT (three base64url parts)");
   let header: JWTHeaderParameters;
@@ -87,6 +92,8 @@ export async function verifyWorkloadToken(token: string, issuers: readonly Trust
 
   const keys = await cache.keys(issuer, nowMs);
   if (!keys.ok) return unavailable(issuer, keys);
+  const payload = verified?.get(token, keys.keySet);
+  if (payload) return checkClaims(issuer, { payload }, nowMs);
   let outcome = await verifyWith(token, issuer, keys, nowMs);
   if (outcome === "no-matching-key") {
     // A kid the cached JWKS lacks: the issuer may have rotated its keys (rate-limited refetch).
@@ -95,9 +102,14 @@ export async function verifyWorkloadToken(token: string, issuers: readonly Trust
     if (!refreshed.ok) return unavailable(issuer, refreshed);
     outcome = await verifyWith(token, issuer, refreshed, nowMs);
     if (outcome === "no-matching-key") return refused("unknown-key", `no key of ${issuer.name}'s JWKS fits kid ${shown(header.kid)}, after fetching it again`);
-  }
+    if (!("reason" in outcome)) remember(refreshed, outcome);
+  } else if (!("reason" in outcome)) remember(keys, outcome);
   if ("reason" in outcome) return outcome;
   return checkClaims(issuer, outcome, nowMs);
+
+  function remember(usedKeys: Extract<IssuerKeys, { ok: true }>, { payload }: Verified): void {
+    verified?.set(token, usedKeys.keySet, payload, payload.exp! * 1000);
+  }
 }
 
 type Verified = { readonly payload: JWTPayload };
