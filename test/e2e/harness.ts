@@ -118,12 +118,19 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
   }
+  // A gateway that dies while the files use it fails them all with ECONNREFUSED: say so, with
+  // what it printed last, where the run's output shows it (its log file goes with the run).
+  let stopping = false;
+  child.once("exit", (code, signal) => {
+    if (!stopping) console.error(`wrangler dev on port ${port} exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${output.join("").slice(-4000)}`);
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     output,
     stateDir: join(dir, "state"),
     async stop() {
+      stopping = true;
       await killGroup(child);
       rmSync(dir, { recursive: true, force: true });
     },
