@@ -27,7 +27,7 @@ export type ServiceCheck = (c: Context<GatewayEnv>, token: string, nowMs: number
 export interface BearerReaderOptions {
   /** TRUSTED_ISSUERS and their keys; null: none configured, a JWT is an unknown credential. */
   readonly workload: { readonly issuers: readonly TrustedIssuer[]; readonly cache: JwksCache; readonly verified: VerifiedTokens } | null;
-  /** Service tokens' check (services/credential.ts). */
+  /** Service tokens' check (credentials/service-token.ts). */
   readonly services: ServiceCheck;
 }
 
