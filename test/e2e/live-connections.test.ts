@@ -56,11 +56,30 @@ async function socketRecords(origin: RemoteOrigin, from: number): Promise<EchoRe
   return (await origin.since(from)).filter((record) => record.method.startsWith("WS-") || record.method.startsWith("SSE-"));
 }
 
+/** Frames the client keeps sending, one every 2 ms for as long as its socket is open. */
+interface Sender {
+  /** Each frame sent, and when (Date.now()). */
+  readonly sent: { readonly text: string; readonly at: number }[];
+}
+
+function keepSending(connection: Connection, prefix: string): Sender {
+  const sender: Sender = { sent: [] };
+  const timer = setInterval(() => {
+    if (connection.ws.readyState !== WebSocket.OPEN) return clearInterval(timer);
+    const text = `${prefix}-${sender.sent.length}`;
+    connection.ws.send(text);
+    sender.sent.push({ text, at: Date.now() });
+  }, 2);
+  void connection.closed.then(() => clearInterval(timer));
+  return sender;
+}
+
 /**
  * The socket was closed by the session's end, within 1 s of `endedAt`; the origin's leg was
- * closed too; and the frame sent right after the end never reached the origin.
+ * closed too; and of the frames the client kept sending across the end (`sender`), some reached
+ * the origin before it and none after it — not even one the client sent before it saw the close.
  */
-async function expectEndedBySession(origin: RemoteOrigin, from: number, connection: Connection, endedAt: number, lateFrame: string): Promise<void> {
+async function expectEndedBySession(origin: RemoteOrigin, from: number, connection: Connection, endedAt: number, sender: Sender): Promise<void> {
   const closed = await connection.closed;
   expect(closed.code).toBe(1008);
   expect(closed.reason).toBe("session ended");
@@ -68,8 +87,11 @@ async function expectEndedBySession(origin: RemoteOrigin, from: number, connecti
   await expect.poll(async () => (await socketRecords(origin, from)).map((record) => record.method)).toContain("WS-CLOSE");
   const records = await socketRecords(origin, from);
   expect(records.find((record) => record.method === "WS-CLOSE")!.body).toBe("1008 session ended");
-  expect(records.filter((record) => record.body === lateFrame)).toEqual([]);
+  const relayed = new Set(records.filter((record) => record.method === "WS-MESSAGE").map((record) => record.body));
+  // The frames really flowed up to the end: the check below has something to catch.
+  expect(sender.sent.some((frame) => relayed.has(frame.text))).toBe(true);
   for (const record of records.filter((entry) => entry.method === "WS-MESSAGE")) expect(record.at!).toBeLessThanOrEqual(endedAt);
+  expect(sender.sent.filter((frame) => frame.at > endedAt && relayed.has(frame.text))).toEqual([]);
 }
 
 describe("live connections on a gateway with long timeouts", () => {
@@ -108,11 +130,13 @@ describe("live connections on a gateway with long timeouts", () => {
     const from = await origin.mark();
     const connection = await connect(port, token);
     expect(await echo(connection, "before")).toBe("before");
+    const sender = keepSending(connection, "l02");
+    // Its frames are flowing: the origin has echoed one.
+    await connection.next();
     const logout = await rawRequest(port, "POST", "/_gateway/logout", { cookie: sessionCookie(token) });
     expect(logout.status).toBe(204);
     const endedAt = Date.now();
-    if (connection.ws.readyState === WebSocket.OPEN) connection.ws.send("after logout");
-    await expectEndedBySession(origin, from, connection, endedAt, "after logout");
+    await expectEndedBySession(origin, from, connection, endedAt, sender);
   });
 
   it("closes a socket on an admin revoke of its session", async () => {
@@ -120,11 +144,13 @@ describe("live connections on a gateway with long timeouts", () => {
     const from = await origin.mark();
     const connection = await connect(port, token);
     await echo(connection, "before");
+    const sender = keepSending(connection, "l03");
+    // Its frames are flowing: the origin has echoed one.
+    await connection.next();
     const revoke = await rawRequest(port, "DELETE", `/_gateway/admin/sessions/${tokenParts(token).publicId}`, adminAuth);
     expect(revoke.status).toBe(204);
     const endedAt = Date.now();
-    if (connection.ws.readyState === WebSocket.OPEN) connection.ws.send("after revoke");
-    await expectEndedBySession(origin, from, connection, endedAt, "after revoke");
+    await expectEndedBySession(origin, from, connection, endedAt, sender);
   });
 
   it("closes every socket of a user on revoke-all", async () => {
@@ -147,10 +173,12 @@ describe("live connections on a gateway with long timeouts", () => {
     const from = await origin.mark();
     const connection = await connect(port, token);
     await echo(connection, "oldest");
+    const sender = keepSending(connection, "l05");
+    await connection.next();
     // MAX_SESSIONS_PER_USER is 10 (the default): the eleventh login evicts the first.
     for (let login = 0; login < 10; login++) await loginAs(port, { sub: "l05-cap" });
     const endedAt = Date.now();
-    await expectEndedBySession(origin, from, connection, endedAt, "never sent");
+    await expectEndedBySession(origin, from, connection, endedAt, sender);
   });
 
   it("cuts an event stream within a second of a revoke, and the origin sees it closed", async () => {
