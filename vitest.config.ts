@@ -80,7 +80,7 @@ export default defineConfig({
           testTimeout: 20_000,
           globalSetup: ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs", "./test/workload/global-setup.mjs"],
           // Console lines stay in workerd unless their test fails (test/held-console.ts).
-          setupFiles: ["./test/held-console.ts"],
+          setupFiles: ["./test/held-console.ts", "./test/store-deadline.ts"],
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
         },

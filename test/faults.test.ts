@@ -1,3 +1,4 @@
+import { setStoreTimeoutMs, STORE_TIMEOUT_MS } from "../src/session/durable-call";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ADMIN_TOKEN, cookie, gatewayFetchWith, login, uniqueUser } from "./helpers";
@@ -157,15 +158,18 @@ describe("timeouts", () => {
       idFromName: (name: string) => env.SESSIONS.idFromName(name),
       get: () => new Proxy({}, { get: () => () => new Promise(() => {}) }),
     } as unknown as DurableObjectNamespace;
+    // Production's deadline, which the other tests lengthen (test/store-deadline.ts).
+    const restore = setStoreTimeoutMs(STORE_TIMEOUT_MS);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
       const pending = gatewayFetchWith({ SESSIONS: hanging, ORIGIN: origin.binding } as never, "/public/x", { headers: { cookie: cookie(token) } });
-      await vi.advanceTimersByTimeAsync(5_000); // STORE_TIMEOUT_MS
+      await vi.advanceTimersByTimeAsync(STORE_TIMEOUT_MS);
       const response = await pending;
       expect(response.status).toBe(503);
       expect(origin.seen).toEqual([]);
     } finally {
       vi.useRealTimers();
+      restore();
     }
   });
 
