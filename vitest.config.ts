@@ -31,6 +31,18 @@ export const testBindings = {
   ]),
 };
 
+/**
+ * `npm run test:quick` (scripts/test-quick.mjs sets GATEWAY_TESTS=quick): the pure functions
+ * and the pipeline steps of the workers project, without the global setups they do not need
+ * (the OpenID Providers, the differential origin routers), for the inner loop. docs/development.md
+ * says which to run when.
+ */
+const QUICK = process.env.GATEWAY_TESTS === "quick";
+const QUICK_TESTS = [
+  "evaluate", "requirements", "canonical-path", "path-folding", "routes", "method-override", "cookie", "token", "config",
+  "assertion-config", "identity", "return-to", "credential", "trusted-issuers", "workload-token", "user", "service-token",
+].map((name) => `test/${name}.test.ts`);
+
 /** Black-box tests of the repository's scripts and documents (the "tools" project). */
 const TOOLS_TESTS = ["check-config", "dev-origin", "docs-links", "lint-imports", "security-md", "settings-table"].map((name) => `test/e2e/${name}.test.ts`);
 
@@ -78,10 +90,10 @@ export default defineConfig({
           // Three files at a time beside the e2e and tools projects on 2 cores: a test of 40
           // logins at once once took over vitest's default 5 s; the e2e project allows 60 s.
           testTimeout: 20_000,
-          globalSetup: ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs", "./test/workload/global-setup.mjs"],
+          globalSetup: QUICK ? ["./test/workload/global-setup.mjs"] : ["./test/oidc/global-setup.mjs", "./test/differential/global-setup.mjs", "./test/workload/global-setup.mjs"],
           // Console lines stay in workerd unless their test fails (test/held-console.ts).
           setupFiles: ["./test/held-console.ts", "./test/store-deadline.ts"],
-          include: ["test/**/*.test.ts"],
+          include: QUICK ? QUICK_TESTS : ["test/**/*.test.ts"],
           exclude: ["test/e2e/**"],
         },
       },
