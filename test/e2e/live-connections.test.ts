@@ -76,8 +76,10 @@ function keepSending(connection: Connection, prefix: string): Sender {
 
 /**
  * The socket was closed by the session's end, within 1 s of `endedAt`; the origin's leg was
- * closed too; and of the frames the client kept sending across the end (`sender`), some reached
- * the origin before it and none after it — not even one the client sent before it saw the close.
+ * closed too; and of the frames the client kept sending up to the end (`sender`), some reached
+ * the origin and none that the client sent after the end answered did. (When a frame *arrives*
+ * at the origin is no proof either way: one relayed before the end can land a few ms after the
+ * answer on a loaded machine, which a CI run showed.)
  */
 async function expectEndedBySession(origin: RemoteOrigin, from: number, connection: Connection, endedAt: number, sender: Sender): Promise<void> {
   const closed = await connection.closed;
@@ -88,9 +90,8 @@ async function expectEndedBySession(origin: RemoteOrigin, from: number, connecti
   const records = await socketRecords(origin, from);
   expect(records.find((record) => record.method === "WS-CLOSE")!.body).toBe("1008 session ended");
   const relayed = new Set(records.filter((record) => record.method === "WS-MESSAGE").map((record) => record.body));
-  // The frames really flowed up to the end: the check below has something to catch.
+  // The frames really flowed up to the end: the relay was live when the session ended.
   expect(sender.sent.some((frame) => relayed.has(frame.text))).toBe(true);
-  for (const record of records.filter((entry) => entry.method === "WS-MESSAGE")) expect(record.at!).toBeLessThanOrEqual(endedAt);
   expect(sender.sent.filter((frame) => frame.at > endedAt && relayed.has(frame.text))).toEqual([]);
 }
 
