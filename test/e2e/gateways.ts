@@ -48,13 +48,14 @@ export const WORKLOAD_ISSUERS = ["ci", "other", "flaky"] as const;
 
 /**
  * Rules that admit machines (test/e2e/machines.test.ts), before the others: the first match
- * wins, and no other file sends a path under /machines/. Each is narrowed (`issuers`), so the
+ * wins, and no other file sends a path under /machines/. Each is narrowed (`issuers`, `services`), so the
  * gateway logs no config.machines_unnarrowed warning.
  */
 export const MACHINE_ROUTES = [
   { path: "/machines/ci/*", access: { principals: ["workload"], issuers: ["ci"], claims: { repository: ["acme/api"] } } },
   { path: "/machines/mixed/*", access: { principals: ["user", "workload"], issuers: ["ci"] } },
   { path: "/machines/flaky/*", access: { principals: ["workload"], issuers: ["flaky"] } },
+  { path: "/machines/deploy/*", access: { principals: ["service"], services: ["e2e-deploy"] } },
 ];
 
 /** The common settings: most files need nothing else (TRUSTED_ISSUERS is added at run time: trustedIssuersSetting). */
