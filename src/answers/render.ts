@@ -22,7 +22,7 @@ import { errorResponse, GatewayError, gatewayHeaders, wantsHtmlNavigation } from
 import { logEvent } from "../log";
 import type { GatewayEnv } from "../pipeline/types";
 import type { AccessRequest, Decision } from "../policy/evaluate";
-import { admittedKinds } from "../policy/routes";
+import { admitsMachines, admittedKinds } from "../policy/routes";
 
 export interface DecisionAnswerOptions {
   /** COOKIE_NAME and COOKIE_DOMAIN: a refusal clears a cookie that gave no session. */
@@ -40,8 +40,7 @@ export function decisionAnswer({ sessionCookie }: DecisionAnswerOptions): Decisi
     const bearer = isBearer(credential);
     if (decision.outcome === "unauthenticated") {
       if (bearer) return invalidToken();
-      const admitted = admittedKinds(decision.access);
-      if (admitted.some((kind) => kind !== "user") && !(admitted.includes("user") && wantsHtmlNavigation(c.req.raw))) {
+      if (admitsMachines(decision.access) && !(admittedKinds(decision.access).includes("user") && wantsHtmlNavigation(c.req.raw))) {
         return unauthenticatedAnswer(c, sessionCookie, { "WWW-Authenticate": "Bearer" });
       }
       // A route that needs a recent login asks for one from the start: the login then proves

@@ -45,9 +45,8 @@ const IpRangeSchema = v.pipe(
 );
 
 const REQUIREMENT_KEYS = "principals, roles, users, emails, emailDomains, services, issuers, claims, ips, countries, maxAuthAgeSeconds";
-/** The names services and TRUSTED_ISSUERS entries are given. */
-export const CREDENTIAL_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const CredentialName = v.pipe(v.string("must be a string"), v.regex(CREDENTIAL_NAME, "must be a name: a lower-case letter or digit, then letters, digits or - (at most 63)"));
+/** A name a service credential or a TRUSTED_ISSUERS entry is given, and rules (`services`, `issuers`) use. */
+export const CredentialName = v.pipe(v.string("must be a string"), v.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a name: a lower-case letter or digit, then letters, digits or - (at most 63)"));
 /** The principal kinds a rule may admit today (`agent` comes with the gateway's OAuth grants). */
 const PRINCIPAL_KINDS = ["user", "service", "workload"] as const;
 const ClaimName = v.pipe(v.string(), v.regex(/^[^\s]{1,128}$/, "must be a claim name without spaces"));

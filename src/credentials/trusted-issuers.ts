@@ -5,7 +5,7 @@
  * (config/schemas.ts). Defaults are filled in, so later code never sees an absent field.
  */
 import * as v from "valibot";
-import { ClaimValue, knownKeys, parseSetting, quote, valueOrJson } from "../config/schemas";
+import { ClaimValue, CredentialName, knownKeys, parseSetting, quote, valueOrJson } from "../config/schemas";
 
 /** Asymmetric JWS algorithms (RFC 7518 §3.1, RFC 8037, RFC 9864): verified with a JWKS's public keys. */
 export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"] as const;
@@ -82,7 +82,7 @@ const EntrySchema = v.pipe(
   knownKeys(ENTRY_KEYS, REQUIRED_KEYS, ENTRY_SHAPE),
   v.strictObject({
     // As a service credential's name (DESIGN §1.1): it goes into a header and a rule.
-    name: v.pipe(v.string("must be a string"), v.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a name: a lower-case letter or digit, then letters, digits or - (at most 63)")),
+    name: CredentialName,
     issuer: HttpsUrl,
     audiences: v.pipe(
       v.array(ClaimValue, "must be an array of audiences (the values the token's aud must hold one of)"),

@@ -4,7 +4,7 @@
  * and every refusal names its problem for the operator (`name: must be a name: …`).
  */
 import * as v from "valibot";
-import { CREDENTIAL_NAME } from "../config/schemas";
+import { CredentialName } from "../config/schemas";
 import { firstProblem, Roles } from "../session/user";
 import type { NewService } from "./store";
 import type { ServiceChanges } from "./types";
@@ -14,7 +14,6 @@ export const MAX_LIFETIME_SECONDS = 5 * 365 * 86_400;
 /** The longest grace a rotation may give the old token: 30 days. */
 export const MAX_GRACE_SECONDS = 30 * 86_400;
 
-const Name = v.pipe(v.string("must be a string"), v.regex(CREDENTIAL_NAME, "must be a name: a lower-case letter or digit, then letters, digits or - (at most 63)"));
 const Seconds = (min: number, max: number) =>
   v.pipe(v.number("must be a number"), v.integer("must be a whole number of seconds"), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
 
@@ -26,7 +25,7 @@ function JsonObject<const Entries extends v.ObjectEntries>(entries: Entries, key
   );
 }
 
-const NewServiceSchema = JsonObject({ name: Name, roles: v.optional(Roles, []), expiresInSeconds: v.optional(Seconds(1, MAX_LIFETIME_SECONDS)) }, "name, roles, expiresInSeconds");
+const NewServiceSchema = JsonObject({ name: CredentialName, roles: v.optional(Roles, []), expiresInSeconds: v.optional(Seconds(1, MAX_LIFETIME_SECONDS)) }, "name, roles, expiresInSeconds");
 const ChangesSchema = v.pipe(
   JsonObject({ enabled: v.optional(v.boolean("must be true or false")), roles: v.optional(Roles) }, "enabled, roles"),
   v.check((changes) => Object.keys(changes).length > 0, "must change at least one of enabled and roles"),
